@@ -1,0 +1,82 @@
+"""Deliberate: open consultations for government missions.
+
+``create_app`` only wires things together: no database work, no network, no model loading, so the
+app starts in a blink and the request path stays light.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from deliberate.config import settings_from_environment
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: dict | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+    )
+    app.config.from_mapping(settings_from_environment(Path(app.instance_path)))
+    if config:
+        app.config.from_mapping(config)
+    register_extensions(app)
+    register_blueprints(app)
+    register_commands(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    from deliberate import errors, frontend
+    from deliberate.extensions import csrf, db, limiter, login_manager, migrate
+    from deliberate.models import User
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.sign_in"
+    login_manager.login_message = "Sign in to continue."
+    login_manager.login_message_category = "info"
+
+    @login_manager.user_loader
+    def load_user(user_id: str) -> User | None:
+        return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+
+    frontend.init_app(app)
+    errors.init_app(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    from deliberate.auth.views import bp as auth_bp
+    from deliberate.missions.views import bp as missions_bp
+    from deliberate.pages import bp as pages_bp
+
+    app.register_blueprint(pages_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(missions_bp)
+
+
+def register_commands(app: Flask) -> None:
+    from deliberate.cli import deliberate_cli
+
+    app.cli.add_command(deliberate_cli)
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
+    """SQLite: enforce foreign keys and use WAL so readers do not block the background writer."""
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.close()

@@ -1,0 +1,120 @@
+"""Demo data for ``make run``: the five missions, an open consultation on each with seed statements.
+
+Idempotent: every demo consultation carries a ``source_key``, so loading twice changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from sqlalchemy import select
+
+from deliberate.extensions import db
+from deliberate.missions.catalogue import ensure_missions
+from deliberate.models import (
+    Consultation,
+    ModerationMode,
+    ModerationStatus,
+    Statement,
+    StatementOrigin,
+    normalise_statement,
+)
+
+DEMO_CONSULTATIONS = {
+    "growth": (
+        "What would help your local high street and small businesses grow?",
+        "We want to hear from business owners, workers and shoppers about what holds local "
+        "growth back and what would make the biggest difference.",
+        [
+            "Business rates make it too hard for small shops to survive.",
+            "Faster planning decisions would bring more investment to my area.",
+            "Good public transport matters more to local businesses than parking.",
+            "Apprenticeships should be easier for small firms to offer.",
+            "Reliable broadband is still a problem for businesses outside cities.",
+            "Empty shops should be turned into homes.",
+        ],
+    ),
+    "clean-energy": (
+        "How should we cut energy bills while moving to clean power?",
+        "The mission aims for clean electricity by 2030. Tell us what would make the change fair "
+        "and affordable for your household and your area.",
+        [
+            "Communities should get cheaper bills when wind farms are built nearby.",
+            "Insulating homes should come before building new power stations.",
+            "Heat pumps are still too expensive for most households.",
+            "New homes should all be built with solar panels.",
+            "Onshore wind should be allowed in more places.",
+            "I would switch to a time-of-use tariff if it saved me money.",
+        ],
+    ),
+    "nhs": (
+        "What would most improve getting care when you need it?",
+        "Patients and NHS staff: tell us where the system works, where it fails, and what you "
+        "would change first.",
+        [
+            "It should be possible to book a GP appointment online the same day.",
+            "More care should happen in the community, not in hospital.",
+            "Staff spend too much time on paperwork instead of patients.",
+            "Pharmacists should be able to prescribe for more common conditions.",
+            "Mental health waiting times should be treated as seriously as A&E waits.",
+            "Social care must be fixed before hospital discharge can improve.",
+        ],
+    ),
+    "safer-streets": (
+        "What would make your neighbourhood feel safer?",
+        "Residents, police officers and council staff: tell us what would raise confidence in "
+        "policing and reduce serious violence where you live.",
+        [
+            "I would feel safer with more visible neighbourhood police officers.",
+            "Youth services reduce crime more than extra policing does.",
+            "Better street lighting would make a real difference at night.",
+            "Reporting antisocial behaviour online should get a reply within a week.",
+            "Knife crime needs more work in schools, not only arrests.",
+            "Victims should be kept informed about their case without having to chase.",
+        ],
+    ),
+    "opportunity": (
+        "What stops young people in your area getting on in life?",
+        "Parents, young people, teachers and early-years staff: tell us what breaks the link "
+        "between background and success, and what gets in the way.",
+        [
+            "Free childcare should start from nine months for every family.",
+            "Every school should offer good careers advice from age 12.",
+            "Teachers need more time for pupils who fall behind.",
+            "Breakfast clubs help children concentrate and should be in every primary school.",
+            "Apprenticeships should be valued as much as university.",
+            "The cost of school uniform and trips holds some children back.",
+        ],
+    ),
+}
+
+
+def load_demo_data() -> Iterator[str]:
+    missions = {m.slug: m for m in ensure_missions()}
+    yield f"{len(missions)} missions ready"
+    for slug, (title, context, seeds) in DEMO_CONSULTATIONS.items():
+        key = f"demo:{slug}"
+        if db.session.scalar(select(Consultation.id).where(Consultation.source_key == key)):
+            continue
+        consultation = Consultation(
+            mission=missions[slug],
+            title=title,
+            context=context,
+            moderation_mode=ModerationMode.POST,
+            allow_anonymous=True,
+            source_key=key,
+        )
+        db.session.add(consultation)
+        for text in seeds:
+            db.session.add(
+                Statement(
+                    consultation=consultation,
+                    text=text,
+                    normalised_text=normalise_statement(text),
+                    origin=StatementOrigin.SEED,
+                    moderation=ModerationStatus.ACCEPTED,
+                )
+            )
+        consultation.open()
+        db.session.flush()
+        yield f"opened demo consultation {consultation.id}: {title}"

@@ -1,0 +1,33 @@
+"""Sending email: to an outbox folder (and the log) in development, over SMTP when configured."""
+
+from __future__ import annotations
+
+import smtplib
+from email.message import EmailMessage
+from pathlib import Path
+
+from flask import current_app
+
+from deliberate.models import utcnow
+
+
+def send_email(to: str, subject: str, body: str) -> None:
+    config = current_app.config
+    message = EmailMessage()
+    message["From"] = config["MAIL_FROM"]
+    message["To"] = to
+    message["Subject"] = subject
+    message.set_content(body)
+    if config.get("MAIL_SERVER"):
+        with smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=20) as smtp:
+            if config["MAIL_USE_TLS"]:
+                smtp.starttls()
+            if config.get("MAIL_USERNAME"):
+                smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"] or "")
+            smtp.send_message(message)
+        return
+    outbox = Path(config["MAIL_OUTBOX"])
+    outbox.mkdir(parents=True, exist_ok=True)
+    name = f"{utcnow():%Y%m%dT%H%M%S%f}-{to.replace('@', '_at_')}.eml"
+    (outbox / name).write_bytes(bytes(message))
+    current_app.logger.info("Email to %s (%s) written to %s", to, subject, outbox / name)

@@ -1,0 +1,35 @@
+"""The home page and the mission pages."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, render_template
+from flask_login import current_user
+from sqlalchemy import select
+
+from deliberate.extensions import db
+from deliberate.models import Consultation, ConsultationState, Mission
+
+bp = Blueprint("missions", __name__)
+
+
+@bp.get("/")
+def home():
+    missions = db.session.scalars(select(Mission).order_by(Mission.position)).all()
+    return render_template("missions/home.html", missions=missions)
+
+
+@bp.get("/missions/<slug>")
+def mission(slug: str):
+    mission = db.session.scalar(select(Mission).where(Mission.slug == slug))
+    if mission is None:
+        abort(404)
+    query = select(Consultation).where(Consultation.mission_id == mission.id)
+    on_team = current_user.is_authenticated and current_user.is_on_team(mission.id)
+    if not on_team:
+        query = query.where(Consultation.state != ConsultationState.DRAFT)
+    consultations = db.session.scalars(
+        query.order_by(Consultation.created_at.desc(), Consultation.id.desc())
+    ).all()
+    return render_template(
+        "missions/mission.html", mission=mission, consultations=consultations, on_team=on_team
+    )

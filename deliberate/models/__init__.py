@@ -1,0 +1,43 @@
+"""The models, split by concept. Import them from here."""
+
+from deliberate.models._types import utcnow
+from deliberate.models.consultation import (
+    Consultation,
+    ConsultationState,
+    IllegalTransition,
+    ModerationMode,
+)
+from deliberate.models.mission import Mission
+from deliberate.models.participation import (
+    ModerationStatus,
+    Participant,
+    ParticipantRole,
+    Statement,
+    StatementOrigin,
+    Vote,
+    VoteChoice,
+    VoteEvent,
+    normalise_statement,
+)
+from deliberate.models.user import MissionTeamMember, StaffVerification, User
+
+__all__ = [
+    "Consultation",
+    "ConsultationState",
+    "IllegalTransition",
+    "Mission",
+    "MissionTeamMember",
+    "ModerationMode",
+    "ModerationStatus",
+    "Participant",
+    "ParticipantRole",
+    "StaffVerification",
+    "Statement",
+    "StatementOrigin",
+    "User",
+    "Vote",
+    "VoteChoice",
+    "VoteEvent",
+    "normalise_statement",
+    "utcnow",
+]

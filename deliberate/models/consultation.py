@@ -1,0 +1,92 @@
+"""A consultation: one question put to the public on a mission, and its life cycle."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from deliberate.extensions import db
+from deliberate.models._types import enum_column, utcnow
+
+TITLE_MAX = 200
+
+
+class ConsultationState(enum.StrEnum):
+    DRAFT = "draft"
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class ModerationMode(enum.StrEnum):
+    PRE = "pre"  # comments wait for a moderator before anyone votes on them
+    POST = "post"  # comments go live at once and can be taken down afterwards
+
+
+class IllegalTransition(Exception):
+    """A consultation was asked to move to a state it cannot reach from where it is."""
+
+
+class Consultation(db.Model):
+    __tablename__ = "consultations"
+    __table_args__ = (UniqueConstraint("source_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mission_id: Mapped[int] = mapped_column(ForeignKey("missions.id"), index=True)
+    title: Mapped[str] = mapped_column(String(TITLE_MAX))
+    context: Mapped[str] = mapped_column(Text, default="")
+    state: Mapped[ConsultationState] = mapped_column(
+        enum_column(ConsultationState), default=ConsultationState.DRAFT
+    )
+    moderation_mode: Mapped[ModerationMode] = mapped_column(
+        enum_column(ModerationMode), default=ModerationMode.POST
+    )
+    allow_anonymous: Mapped[bool] = mapped_column(default=True)
+    opens_at: Mapped[datetime | None]
+    closes_at: Mapped[datetime | None]
+    opened_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    round_number: Mapped[int] = mapped_column(default=1)
+    previous_round_id: Mapped[int | None] = mapped_column(ForeignKey("consultations.id"))
+    # Where an imported consultation came from, and the attribution its licence requires.
+    source_key: Mapped[str | None] = mapped_column(String(200))
+    source_url: Mapped[str | None] = mapped_column(String(500))
+    source_attribution: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    mission: Mapped[Mission] = relationship(back_populates="consultations")  # noqa: F821
+    previous_round: Mapped[Consultation | None] = relationship(remote_side=[id])
+
+    def __init__(self, **fields):
+        # Column defaults only apply at flush; the state machine needs them from the start.
+        fields.setdefault("state", ConsultationState.DRAFT)
+        fields.setdefault("moderation_mode", ModerationMode.POST)
+        fields.setdefault("allow_anonymous", True)
+        fields.setdefault("round_number", 1)
+        super().__init__(**fields)
+
+    def open(self, now: datetime | None = None) -> None:
+        now = now or utcnow()
+        if self.state is not ConsultationState.DRAFT:
+            raise IllegalTransition(f"Only a draft consultation can be opened; this one is {self.state}.")
+        if self.closes_at is not None and self.closes_at <= now:
+            raise IllegalTransition("The closing date has passed: set a later one before opening.")
+        self.state = ConsultationState.OPEN
+        self.opened_at = now
+
+    def close(self, now: datetime | None = None) -> None:
+        if self.state is not ConsultationState.OPEN:
+            raise IllegalTransition(f"Only an open consultation can be closed; this one is {self.state}.")
+        self.state = ConsultationState.CLOSED
+        self.closed_at = now or utcnow()
+
+    def is_accepting_input(self, now: datetime | None = None) -> bool:
+        """Open, and within its optional dates: the one rule every write checks."""
+        now = now or utcnow()
+        if self.state is not ConsultationState.OPEN:
+            return False
+        if self.opens_at is not None and now < self.opens_at:
+            return False
+        return self.closes_at is None or now < self.closes_at

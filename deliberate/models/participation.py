@@ -1,0 +1,151 @@
+"""Statements, the people taking part, and their votes."""
+
+from __future__ import annotations
+
+import enum
+import re
+import unicodedata
+from datetime import datetime
+
+from sqlalchemy import BigInteger, ForeignKey, Index, SmallInteger, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from deliberate.extensions import db
+from deliberate.models._types import enum_column, utcnow
+
+STATEMENT_MAX = 1000
+
+
+class StatementOrigin(enum.StrEnum):
+    SEED = "seed"  # written by the mission team to start the conversation
+    PARTICIPANT = "participant"  # a comment from someone taking part
+
+
+class ModerationStatus(enum.StrEnum):
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+
+
+class ParticipantRole(enum.StrEnum):
+    """The role someone held when they took part; kept so analyses can compare staff and citizens."""
+
+    CITIZEN = "citizen"
+    STAFF = "staff"
+
+
+class VoteChoice(enum.IntEnum):
+    AGREE = 1
+    DISAGREE = -1
+    PASS = 0
+
+    @property
+    def label(self) -> str:
+        return {1: "Agree", -1: "Disagree", 0: "Pass / unsure"}[self.value]
+
+
+def normalise_statement(text: str) -> str:
+    """The form in which two statements are compared to catch duplicates: letter case,
+    punctuation and spacing are ignored; letters (accented or not, in any script) are kept."""
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    folded = re.sub(r"[^\w\s]", "", folded)
+    return re.sub(r"\s+", " ", folded).strip()
+
+
+class Statement(db.Model):
+    __tablename__ = "statements"
+    __table_args__ = (
+        UniqueConstraint("consultation_id", "source_id"),
+        Index("ix_statements_consultation_normalised", "consultation_id", "normalised_text"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    consultation_id: Mapped[int] = mapped_column(
+        ForeignKey("consultations.id", ondelete="CASCADE"), index=True
+    )
+    text: Mapped[str] = mapped_column(Text)
+    normalised_text: Mapped[str] = mapped_column(Text)
+    origin: Mapped[StatementOrigin] = mapped_column(enum_column(StatementOrigin))
+    moderation: Mapped[ModerationStatus] = mapped_column(
+        enum_column(ModerationStatus), default=ModerationStatus.PENDING
+    )
+    author_id: Mapped[int | None] = mapped_column(
+        ForeignKey("participants.id", ondelete="SET NULL"), index=True
+    )
+    author_role: Mapped[ParticipantRole | None] = mapped_column(enum_column(ParticipantRole))
+    is_meta: Mapped[bool] = mapped_column(default=False)
+    source_id: Mapped[int | None]  # the comment id in an imported export, written back on export
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    moderated_at: Mapped[datetime | None]
+
+    consultation: Mapped[Consultation] = relationship()  # noqa: F821
+    author: Mapped[Participant | None] = relationship(foreign_keys=[author_id])
+
+    @property
+    def is_votable(self) -> bool:
+        return self.moderation is ModerationStatus.ACCEPTED
+
+
+class Participant(db.Model):
+    """One person's presence in one consultation: a signed-in user or an anonymous cookie."""
+
+    __tablename__ = "participants"
+    __table_args__ = (
+        UniqueConstraint("consultation_id", "user_id"),
+        UniqueConstraint("consultation_id", "anonymous_token_hash"),
+        UniqueConstraint("consultation_id", "source_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    consultation_id: Mapped[int] = mapped_column(
+        ForeignKey("consultations.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    anonymous_token_hash: Mapped[str | None] = mapped_column(String(64))
+    role: Mapped[ParticipantRole] = mapped_column(
+        enum_column(ParticipantRole), default=ParticipantRole.CITIZEN
+    )
+    service_area: Mapped[str | None] = mapped_column(String(100))
+    source_id: Mapped[int | None]  # the participant id in an imported export
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    consultation: Mapped[Consultation] = relationship()  # noqa: F821
+    user: Mapped[User | None] = relationship()  # noqa: F821
+
+
+class Vote(db.Model):
+    """The current answer of one participant to one statement. Changing it rewrites this row and
+    appends to ``vote_events``, so exports can give both the final matrix and the full history."""
+
+    __tablename__ = "votes"
+    __table_args__ = (UniqueConstraint("participant_id", "statement_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    consultation_id: Mapped[int] = mapped_column(
+        ForeignKey("consultations.id", ondelete="CASCADE"), index=True
+    )
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id", ondelete="CASCADE"))
+    statement_id: Mapped[int] = mapped_column(
+        ForeignKey("statements.id", ondelete="CASCADE"), index=True
+    )
+    choice: Mapped[int] = mapped_column(SmallInteger)
+    cast_at_ms: Mapped[int] = mapped_column(BigInteger)
+
+    @property
+    def vote_choice(self) -> VoteChoice:
+        return VoteChoice(self.choice)
+
+
+class VoteEvent(db.Model):
+    """Every vote ever cast, in order; never updated."""
+
+    __tablename__ = "vote_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    consultation_id: Mapped[int] = mapped_column(
+        ForeignKey("consultations.id", ondelete="CASCADE"), index=True
+    )
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id", ondelete="CASCADE"))
+    statement_id: Mapped[int] = mapped_column(ForeignKey("statements.id", ondelete="CASCADE"))
+    choice: Mapped[int] = mapped_column(SmallInteger)
+    cast_at_ms: Mapped[int] = mapped_column(BigInteger)

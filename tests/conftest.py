@@ -1,0 +1,181 @@
+"""Fixtures shared by the whole suite.
+
+The suite runs against the database named by ``TEST_DATABASE_URL``: ``sqlite`` (the default) uses a
+fresh file in a temporary folder; a PostgreSQL URL makes a new, uniquely named database on that
+server, migrates it, and drops it at the end, so each run leaves nothing behind. Tables are emptied
+after every test.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import uuid
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, make_url, text
+
+# Never let the suite write a secret into the developer's instance folder.
+os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production")
+
+from deliberate import create_app  # noqa: E402
+from deliberate.config import normalise_database_url  # noqa: E402
+from deliberate.extensions import db  # noqa: E402
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+POLIS_DATA = REPO_ROOT.parent / "shared" / "data" / "polis"
+
+
+def _postgres_database(server_url: str):
+    url = make_url(normalise_database_url(server_url))
+    name = f"deliberate_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory):
+    target = os.environ.get("TEST_DATABASE_URL", "sqlite") or "sqlite"
+    if target == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'deliberate-test.sqlite3'}"
+    else:
+        yield from _postgres_database(target)
+
+
+@pytest.fixture(scope="session")
+def is_postgres(database_url) -> bool:
+    return database_url.startswith("postgresql")
+
+
+def make_test_app(database_url: str, tmp_path: Path, **overrides):
+    config = {
+        "TESTING": True,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "RATELIMIT_ENABLED": False,
+        "MAIL_OUTBOX": str(tmp_path / "outbox"),
+        "SERVER_NAME": "deliberate.test",
+        "PREFERRED_URL_SCHEME": "http",
+    }
+    config.update(overrides)
+    return create_app(config)
+
+
+@pytest.fixture(scope="session")
+def _migrated(database_url, tmp_path_factory):
+    """Build the schema once per run through the real migrations, as `make run` does."""
+    from flask_migrate import upgrade
+
+    app = make_test_app(database_url, tmp_path_factory.mktemp("migrate"))
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+    return True
+
+
+@pytest.fixture
+def app(database_url, _migrated, tmp_path):
+    """The app under test. Requests get a fresh app context each, as in production; the test body
+    itself runs in the context of a twin app on the same database, so ``db.session`` works in tests
+    without leaking ``g`` (and the signed-in user) from one request into the next."""
+    served = make_test_app(database_url, tmp_path)
+    twin = make_test_app(database_url, tmp_path)
+    with twin.app_context():
+        yield served
+        db.session.remove()
+        _empty_all_tables()
+        db.engine.dispose()
+    with served.app_context():
+        db.engine.dispose()
+
+
+def _empty_all_tables() -> None:
+    tables = [t for t in db.metadata.sorted_tables]
+    with db.engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            names = ", ".join(f'"{t.name}"' for t in tables)
+            connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            for table in reversed(tables):
+                connection.execute(table.delete())
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def outbox(app) -> Path:
+    return Path(app.config["MAIL_OUTBOX"])
+
+
+CSRF_FIELD = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|'
+                        r'name="csrf_token" value="([^"]+)"|value="([^"]+)" name="csrf_token"')
+
+
+def csrf_token_from(html: str) -> str:
+    match = CSRF_FIELD.search(html)
+    assert match, "the page has no CSRF token field"
+    return next(g for g in match.groups() if g)
+
+
+def submit_form(client, page_url: str, data: dict, action: str | None = None, **kwargs):
+    """Do what a person does: open the page, then post its form with the token it carries."""
+    page = client.get(page_url)
+    assert page.status_code == 200, page.status_code
+    payload = {"csrf_token": csrf_token_from(page.get_data(as_text=True)), **data}
+    return client.post(action or page_url, data=payload, **kwargs)
+
+
+# -- factories -----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def missions(app):
+    from deliberate.missions.catalogue import ensure_missions
+
+    result = {m.slug: m for m in ensure_missions()}
+    db.session.commit()
+    return result
+
+
+@pytest.fixture
+def create_user(app):
+    from deliberate.models import MissionTeamMember, utcnow
+    from deliberate.services.accounts import register_user
+
+    counter = iter(range(1, 10_000))
+
+    def create(
+        email: str | None = None,
+        password: str = "correct horse battery",
+        name: str = "Test Person",
+        staff_email: str | None = None,
+        admin: bool = False,
+        moderator: bool = False,
+        team: tuple = (),
+    ):
+        user = register_user(email or f"person{next(counter)}@example.org", name, password)
+        user.is_admin, user.is_moderator = admin, moderator
+        if staff_email:
+            user.staff_email, user.staff_verified_at = staff_email, utcnow()
+        for mission in team:
+            db.session.add(MissionTeamMember(user=user, mission=mission))
+        db.session.commit()
+        return user
+
+    return create
+
+
+def sign_in(client, email: str, password: str = "correct horse battery"):
+    response = submit_form(client, "/sign-in", {"email": email, "password": password})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return response
