@@ -7,6 +7,7 @@ from deliberate.models.consultation import (
     IllegalTransition,
     ModerationMode,
 )
+from deliberate.models.idea import Idea, IdeaStage, IdeaStageChange, IdeaSupport
 from deliberate.models.mission import Mission
 from deliberate.models.participation import (
     ModerationStatus,
@@ -24,6 +25,10 @@ from deliberate.models.user import MissionTeamMember, StaffVerification, User
 __all__ = [
     "Consultation",
     "ConsultationState",
+    "Idea",
+    "IdeaStage",
+    "IdeaStageChange",
+    "IdeaSupport",
     "IllegalTransition",
     "Mission",
     "MissionTeamMember",

@@ -48,6 +48,8 @@ class Consultation(db.Model):
     closes_at: Mapped[datetime | None]
     opened_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
+    # The parts of the public service a participant may say they work in or use, one per line.
+    service_areas: Mapped[str] = mapped_column(Text, default="", server_default="")
     round_number: Mapped[int] = mapped_column(default=1)
     previous_round_id: Mapped[int | None] = mapped_column(ForeignKey("consultations.id"))
     # Where an imported consultation came from, and the attribution its licence requires.
@@ -65,7 +67,12 @@ class Consultation(db.Model):
         fields.setdefault("moderation_mode", ModerationMode.POST)
         fields.setdefault("allow_anonymous", True)
         fields.setdefault("round_number", 1)
+        fields.setdefault("service_areas", "")
         super().__init__(**fields)
+
+    @property
+    def service_area_choices(self) -> list[str]:
+        return [line.strip() for line in self.service_areas.splitlines() if line.strip()]
 
     def open(self, now: datetime | None = None) -> None:
         now = now or utcnow()
