@@ -13,8 +13,10 @@ def utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
-def enum_column(enum_cls: type[enum.Enum]) -> Enum:
-    """Store an enum by its value as a checked string, the same on every database."""
+def enum_column(enum_cls: type[enum.Enum], name: str | None = None) -> Enum:
+    """Store an enum by its value as a checked string, the same on every database.
+
+    ``name`` names the check constraint; give one when a table has two columns of one enum."""
     return Enum(
         enum_cls,
         native_enum=False,
@@ -22,5 +24,5 @@ def enum_column(enum_cls: type[enum.Enum]) -> Enum:
         length=max(len(str(m.value)) for m in enum_cls) + 8,
         values_callable=lambda cls: [str(m.value) for m in cls],
         validate_strings=True,
-        name=enum_cls.__name__.lower(),
+        name=name or enum_cls.__name__.lower(),
     )

@@ -63,8 +63,8 @@ class IdeaStageChange(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     idea_id: Mapped[int] = mapped_column(ForeignKey("ideas.id", ondelete="CASCADE"), index=True)
-    from_stage: Mapped[IdeaStage] = mapped_column(enum_column(IdeaStage))
-    to_stage: Mapped[IdeaStage] = mapped_column(enum_column(IdeaStage))
+    from_stage: Mapped[IdeaStage] = mapped_column(enum_column(IdeaStage, "from_stage"))
+    to_stage: Mapped[IdeaStage] = mapped_column(enum_column(IdeaStage, "to_stage"))
     reason: Mapped[str] = mapped_column(Text)
     changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     changed_at: Mapped[datetime] = mapped_column(default=utcnow)
