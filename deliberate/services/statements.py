@@ -1,0 +1,90 @@
+"""Writing statements: seeds from the mission team and comments from participants alike."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from deliberate.extensions import db
+from deliberate.models import (
+    Consultation,
+    ModerationMode,
+    ModerationStatus,
+    Participant,
+    Statement,
+    StatementOrigin,
+    normalise_statement,
+    utcnow,
+)
+from deliberate.models.participation import STATEMENT_MAX
+from deliberate.services.errors import Refused
+
+
+class DuplicateStatement(Refused):
+    """The statement already exists; ``original`` is the one people should vote on instead."""
+
+    def __init__(self, original: Statement):
+        super().__init__("This statement has already been made: vote on it instead", "text")
+        self.original = original
+
+
+def clean_statement_text(text: str | None) -> str:
+    """Trim and check a statement's text; refuse it with a message a person can act on."""
+    text = (text or "").replace("\r\n", "\n").strip()
+    if not text:
+        raise Refused("Enter your statement", "text")
+    if len(text) > STATEMENT_MAX:
+        raise Refused(f"Statement must be {STATEMENT_MAX} characters or fewer", "text")
+    if not normalise_statement(text):
+        raise Refused("Statement must contain words, not only punctuation or symbols", "text")
+    return text
+
+
+def find_duplicate(consultation: Consultation, text: str) -> Statement | None:
+    """An existing statement of the consultation with the same normalised text, if any.
+
+    Rejected statements count too: re-posting a rejected comment word for word is not a new one.
+    """
+    return db.session.scalar(
+        select(Statement)
+        .where(
+            Statement.consultation_id == consultation.id,
+            Statement.normalised_text == normalise_statement(text),
+        )
+        .order_by(Statement.id)
+        .limit(1)
+    )
+
+
+def write_statement(
+    consultation: Consultation,
+    text: str | None,
+    *,
+    origin: StatementOrigin,
+    author: Participant | None = None,
+) -> Statement:
+    """Add a statement: seeds go live at once, comments as the consultation's moderation says."""
+    text = clean_statement_text(text)
+    original = find_duplicate(consultation, text)
+    if original is not None:
+        raise DuplicateStatement(original)
+    live = origin is StatementOrigin.SEED or consultation.moderation_mode is ModerationMode.POST
+    statement = Statement(
+        consultation_id=consultation.id,
+        text=text,
+        normalised_text=normalise_statement(text),
+        origin=origin,
+        moderation=ModerationStatus.ACCEPTED if live else ModerationStatus.PENDING,
+        author_id=author.id if author else None,
+        author_role=author.role if author else None,
+        moderated_at=utcnow() if live else None,
+    )
+    db.session.add(statement)
+    db.session.flush()
+    return statement
+
+
+def moderate_statement(statement: Statement, accept: bool) -> Statement:
+    statement.moderation = ModerationStatus.ACCEPTED if accept else ModerationStatus.REJECTED
+    statement.moderated_at = utcnow()
+    db.session.flush()
+    return statement
