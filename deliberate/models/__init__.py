@@ -1,6 +1,7 @@
 """The models, split by concept. Import them from here."""
 
 from deliberate.models._types import utcnow
+from deliberate.models.analysis import AnalysisRun, RunStatus
 from deliberate.models.consultation import (
     Consultation,
     ConsultationState,
@@ -23,6 +24,7 @@ from deliberate.models.participation import (
 from deliberate.models.user import MissionTeamMember, StaffVerification, User
 
 __all__ = [
+    "AnalysisRun",
     "Consultation",
     "ConsultationState",
     "Idea",
@@ -39,6 +41,7 @@ __all__ = [
     "StaffVerification",
     "Statement",
     "StatementOrigin",
+    "RunStatus",
     "User",
     "Vote",
     "VoteChoice",
