@@ -34,7 +34,7 @@ def create_app(config: dict | None = None) -> Flask:
 
 
 def register_extensions(app: Flask) -> None:
-    from deliberate import errors, frontend
+    from deliberate import errors, frontend, jobs
     from deliberate.extensions import csrf, db, limiter, login_manager, migrate
     from deliberate.models import User
 
@@ -53,6 +53,7 @@ def register_extensions(app: Flask) -> None:
 
     frontend.init_app(app)
     errors.init_app(app)
+    jobs.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:
@@ -63,6 +64,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(pages_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(missions_bp)
+    app.register_blueprint(__import__("deliberate.ideas", fromlist=["bp"]).bp)
 
 
 def register_commands(app: Flask) -> None:

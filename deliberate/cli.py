@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 from flask.cli import AppGroup
 
@@ -33,9 +35,61 @@ def create_admin(email: str, name: str, password: str) -> None:
 
 @deliberate_cli.command("load-demo")
 def load_demo() -> None:
-    """Load the five missions and the demo consultations. Safe to run again: nothing is duplicated."""
+    """Load the five missions and the demo consultations; running it again duplicates nothing."""
     from deliberate.demo import load_demo_data
 
     for line in load_demo_data():
         click.echo(line)
     db.session.commit()
+
+
+@deliberate_cli.command("import-polis")
+@click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--mission", "mission_slug", default=None, help="Mission slug (default: the first).")
+def import_polis(folder: Path, mission_slug: str | None) -> None:
+    """Create a consultation from a Polis export folder; prints its id on the last line."""
+    from sqlalchemy import select
+
+    from deliberate.missions.catalogue import ensure_missions
+    from deliberate.models import Mission
+    from deliberate.polis_format import PolisFormatError
+    from deliberate.services.polis_exchange import import_polis_folder
+
+    missions = ensure_missions()
+    if mission_slug is None:
+        mission = missions[0]
+    else:
+        mission = db.session.scalar(select(Mission).where(Mission.slug == mission_slug))
+        if mission is None:
+            known = ", ".join(m.slug for m in missions)
+            raise click.ClickException(f"No mission '{mission_slug}'. Missions: {known}")
+    try:
+        result = import_polis_folder(folder, mission)
+    except PolisFormatError as error:
+        db.session.rollback()
+        raise click.ClickException(f"Nothing was imported. {error}") from None
+    db.session.commit()
+    if result.created:
+        click.echo(
+            f"Imported {result.statements} statements, {result.participants} participants and "
+            f"{result.votes} votes into '{mission.name}'."
+        )
+    else:
+        click.echo("Already imported: nothing changed.")
+    click.echo(result.consultation_id)
+
+
+@deliberate_cli.command("export-polis")
+@click.argument("consultation_id", type=int)
+@click.argument("outdir", type=click.Path(file_okay=False, path_type=Path))
+def export_polis(consultation_id: int, outdir: Path) -> None:
+    """Write a consultation as a classic Polis export (our opinion groups in group-id)."""
+    from deliberate.models import Consultation
+    from deliberate.polis_format import write_export
+    from deliberate.services.polis_exchange import build_export
+
+    consultation = db.session.get(Consultation, consultation_id)
+    if consultation is None:
+        raise click.ClickException(f"No consultation {consultation_id}.")
+    write_export(build_export(consultation), outdir)
+    click.echo(f"Wrote {outdir}")

@@ -1,0 +1,164 @@
+"""Background jobs. Entry points take ids, never ORM objects; one interface, two runners.
+
+Embedded default: one worker thread inside the web process, so a newcomer needs nothing running.
+At scale (``REDIS_URL`` set): RQ on Redis; run ``rq worker --with-scheduler deliberate`` on as many
+machines as needed, with the same settings as the site.
+
+Both runners key jobs: a job whose key is already waiting is not queued again, which is how bursts
+(every vote marks a consultation stale) collapse into one re-analysis.
+"""
+
+from __future__ import annotations
+
+import heapq
+import importlib
+import itertools
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any, Protocol
+
+from flask import Flask, current_app
+
+QUEUE_NAME = "deliberate"
+
+
+def resolve(path: str) -> Callable[..., Any]:
+    module, _, name = path.rpartition(".")
+    return getattr(importlib.import_module(module), name)
+
+
+class JobRunner(Protocol):
+    def enqueue(self, path: str, *args: Any, key: str | None = None, delay: float = 0) -> bool:
+        """Queue ``path(*args)``; False when a job with the same key is already waiting."""
+
+
+@dataclass(order=True)
+class _Job:
+    due: float
+    seq: int
+    path: str = field(compare=False)
+    args: tuple = field(compare=False)
+    key: str | None = field(compare=False)
+
+
+class InProcessRunner:
+    """A single daemon thread running jobs in the app's context, one at a time, in due order."""
+
+    def __init__(self, app: Flask):
+        self.app = app
+        self._heap: list[_Job] = []
+        self._waiting_keys: set[str] = set()
+        self._seq = itertools.count()
+        self._cond = threading.Condition()
+        self._busy = False
+        self._thread: threading.Thread | None = None
+        self.failures: list[tuple[str, BaseException]] = []
+
+    def enqueue(self, path: str, *args: Any, key: str | None = None, delay: float = 0) -> bool:
+        with self._cond:
+            if key is not None and key in self._waiting_keys:
+                return False
+            if key is not None:
+                self._waiting_keys.add(key)
+            heapq.heappush(
+                self._heap, _Job(time.monotonic() + delay, next(self._seq), path, args, key)
+            )
+            self._ensure_thread()
+            self._cond.notify_all()
+        return True
+
+    def _ensure_thread(self) -> None:
+        if self._thread is None or not self._thread.is_alive():
+            self._thread = threading.Thread(target=self._work, name="deliberate-jobs", daemon=True)
+            self._thread.start()
+
+    def _next_job(self) -> _Job:
+        with self._cond:
+            while True:
+                if self._heap:
+                    wait = self._heap[0].due - time.monotonic()
+                    if wait <= 0:
+                        job = heapq.heappop(self._heap)
+                        if job.key is not None:
+                            self._waiting_keys.discard(job.key)
+                        self._busy = True
+                        return job
+                    self._cond.wait(wait)
+                else:
+                    self._cond.wait()
+
+    def _work(self) -> None:
+        while True:
+            job = self._next_job()
+            try:
+                with self.app.app_context():
+                    resolve(job.path)(*job.args)
+            except Exception as error:  # a failed job must not stop the worker
+                self.failures.append((job.path, error))
+                self.app.logger.exception("Background job %s%r failed", job.path, job.args)
+            finally:
+                with self._cond:
+                    self._busy = False
+                    self._cond.notify_all()
+
+    def wait_until_idle(self, timeout: float = 60) -> bool:
+        """Run delayed jobs now and block until none is left; for tests and the CLI."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            now = time.monotonic()
+            for job in self._heap:
+                job.due = min(job.due, now)
+            heapq.heapify(self._heap)
+            self._cond.notify_all()
+            while self._busy or self._heap:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                self._cond.wait(remaining)
+        return True
+
+
+class RQRunner:
+    """Jobs on Redis through RQ; a job id equal to its key keeps one waiting copy per key."""
+
+    def __init__(self, redis_url: str, queue_name: str = QUEUE_NAME):
+        from redis import Redis
+        from rq import Queue
+
+        self.connection = Redis.from_url(redis_url)
+        self.queue = Queue(queue_name, connection=self.connection)
+
+    def enqueue(self, path: str, *args: Any, key: str | None = None, delay: float = 0) -> bool:
+        from rq.exceptions import NoSuchJobError
+        from rq.job import Job, JobStatus
+
+        if key is not None:
+            try:
+                existing = Job.fetch(key, connection=self.connection)
+            except NoSuchJobError:
+                existing = None
+            waiting = {JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.DEFERRED}
+            if existing is not None and existing.get_status(refresh=True) in waiting:
+                return False
+        options: dict[str, Any] = {"job_id": key, "result_ttl": 3600, "failure_ttl": 7 * 86400}
+        if delay > 0:
+            self.queue.enqueue_in(timedelta(seconds=delay), path, *args, **options)
+        else:
+            self.queue.enqueue(path, *args, **options)
+        return True
+
+
+def init_app(app: Flask) -> None:
+    url = app.config.get("REDIS_URL")
+    app.extensions["deliberate_jobs"] = RQRunner(url) if url else InProcessRunner(app)
+
+
+def runner() -> JobRunner:
+    return current_app.extensions["deliberate_jobs"]
+
+
+def enqueue(path: str, *args: Any, key: str | None = None, delay: float = 0) -> bool:
+    return runner().enqueue(path, *args, key=key, delay=delay)

@@ -1,0 +1,296 @@
+"""Importing Polis exports as consultations, and exporting consultations in the Polis format.
+
+Imports are bulk inserts in one transaction: the export is read and checked completely before the
+database is touched, so a malformed file changes nothing. Imported participants and comments keep
+their source ids, and exports write them back, so import followed by export gives every final vote
+id for id.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import func, insert, select
+
+from deliberate.extensions import db
+from deliberate.models import (
+    AnalysisRun,
+    Consultation,
+    Mission,
+    ModerationMode,
+    ModerationStatus,
+    Participant,
+    ParticipantRole,
+    RunStatus,
+    Statement,
+    StatementOrigin,
+    Vote,
+    VoteEvent,
+    normalise_statement,
+    utcnow,
+)
+from deliberate.polis_format import (
+    PolisComment,
+    PolisExport,
+    PolisParticipant,
+    PolisVote,
+    read_export,
+)
+
+BATCH = 5_000
+POLIS_LICENCE = (
+    "Data was gathered using the Polis software (compdemocracy.org/polis) and is sub-licensed "
+    "under CC BY 4.0 with Attribution to The Computational Democracy Project."
+)
+# The public case-study pages of the conversations we ship (../shared/data/polis/README.md).
+CASE_STUDIES = {
+    "2demo": "https://compdemocracy.org/case-studies/2014-seattle-15-per-hour",
+    "7wmvbjcjhp": "https://compdemocracy.org/case-studies/2017-brexit-consensus",
+    "5mnfxu85hx": "https://compdemocracy.org/case-studies/2016-canadian-electoral-reform",
+    "9xxwa9jpkm": "https://compdemocracy.org/case-studies/2022-london-youth-policing",
+    "3atycmhmer": "https://compdemocracy.org/case-studies/2019-scoop-hivemind-biodiversity",
+    "5psrv8bm2a": "https://compdemocracy.org/case-studies/2017-scoop-hivemind-freshwater",
+}
+MODERATION = {
+    1: ModerationStatus.ACCEPTED,
+    0: ModerationStatus.PENDING,
+    -1: ModerationStatus.REJECTED,
+}
+MODERATION_CODE = {status: code for code, status in MODERATION.items()}
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    consultation_id: int
+    created: bool
+    participants: int
+    statements: int
+    votes: int
+
+
+def _source_key(export: PolisExport, folder: Path) -> str:
+    if export.conversation_id:
+        return f"polis:{export.conversation_id}"
+    digest = hashlib.sha256(str(folder.resolve()).encode()).hexdigest()[:16]
+    return f"polis-folder:{digest}"
+
+
+def _ms_to_datetime(ms: int | None) -> datetime | None:
+    if ms is None:
+        return None
+    return datetime.fromtimestamp(ms / 1000, UTC).replace(tzinfo=None)
+
+
+def _batched(rows: Iterable[dict]) -> Iterator[list[dict]]:
+    batch: list[dict] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) == BATCH:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _bulk_insert(model: type, rows: Iterable[dict]) -> None:
+    for batch in _batched(rows):
+        db.session.execute(insert(model), batch)
+
+
+def _id_map(model: type, consultation_id: int) -> dict[int, int]:
+    rows = db.session.execute(
+        select(model.source_id, model.id).where(model.consultation_id == consultation_id)
+    )
+    return {source: own for source, own in rows if source is not None}
+
+
+def attribution_for(export: PolisExport) -> tuple[str | None, str]:
+    link = CASE_STUDIES.get(export.conversation_id or "") or export.url
+    text = POLIS_LICENCE + (f" More about how the data was collected: {link}" if link else "")
+    return link, text
+
+
+def import_polis_folder(folder: Path, mission: Mission) -> ImportResult:
+    """Create a closed consultation from a Polis export folder; a second import changes nothing."""
+    export = read_export(folder)  # raises PolisFormatError, naming file and line, before any write
+    key = _source_key(export, folder)
+    existing = db.session.scalar(select(Consultation).where(Consultation.source_key == key))
+    if existing is not None:
+        return ImportResult(existing.id, False, *_counts(existing.id))
+
+    times = [c.created_ms for c in export.comments if c.created_ms] + [
+        v.timestamp_ms for v in export.vote_events if v.timestamp_ms
+    ]
+    link, attribution = attribution_for(export)
+    consultation = Consultation(
+        mission_id=mission.id,
+        title=(export.topic or f"Polis conversation {export.conversation_id}")[:200],
+        context=export.description or "",
+        moderation_mode=ModerationMode.POST,
+        allow_anonymous=True,
+        source_key=key,
+        source_url=link,
+        source_attribution=attribution,
+    )
+    start = _ms_to_datetime(min(times)) if times else utcnow()
+    end = _ms_to_datetime(max(times)) if times else utcnow()
+    consultation.open(now=start)
+    consultation.close(now=end)
+    consultation.created_at = start
+    db.session.add(consultation)
+    db.session.flush()
+    cid = consultation.id
+
+    people = sorted(
+        {p.participant_id for p in export.participants}
+        | {v.voter_id for v in export.votes}
+        | {v.voter_id for v in export.vote_events}
+        | {c.author_id for c in export.comments if c.author_id is not None}
+    )
+    _bulk_insert(
+        Participant,
+        (
+            {
+                "consultation_id": cid,
+                "source_id": pid,
+                "role": ParticipantRole.CITIZEN,
+                "created_at": start,
+            }
+            for pid in people
+        ),
+    )
+    participant_ids = _id_map(Participant, cid)
+    _bulk_insert(
+        Statement,
+        (
+            {
+                "consultation_id": cid,
+                "text": c.text,
+                "normalised_text": normalise_statement(c.text),
+                "origin": StatementOrigin.SEED if c.is_seed else StatementOrigin.PARTICIPANT,
+                "moderation": MODERATION[c.moderated],
+                "author_id": participant_ids.get(c.author_id),
+                "author_role": ParticipantRole.CITIZEN if c.author_id is not None else None,
+                "is_meta": c.is_meta,
+                "source_id": c.comment_id,
+                "created_at": _ms_to_datetime(c.created_ms) or start,
+                "moderated_at": end if c.moderated else None,
+            }
+            for c in export.comments
+        ),
+    )
+    statement_ids = _id_map(Statement, cid)
+
+    def vote_rows(votes: Iterable[PolisVote]) -> Iterator[dict]:
+        for v in votes:
+            yield {
+                "consultation_id": cid,
+                "participant_id": participant_ids[v.voter_id],
+                "statement_id": statement_ids[v.comment_id],
+                "choice": v.vote,
+                "cast_at_ms": v.timestamp_ms or 0,
+            }
+
+    _bulk_insert(Vote, vote_rows(export.votes))
+    _bulk_insert(VoteEvent, vote_rows(export.vote_events or export.votes))
+    db.session.flush()
+    return ImportResult(cid, True, len(people), len(export.comments), len(export.votes))
+
+
+def _counts(consultation_id: int) -> tuple[int, int, int]:
+    def count(model: type) -> int:
+        return db.session.scalar(
+            select(func.count(model.id)).where(model.consultation_id == consultation_id)
+        )
+
+    return count(Participant), count(Statement), count(Vote)
+
+
+def _export_ids(rows: list[tuple[int, int | None]]) -> dict[int, int]:
+    """Own id -> export id: the source id where there is one, else new ids above all source ids."""
+    taken = [source for _, source in rows if source is not None]
+    next_id = max(taken, default=-1) + 1
+    mapping: dict[int, int] = {}
+    for own, source in sorted(rows):
+        if source is None:
+            mapping[own] = next_id
+            next_id += 1
+        else:
+            mapping[own] = source
+    return mapping
+
+
+def latest_groups(consultation_id: int) -> dict[int, int]:
+    """Participant id -> opinion group of the newest finished analysis run, if any."""
+    run = db.session.scalar(
+        select(AnalysisRun)
+        .where(AnalysisRun.consultation_id == consultation_id, AnalysisRun.status == RunStatus.DONE)
+        .order_by(AnalysisRun.id.desc())
+        .limit(1)
+    )
+    if run is None or not run.results:
+        return {}
+    groups = run.results.get("groups", {}).get("membership", {})
+    return {int(pid): int(group) for pid, group in groups.items()}
+
+
+def build_export(consultation: Consultation) -> PolisExport:
+    cid = consultation.id
+    people = _export_ids(
+        list(
+            db.session.execute(
+                select(Participant.id, Participant.source_id).where(
+                    Participant.consultation_id == cid
+                )
+            ).all()
+        )
+    )
+    statements = (
+        db.session.execute(
+            select(Statement).where(Statement.consultation_id == cid).order_by(Statement.id)
+        )
+        .scalars()
+        .all()
+    )
+    comment_ids = _export_ids([(s.id, s.source_id) for s in statements])
+    comments = [
+        PolisComment(
+            comment_id=comment_ids[s.id],
+            author_id=people.get(s.author_id) if s.author_id else None,
+            text=s.text,
+            moderated=MODERATION_CODE[s.moderation],
+            created_ms=int(s.created_at.replace(tzinfo=UTC).timestamp() * 1000),
+            is_meta=s.is_meta,
+            is_seed=s.origin is StatementOrigin.SEED,
+        )
+        for s in statements
+    ]
+
+    def votes_of(model: type) -> list[PolisVote]:
+        rows = db.session.execute(
+            select(model.participant_id, model.statement_id, model.choice, model.cast_at_ms)
+            .where(model.consultation_id == cid)
+            .order_by(model.id)
+        )
+        return [
+            PolisVote(people[p], comment_ids[s], choice, ms or None) for p, s, choice, ms in rows
+        ]
+
+    votes = sorted(votes_of(Vote), key=lambda v: (v.voter_id, v.comment_id))
+    groups = latest_groups(cid)
+    participants = [
+        PolisParticipant(export_id, None, groups.get(own)) for own, export_id in people.items()
+    ]
+    return PolisExport(
+        topic=consultation.title,
+        url=consultation.source_url,
+        description=consultation.context,
+        comments=comments,
+        votes=votes,
+        vote_events=votes_of(VoteEvent),
+        participants=sorted(participants, key=lambda p: p.participant_id),
+    )
