@@ -1,10 +1,10 @@
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovPasswordInput, GovSubmitInput, GovTextInput
 from wtforms import EmailField, PasswordField, StringField, SubmitField
-from wtforms.validators import Email, EqualTo, InputRequired, Length
+from wtforms.validators import Email, EqualTo, InputRequired, Length, ValidationError
 
 from deliberate.models.user import EMAIL_MAX, NAME_MAX
-from deliberate.services.accounts import PASSWORD_MAX
+from deliberate.services.accounts import PASSWORD_MAX, password_problem
 
 def _strip(value: str | None) -> str | None:
     return value.strip() if isinstance(value, str) else value
@@ -51,6 +51,12 @@ class RegisterForm(FlaskForm):
         ],
     )
     submit = SubmitField("Create account", widget=GovSubmitInput())
+
+    def validate_password(self, field: PasswordField) -> None:
+        """Say everything wrong at once: the strength rule also runs when other fields fail."""
+        problem = password_problem(field.data or "", self.email.data or "")
+        if problem:
+            raise ValidationError(problem)
 
 
 class SignInForm(FlaskForm):
