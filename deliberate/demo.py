@@ -1,4 +1,5 @@
-"""Demo data for ``make run``: the five missions, an open consultation on each with seed statements.
+"""Demo data for ``make run``: the five missions, an open consultation on each with seed
+statements, and real Polis conversations (CC BY 4.0) imported under the missions they speak to.
 
 Idempotent: every demo consultation carries a ``source_key``, so loading twice changes nothing.
 """
@@ -6,9 +7,11 @@ Idempotent: every demo consultation carries a ``source_key``, so loading twice c
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 from sqlalchemy import select
 
+from deliberate import PROJECT_ROOT
 from deliberate.extensions import db
 from deliberate.missions.catalogue import ensure_missions
 from deliberate.models import (
@@ -19,6 +22,16 @@ from deliberate.models import (
     StatementOrigin,
     normalise_statement,
 )
+
+POLIS_DATA = PROJECT_ROOT.parent / "shared" / "data" / "polis"
+# Real conversations, each under the mission whose question it is closest to.
+REAL_CONVERSATIONS = {
+    "london.youth.policing": "safer-streets",
+    "scoop-hivemind.freshwater": "clean-energy",
+    "scoop-hivemind.biodiversity": "clean-energy",
+    "15-per-hour-seattle": "growth",
+    "brexit-consensus": "growth",
+}
 
 DEMO_CONSULTATIONS = {
     "growth": (
@@ -118,3 +131,17 @@ def load_demo_data() -> Iterator[str]:
         consultation.open()
         db.session.flush()
         yield f"opened demo consultation {consultation.id}: {title}"
+    yield from import_real_conversations()
+
+
+def import_real_conversations(data: Path = POLIS_DATA) -> Iterator[str]:
+    from deliberate.services.polis_exchange import import_polis_folder
+
+    if not data.is_dir():
+        yield f"No Polis data at {data}: real conversations skipped"
+        return
+    missions = {m.slug: m for m in ensure_missions()}
+    for folder, slug in REAL_CONVERSATIONS.items():
+        result = import_polis_folder(data / folder, missions[slug])
+        if result.created:
+            yield f"imported {folder} as consultation {result.consultation_id}"

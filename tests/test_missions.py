@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from deliberate.demo import REAL_CONVERSATIONS
 from deliberate.extensions import db
 from deliberate.missions.catalogue import MISSIONS
 from deliberate.models import (
@@ -71,14 +72,19 @@ def test_load_demo_opens_a_seeded_consultation_per_mission_and_is_idempotent(app
         assert result.exit_code == 0, result.output
     assert db.session.scalar(select(func.count(Mission.id))) == 5
     consultations = db.session.scalars(select(Consultation)).all()
-    assert len(consultations) == 5
-    assert {c.mission.slug for c in consultations} == {m.slug for m in MISSIONS}
-    assert all(c.state is ConsultationState.OPEN for c in consultations)
-    for consultation in consultations:
+    demo = [c for c in consultations if c.source_key.startswith("demo:")]
+    assert {c.mission.slug for c in demo} == {m.slug for m in MISSIONS}
+    assert all(c.state is ConsultationState.OPEN for c in demo)
+    for consultation in demo:
         seeds = db.session.scalar(
             select(func.count(Statement.id)).where(Statement.consultation_id == consultation.id)
         )
         assert seeds >= 5
+    real = {c.source_key: c for c in consultations if c.source_key.startswith("polis:")}
+    assert len(real) == len(REAL_CONVERSATIONS) == len(consultations) - 5
+    policing = real["polis:9xxwa9jpkm"]
+    assert policing.mission.slug == "safer-streets" and policing.state is ConsultationState.CLOSED
+    assert "The Computational Democracy Project" in policing.source_attribution
 
 
 def test_consultation_moves_draft_open_closed_and_refuses_illegal_moves(missions):
