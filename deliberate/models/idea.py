@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import ClassVar
 
 from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from deliberate.extensions import db
 from deliberate.models._types import enum_column, utcnow
+from deliberate.models.consultation import IllegalTransition
 from deliberate.models.participation import ParticipantRole
 
 IDEA_TITLE_MAX = 150
@@ -51,9 +53,81 @@ class Idea(db.Model):
         back_populates="idea", cascade="all, delete-orphan"
     )
 
+    # The public stages and where each may go next, in one place. Every idea is reviewed before
+    # any decision, and a decision (adopted or not taken forward) is final.
+    MOVES: ClassVar[dict[IdeaStage, tuple[IdeaStage, ...]]] = {
+        IdeaStage.PROPOSED: (IdeaStage.UNDER_REVIEW,),
+        IdeaStage.UNDER_REVIEW: (
+            IdeaStage.BEING_TRIALLED,
+            IdeaStage.ADOPTED,
+            IdeaStage.NOT_TAKEN_FORWARD,
+        ),
+        IdeaStage.BEING_TRIALLED: (IdeaStage.ADOPTED, IdeaStage.NOT_TAKEN_FORWARD),
+        IdeaStage.ADOPTED: (),
+        IdeaStage.NOT_TAKEN_FORWARD: (),
+    }
+
     def __init__(self, **fields):
         fields.setdefault("stage", IdeaStage.PROPOSED)
+        fields.setdefault("evidence", "")
         super().__init__(**fields)
+
+    @property
+    def next_stages(self) -> tuple[IdeaStage, ...]:
+        return self.MOVES[self.stage]
+
+    @property
+    def is_decided(self) -> bool:
+        """Adopted or not taken forward: the journey is over and the idea cannot move again."""
+        return not self.next_stages
+
+    @property
+    def was_trialled(self) -> bool:
+        return self.stage is IdeaStage.BEING_TRIALLED or any(
+            change.to_stage is IdeaStage.BEING_TRIALLED for change in self.history
+        )
+
+    def move_to(
+        self,
+        stage: IdeaStage,
+        reason: str,
+        by: User | None,  # noqa: F821
+        now: datetime | None = None,
+    ) -> IdeaStageChange:
+        """Move to a legal next stage, recording the public reason as the idea's history."""
+        if stage not in self.next_stages:
+            raise IllegalTransition(self._why_not(stage))
+        if not reason or not reason.strip():
+            raise IllegalTransition("Every move needs a public reason.")
+        change = IdeaStageChange(
+            from_stage=self.stage,
+            to_stage=stage,
+            reason=reason.strip(),
+            changed_by=by,
+            changed_at=now or utcnow(),
+        )
+        self.history.append(change)
+        self.stage = stage
+        return change
+
+    def record_trial_learning(self, learning: str) -> None:
+        """What a trial taught, kept once the idea has been trialled (even after the decision)."""
+        if not self.was_trialled:
+            raise IllegalTransition(
+                "Only an idea that is being trialled, or has been, can record what a trial learnt."
+            )
+        if not learning or not learning.strip():
+            raise IllegalTransition("Say what the trial learnt.")
+        self.trial_learning = learning.strip()
+
+    def _why_not(self, stage: IdeaStage) -> str:
+        here = self.stage.label.lower()
+        if self.is_decided:
+            return f"This idea is {here}: that decision is final, so it cannot move again."
+        if stage is self.stage:
+            return f"This idea is already {here}."
+        allowed = " or ".join(s.label.lower() for s in self.next_stages)
+        return f"An idea that is {here} can only move to {allowed}."
 
 
 class IdeaStageChange(db.Model):

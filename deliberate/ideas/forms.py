@@ -1,0 +1,104 @@
+"""The forms for proposing, supporting and deciding on ideas. The service re-checks every rule."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from govuk_frontend_wtf.wtforms_widgets import (
+    GovCharacterCount,
+    GovRadioInput,
+    GovSubmitInput,
+    GovTextInput,
+)
+from wtforms import RadioField, StringField, SubmitField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, InputRequired, Length
+
+from deliberate.models import IdeaStage
+from deliberate.models.idea import IDEA_TEXT_MAX, IDEA_TITLE_MAX
+
+
+def _strip(value: str | None) -> str | None:
+    return value.replace("\r\n", "\n").strip() if isinstance(value, str) else value
+
+
+def _text_validators(missing: str, name: str, limit: int) -> list:
+    return [
+        DataRequired(message=missing),
+        Length(max=limit, message=f"{name} must be {limit} characters or fewer"),
+    ]
+
+
+class ProposeIdeaForm(FlaskForm):
+    title = StringField(
+        "Title of your idea",
+        widget=GovTextInput(),
+        filters=[_strip],
+        validators=_text_validators("Enter a title for your idea", "Title", IDEA_TITLE_MAX),
+        description="A short summary, like a headline.",
+    )
+    problem = TextAreaField(
+        "The problem you see on the front line",
+        widget=GovCharacterCount(),
+        filters=[_strip],
+        validators=_text_validators("Enter the problem you see", "Problem", IDEA_TEXT_MAX),
+        description="What gets in the way of your work or of the people you serve?",
+    )
+    proposal = TextAreaField(
+        "Your idea",
+        widget=GovCharacterCount(),
+        filters=[_strip],
+        validators=_text_validators("Enter your idea", "Your idea", IDEA_TEXT_MAX),
+        description="What would you change, and how would it help?",
+    )
+    evidence = TextAreaField(
+        "The evidence or experience behind it",
+        widget=GovCharacterCount(),
+        filters=[_strip],
+        validators=_text_validators(
+            "Enter the evidence or experience behind your idea", "Evidence", IDEA_TEXT_MAX
+        ),
+        description=(
+            "What you have seen, tried or measured. Do not include anyone's personal details."
+        ),
+    )
+    submit = SubmitField("Propose idea", widget=GovSubmitInput())
+
+
+class SupportForm(FlaskForm):
+    submit = SubmitField("Support this idea", widget=GovSubmitInput())
+
+
+class MoveIdeaForm(FlaskForm):
+    # Choices are the idea's legal next stages, set by the view; the model refuses any other.
+    stage = RadioField(
+        "Move this idea to",
+        widget=GovRadioInput(),
+        validate_choice=False,
+        validators=[InputRequired(message="Choose the stage to move this idea to")],
+    )
+    reason = TextAreaField(
+        "Public reason for this move",
+        widget=GovCharacterCount(),
+        filters=[_strip],
+        validators=_text_validators(
+            "Enter the public reason for this move", "Reason", IDEA_TEXT_MAX
+        ),
+        description="Shown to everyone in the idea's history. Explain the decision in plain words.",
+    )
+    submit = SubmitField("Move idea", widget=GovSubmitInput())
+
+    def offer(self, stages: tuple[IdeaStage, ...]) -> None:
+        self.stage.choices = [SelectChoice(stage.value, stage.label) for stage in stages]
+
+
+class TrialLearningForm(FlaskForm):
+    learning = TextAreaField(
+        "What the trial learnt",
+        widget=GovCharacterCount(),
+        filters=[_strip],
+        validators=_text_validators(
+            "Enter what the trial learnt", "What the trial learnt", IDEA_TEXT_MAX
+        ),
+        description="Shown to everyone on the idea's page. Saving again replaces the earlier text.",
+    )
+    submit = SubmitField("Save what the trial learnt", widget=GovSubmitInput())

@@ -1,0 +1,267 @@
+"""Frontline staff ideas: proposing and supporting them, and the mission team's public decisions."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from deliberate.extensions import db
+from deliberate.models import (
+    Idea,
+    IdeaStage,
+    IdeaStageChange,
+    IdeaSupport,
+    IllegalTransition,
+    Mission,
+    ParticipantRole,
+    User,
+    normalise_statement,
+    utcnow,
+)
+from deliberate.models.idea import IDEA_TEXT_MAX, IDEA_TITLE_MAX
+from deliberate.services.errors import Refused
+
+# A second identical proposal from the same person this soon is a double submit, not a new idea.
+DUPLICATE_WINDOW = timedelta(minutes=1)
+# Control characters other than tab and newline: PostgreSQL refuses NUL, and none belong in prose.
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+class DuplicateIdea(Refused):
+    """The same person sent the same idea again moments ago; ``original`` is the one they sent."""
+
+    def __init__(self, original: Idea):
+        super().__init__("You have already proposed this idea", "title")
+        self.original = original
+
+
+class AlreadySupported(Refused):
+    def __init__(self) -> None:
+        super().__init__("You already support this idea")
+
+
+@dataclass(frozen=True)
+class SupportCounts:
+    staff: int = 0
+    citizens: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.staff + self.citizens
+
+
+@dataclass(frozen=True)
+class IdeaSummary:
+    """An idea as a list shows it: the idea and its support, counted once for the whole list."""
+
+    idea: Idea
+    support: SupportCounts
+
+
+@dataclass(frozen=True)
+class IdeaDetails:
+    """Everything the idea page shows, from where the viewer stands."""
+
+    idea: Idea
+    support: SupportCounts
+    history: list[IdeaStageChange]
+    viewer_supports: bool
+    viewer_is_author: bool
+    viewer_may_manage: bool
+
+
+def clean_text(value: str | None, field: str, name: str, limit: int) -> str:
+    """Trim and check one piece of prose; refuse it with a message a person can act on."""
+    text = _CONTROL_CHARACTERS.sub("", (value or "").replace("\r\n", "\n")).strip()
+    if not text:
+        raise Refused(f"Enter {name}", field)
+    if len(text) > limit:
+        raise Refused(f"{name[0].upper()}{name[1:]} must be {limit} characters or fewer", field)
+    return text
+
+
+def may_propose(user: User) -> bool:
+    return user.is_authenticated and user.is_staff
+
+
+def may_manage(user: User, idea: Idea) -> bool:
+    """The mission's team (admins included) decides an idea's stage; nobody else."""
+    return user.is_authenticated and user.is_on_team(idea.mission_id)
+
+
+def propose_idea(
+    author: User,
+    mission: Mission,
+    *,
+    title: str | None,
+    problem: str | None,
+    proposal: str | None,
+    evidence: str | None,
+    now: datetime | None = None,
+) -> Idea:
+    if not may_propose(author):
+        raise Refused("Only verified frontline staff can propose ideas")
+    now = now or utcnow()
+    idea = Idea(
+        mission_id=mission.id,
+        author_id=author.id,
+        title=clean_text(title, "title", "a title for your idea", IDEA_TITLE_MAX),
+        problem=clean_text(problem, "problem", "the problem you see", IDEA_TEXT_MAX),
+        proposal=clean_text(proposal, "proposal", "your idea", IDEA_TEXT_MAX),
+        evidence=clean_text(
+            evidence, "evidence", "the evidence or experience behind your idea", IDEA_TEXT_MAX
+        ),
+        created_at=now,
+    )
+    original = _recent_twin(idea, now)
+    if original is not None:
+        raise DuplicateIdea(original)
+    db.session.add(idea)
+    db.session.flush()
+    return idea
+
+
+def _recent_twin(idea: Idea, now: datetime) -> Idea | None:
+    """The same author's idea with the same title and problem from the last minute, if any."""
+    recent = db.session.scalars(
+        select(Idea).where(
+            Idea.author_id == idea.author_id,
+            Idea.mission_id == idea.mission_id,
+            Idea.created_at >= now - DUPLICATE_WINDOW,
+        )
+    )
+    key = (normalise_statement(idea.title), normalise_statement(idea.problem))
+    for candidate in recent:
+        if (normalise_statement(candidate.title), normalise_statement(candidate.problem)) == key:
+            return candidate
+    return None
+
+
+def support_idea(user: User, idea: Idea, now: datetime | None = None) -> IdeaSupport:
+    """Record support once per person, with the role they hold today.
+
+    The unique constraint decides, so two clicks racing each other still store one support."""
+    if not user.is_authenticated:
+        raise Refused("Sign in to support this idea")
+    if idea.author_id == user.id:
+        raise Refused(
+            "You proposed this idea, so you cannot support it too: support shows who else backs it"
+        )
+    support = IdeaSupport(
+        idea_id=idea.id,
+        user_id=user.id,
+        role=ParticipantRole.STAFF if user.is_staff else ParticipantRole.CITIZEN,
+        created_at=now or utcnow(),
+    )
+    try:
+        with db.session.begin_nested():
+            db.session.add(support)
+    except IntegrityError:
+        raise AlreadySupported() from None
+    return support
+
+
+def move_idea(
+    actor: User, idea: Idea, stage: str | None, reason: str | None, now: datetime | None = None
+) -> IdeaStageChange:
+    if not may_manage(actor, idea):
+        raise Refused("Only the mission team can move this idea")
+    try:
+        target = IdeaStage(stage or "")
+    except ValueError:
+        raise Refused("Choose the stage to move this idea to", "stage") from None
+    reason = clean_text(reason, "reason", "the public reason for this move", IDEA_TEXT_MAX)
+    # Two team members deciding at once: the second waits, then sees the first one's move.
+    db.session.refresh(idea, with_for_update=True)
+    try:
+        change = idea.move_to(target, reason, by=actor, now=now)
+    except IllegalTransition as illegal:
+        raise Refused(str(illegal), "stage") from None
+    db.session.flush()
+    return change
+
+
+def record_trial_learning(actor: User, idea: Idea, learning: str | None) -> Idea:
+    if not may_manage(actor, idea):
+        raise Refused("Only the mission team can record what a trial learnt")
+    learning = clean_text(learning, "learning", "what the trial learnt", IDEA_TEXT_MAX)
+    try:
+        idea.record_trial_learning(learning)
+    except IllegalTransition as illegal:
+        raise Refused(str(illegal), "learning") from None
+    db.session.flush()
+    return idea
+
+
+def support_counts(idea_ids: list[int]) -> dict[int, SupportCounts]:
+    """Staff and citizen support for each idea, counted apart in one query."""
+    counts: dict[int, dict[ParticipantRole, int]] = {i: {} for i in idea_ids}
+    if idea_ids:
+        rows = db.session.execute(
+            select(IdeaSupport.idea_id, IdeaSupport.role, func.count(IdeaSupport.id))
+            .where(IdeaSupport.idea_id.in_(idea_ids))
+            .group_by(IdeaSupport.idea_id, IdeaSupport.role)
+        )
+        for idea_id, role, count in rows:
+            counts[idea_id][role] = count
+    return {
+        idea_id: SupportCounts(
+            staff=by_role.get(ParticipantRole.STAFF, 0),
+            citizens=by_role.get(ParticipantRole.CITIZEN, 0),
+        )
+        for idea_id, by_role in counts.items()
+    }
+
+
+def mission_ideas(
+    mission: Mission, stage: IdeaStage | None = None, limit: int | None = None
+) -> list[IdeaSummary]:
+    """The mission's ideas, newest first, optionally only those at one stage."""
+    query = select(Idea).where(Idea.mission_id == mission.id)
+    if stage is not None:
+        query = query.where(Idea.stage == stage)
+    query = query.order_by(Idea.created_at.desc(), Idea.id.desc()).limit(limit)
+    ideas = db.session.scalars(query).all()
+    counts = support_counts([idea.id for idea in ideas])
+    return [IdeaSummary(idea, counts[idea.id]) for idea in ideas]
+
+
+def stage_totals(mission: Mission) -> dict[IdeaStage, int]:
+    """How many of the mission's ideas sit at each stage, for the stage filter."""
+    rows = db.session.execute(
+        select(Idea.stage, func.count(Idea.id))
+        .where(Idea.mission_id == mission.id)
+        .group_by(Idea.stage)
+    )
+    totals = dict.fromkeys(IdeaStage, 0)
+    totals.update({stage: count for stage, count in rows})
+    return totals
+
+
+def idea_details(idea: Idea, viewer: User) -> IdeaDetails:
+    signed_in = viewer.is_authenticated
+    supports = signed_in and (
+        db.session.scalar(
+            select(IdeaSupport.id).where(
+                IdeaSupport.idea_id == idea.id, IdeaSupport.user_id == viewer.id
+            )
+        )
+        is not None
+    )
+    history = db.session.scalars(
+        select(IdeaStageChange)
+        .where(IdeaStageChange.idea_id == idea.id)
+        .order_by(IdeaStageChange.changed_at, IdeaStageChange.id)
+    ).all()
+    return IdeaDetails(
+        idea=idea,
+        support=support_counts([idea.id])[idea.id],
+        history=list(history),
+        viewer_supports=bool(supports),
+        viewer_is_author=signed_in and idea.author_id == viewer.id,
+        viewer_may_manage=may_manage(viewer, idea),
+    )
