@@ -64,6 +64,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(pages_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(missions_bp)
+    app.register_blueprint(__import__("deliberate.manage", fromlist=["bp"]).bp)
     app.register_blueprint(__import__("deliberate.ideas", fromlist=["bp"]).bp)
 
 

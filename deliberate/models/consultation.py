@@ -89,6 +89,24 @@ class Consultation(db.Model):
         self.state = ConsultationState.CLOSED
         self.closed_at = now or utcnow()
 
+    def next_round(self) -> Consultation:
+        """A new draft asking the same question of the same mission, linked back to this round so
+        the two can be compared. Dates are not copied: the old ones have passed."""
+        if self.state is not ConsultationState.CLOSED:
+            raise IllegalTransition(
+                f"Only a closed consultation can start a next round; this one is {self.state}."
+            )
+        return Consultation(
+            mission_id=self.mission_id,
+            title=self.title,
+            context=self.context,
+            moderation_mode=self.moderation_mode,
+            allow_anonymous=self.allow_anonymous,
+            service_areas=self.service_areas,
+            round_number=self.round_number + 1,
+            previous_round_id=self.id,
+        )
+
     def is_accepting_input(self, now: datetime | None = None) -> bool:
         """Open, and within its optional dates: the one rule every write checks."""
         now = now or utcnow()

@@ -1,0 +1,320 @@
+"""The mission team's pages: set up, open, close and re-run consultations, and moderate comments.
+
+Every page needs a signed-in user; each checks on the server that the user is on the team of the
+consultation's mission (admins are on every team). Global moderators may use only the moderation
+pages. Every write is a POST with a CSRF token and is rate limited per user.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_limiter.util import get_remote_address
+from flask_login import current_user
+from sqlalchemy import select
+
+from deliberate.extensions import db, limiter
+from deliberate.forms_support import show_refusal
+from deliberate.manage.forms import (
+    ConsultationForm,
+    ModerationForm,
+    OpenConsultationForm,
+    SeedStatementForm,
+)
+from deliberate.models import Consultation, ConsultationState, Mission, Statement
+from deliberate.services import consultations as service
+from deliberate.services.errors import Refused
+from deliberate.services.statements import DuplicateStatement
+
+bp = Blueprint("manage", __name__, url_prefix="/manage")
+
+WRITE_LIMIT = "60 per minute"
+
+
+def _acting_user_key() -> str:
+    if current_user.is_authenticated:
+        return f"user:{current_user.get_id()}"
+    return get_remote_address()
+
+
+# One budget per user for all the writes of these pages, generous enough for a busy moderator.
+limiter.shared_limit(
+    WRITE_LIMIT, scope="manage-writes", key_func=_acting_user_key, methods=["POST"]
+)(bp)
+
+
+@bp.before_request
+def _require_sign_in():
+    if not current_user.is_authenticated:
+        return current_app.login_manager.unauthorized()
+    return None
+
+
+# -- loading what a URL names, and checking who may touch it ------------------------------------
+
+
+def _mission_run_by_user(slug: str) -> Mission:
+    mission = db.session.scalar(select(Mission).where(Mission.slug == slug))
+    if mission is None:
+        abort(404)
+    if not service.may_run(current_user, mission.id):
+        abort(403)
+    return mission
+
+
+def _consultation_run_by_user(consultation_id: int) -> Consultation:
+    consultation = db.session.get(Consultation, consultation_id)
+    if consultation is None:
+        abort(404)
+    if not service.may_run(current_user, consultation.mission_id):
+        abort(403)
+    return consultation
+
+
+def _consultation_to_moderate(consultation_id: int) -> Consultation:
+    consultation = db.session.get(Consultation, consultation_id)
+    if consultation is None:
+        abort(404)
+    if not service.may_moderate(current_user, consultation):
+        abort(403)
+    return consultation
+
+
+def _statement_to_moderate(statement_id: int) -> Statement:
+    statement = db.session.get(Statement, statement_id)
+    if statement is None:
+        abort(404)
+    if not service.may_moderate(current_user, statement.consultation):
+        abort(403)
+    return statement
+
+
+def _public_page_url(consultation: Consultation) -> str | None:
+    """The public consultation page, once that feature is installed; drafts have none."""
+    if consultation.state is ConsultationState.DRAFT:
+        return None
+    rules = list(current_app.url_map.iter_rules("consultations.show"))
+    if not rules or len(rules[0].arguments) != 1:
+        return None
+    (argument,) = rules[0].arguments
+    return url_for("consultations.show", **{argument: consultation.id})
+
+
+# -- pages ----------------------------------------------------------------------------------------
+
+
+@bp.get("")
+def index():
+    if not service.may_use_manage_pages(current_user):
+        abort(403)
+    return render_template(
+        "manage/index.html",
+        overview=service.team_overview(current_user),
+        waiting=service.moderation_overview(current_user),
+    )
+
+
+@bp.route("/missions/<slug>/consultations/new", methods=["GET", "POST"])
+def new_consultation(slug: str):
+    mission = _mission_run_by_user(slug)
+    form = ConsultationForm()
+    if form.validate_on_submit():
+        try:
+            consultation = service.create_consultation(
+                current_user, mission, service.ConsultationSettings(**form.changes())
+            )
+        except Refused as refusal:
+            db.session.rollback()
+            show_refusal(form, refusal)
+        else:
+            db.session.commit()
+            flash("Draft consultation created. Add seed statements, then open it.", "success")
+            return redirect(url_for("manage.consultation", consultation_id=consultation.id))
+    status = 400 if form.errors else 200
+    return render_template("manage/new.html", mission=mission, form=form), status
+
+
+def _render_consultation(
+    consultation: Consultation,
+    seed_form: SeedStatementForm | None = None,
+    problem: str | None = None,
+    duplicate: Statement | None = None,
+    status: int = 200,
+):
+    return render_template(
+        "manage/consultation.html",
+        consultation=consultation,
+        counts=service.counts_for([consultation.id])[consultation.id],
+        seeds=service.seed_statements(consultation),
+        seed_form=seed_form or SeedStatementForm(formdata=None),
+        problem=problem,
+        duplicate=duplicate,
+        editable=service.editable_settings(consultation),
+        next_round=service.next_round_of(consultation),
+        public_url=_public_page_url(consultation),
+        may_moderate=service.may_moderate(current_user, consultation),
+    ), status
+
+
+@bp.get("/consultations/<int:consultation_id>")
+def consultation(consultation_id: int):
+    return _render_consultation(_consultation_run_by_user(consultation_id))
+
+
+@bp.route("/consultations/<int:consultation_id>/edit", methods=["GET", "POST"])
+def edit_consultation(consultation_id: int):
+    consultation = _consultation_run_by_user(consultation_id)
+    editable = service.editable_settings(consultation)
+    if not editable:
+        return _render_consultation(
+            consultation,
+            problem="A closed consultation cannot be changed: start a next round instead",
+            status=409,
+        )
+    form_class = (
+        ConsultationForm if consultation.state is ConsultationState.DRAFT else OpenConsultationForm
+    )
+    form = form_class() if request.method == "POST" else form_class.for_consultation(consultation)
+    if form.validate_on_submit():
+        settings = replace(service.ConsultationSettings.of(consultation), **form.changes())
+        try:
+            service.update_consultation(current_user, consultation, settings)
+        except Refused as refusal:
+            db.session.rollback()
+            show_refusal(form, refusal)
+        else:
+            db.session.commit()
+            flash("Your changes have been saved.", "success")
+            return redirect(url_for("manage.consultation", consultation_id=consultation.id))
+    status = 400 if form.errors else 200
+    return render_template(
+        "manage/edit.html", consultation=consultation, form=form, editable=editable
+    ), status
+
+
+@bp.post("/consultations/<int:consultation_id>/seeds")
+def add_seed_statement(consultation_id: int):
+    consultation = _consultation_run_by_user(consultation_id)
+    form = SeedStatementForm()
+    if form.validate_on_submit():
+        try:
+            service.add_seed_statement(current_user, consultation, form.text.data)
+        except DuplicateStatement as duplicate:
+            db.session.rollback()
+            show_refusal(form, duplicate)
+            return _render_consultation(
+                consultation, seed_form=form, duplicate=duplicate.original, status=400
+            )
+        except Refused as refusal:
+            db.session.rollback()
+            show_refusal(form, refusal)
+        else:
+            db.session.commit()
+            flash("Seed statement added.", "success")
+            return redirect(
+                url_for("manage.consultation", consultation_id=consultation.id, _anchor="seeds")
+            )
+    return _render_consultation(consultation, seed_form=form, status=400)
+
+
+def _move(consultation_id: int, move, done: str):
+    """Carry out one life-cycle move; a move the consultation cannot make is explained on its page
+    and changes nothing (so a double-clicked button is harmless)."""
+    consultation = _consultation_run_by_user(consultation_id)
+    try:
+        result = move(current_user, consultation)
+    except Refused as refusal:
+        db.session.rollback()
+        return _render_consultation(consultation, problem=refusal.message, status=409)
+    db.session.commit()
+    flash(done, "success")
+    target = result if isinstance(result, Consultation) else consultation
+    return redirect(url_for("manage.consultation", consultation_id=target.id))
+
+
+@bp.post("/consultations/<int:consultation_id>/open")
+def open_consultation(consultation_id: int):
+    return _move(
+        consultation_id, service.open_consultation, "Consultation opened: people can now take part."
+    )
+
+
+@bp.post("/consultations/<int:consultation_id>/close")
+def close_consultation(consultation_id: int):
+    return _move(
+        consultation_id,
+        service.close_consultation,
+        "Consultation closed: it no longer takes votes or comments.",
+    )
+
+
+@bp.post("/consultations/<int:consultation_id>/next-round")
+def start_next_round(consultation_id: int):
+    return _move(
+        consultation_id,
+        service.start_next_round,
+        "Next round created as a draft, with the accepted statements of the last round as seeds.",
+    )
+
+
+# -- moderation -----------------------------------------------------------------------------------
+
+
+def _render_moderation(consultation: Consultation, problem: str | None = None, status: int = 200):
+    return render_template(
+        "manage/moderation.html",
+        consultation=consultation,
+        waiting=service.awaiting_moderation(consultation),
+        moderated=service.recently_moderated(consultation),
+        problem=problem,
+        may_run=service.may_run(current_user, consultation.mission_id),
+    ), status
+
+
+@bp.get("/consultations/<int:consultation_id>/moderation")
+def moderation(consultation_id: int):
+    return _render_moderation(_consultation_to_moderate(consultation_id))
+
+
+@bp.get("/statements/<int:statement_id>")
+def statement(statement_id: int):
+    statement = _statement_to_moderate(statement_id)
+    return render_template(
+        "manage/statement.html",
+        statement=statement,
+        consultation=statement.consultation,
+        may_run=service.may_run(current_user, statement.consultation.mission_id),
+    )
+
+
+@bp.post("/statements/<int:statement_id>/moderate")
+def moderate(statement_id: int):
+    statement = _statement_to_moderate(statement_id)
+    consultation = statement.consultation
+    form = ModerationForm()
+    if not form.validate_on_submit():
+        abort(400)
+    accept = form.decision.data == "accept"
+    try:
+        service.moderate(current_user, statement, accept)
+    except Refused as refusal:
+        db.session.rollback()
+        return _render_moderation(consultation, problem=refusal.message, status=409)
+    db.session.commit()
+    flash(
+        "Comment accepted: people can now vote on it." if accept else "Comment rejected.",
+        "success",
+    )
+    if form.return_to.data == "statement":
+        return redirect(url_for("manage.statement", statement_id=statement.id))
+    return redirect(url_for("manage.moderation", consultation_id=consultation.id))

@@ -1,0 +1,489 @@
+"""Running consultations: what a mission team does to set one up, open, close and re-run it, and
+what moderators do with the comments waiting for them.
+
+Who may do what:
+- the team of the consultation's mission (``user.is_on_team``, which includes admins) does
+  everything here;
+- global moderators (``user.is_moderator``) may also moderate comments, and nothing else.
+
+What may change, and when (the edit rules):
+- a draft may change every setting;
+- an open consultation may change only its context (to clarify it) and its closing date (to extend
+  or shorten it). The question, moderation mode, anonymous taking part, service areas and opening
+  date are what people answered under, so changing them mid-way would make the answers
+  incomparable: close it and start a next round instead;
+- a closed consultation changes nothing.
+
+Dates are chosen as days. A consultation opens at the start of its opening day and closes at the
+end of its closing day (UTC), so "closes on 31 March" means people can take part all that day.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field, fields, replace
+from datetime import date, datetime, time
+
+from sqlalchemy import func, select
+
+from deliberate.extensions import db
+from deliberate.models import (
+    Consultation,
+    ConsultationState,
+    IllegalTransition,
+    Mission,
+    ModerationMode,
+    ModerationStatus,
+    Participant,
+    Statement,
+    StatementOrigin,
+    User,
+    utcnow,
+)
+from deliberate.models.consultation import TITLE_MAX
+from deliberate.services.errors import Refused
+from deliberate.services.statements import DuplicateStatement, moderate_statement, write_statement
+
+CONTEXT_MAX = 5000
+SERVICE_AREA_MAX = 100  # the size of Participant.service_area
+SERVICE_AREAS_MAX_COUNT = 20
+RECENTLY_MODERATED_COUNT = 20
+
+
+class NotPermitted(Refused):
+    """The acting user may not do this to this mission's consultations."""
+
+
+class IllegalMove(Refused):
+    """The consultation cannot make this move from the state it is in."""
+
+
+@dataclass(frozen=True)
+class ConsultationSettings:
+    """Everything a mission team chooses about a consultation, as typed on the form."""
+
+    title: str
+    context: str = ""
+    moderation_mode: ModerationMode = ModerationMode.POST
+    allow_anonymous: bool = True
+    service_areas: str = ""  # one per line
+    opens_on: date | None = None
+    closes_on: date | None = None
+
+    @classmethod
+    def of(cls, consultation: Consultation) -> ConsultationSettings:
+        return cls(
+            title=consultation.title,
+            context=consultation.context,
+            moderation_mode=consultation.moderation_mode,
+            allow_anonymous=consultation.allow_anonymous,
+            service_areas=consultation.service_areas,
+            opens_on=opening_day(consultation),
+            closes_on=closing_day(consultation),
+        )
+
+
+@dataclass(frozen=True)
+class ConsultationCounts:
+    statements: int = 0  # live: accepted seeds and comments
+    pending_comments: int = 0
+    participants: int = 0
+
+
+@dataclass
+class MissionOverview:
+    mission: Mission
+    consultations: list[tuple[Consultation, ConsultationCounts]] = field(default_factory=list)
+
+
+# -- who may do what ------------------------------------------------------------------------------
+
+
+def may_run(user: User, mission_id: int) -> bool:
+    return user.is_authenticated and user.is_on_team(mission_id)
+
+
+def may_moderate(user: User, consultation: Consultation) -> bool:
+    return user.is_authenticated and (user.is_moderator or user.is_on_team(consultation.mission_id))
+
+
+def may_use_manage_pages(user: User) -> bool:
+    return user.is_authenticated and bool(
+        user.is_admin or user.is_moderator or user.team_memberships
+    )
+
+
+def _require_team(user: User, mission_id: int) -> None:
+    if not may_run(user, mission_id):
+        raise NotPermitted("Only the mission team can run this mission's consultations")
+
+
+# -- dates ----------------------------------------------------------------------------------------
+
+
+def opening_day(consultation: Consultation) -> date | None:
+    return consultation.opens_at.date() if consultation.opens_at else None
+
+
+def closing_day(consultation: Consultation) -> date | None:
+    return consultation.closes_at.date() if consultation.closes_at else None
+
+
+def _start_of(day: date | None) -> datetime | None:
+    return datetime.combine(day, time.min) if day else None
+
+
+def _end_of(day: date | None) -> datetime | None:
+    return datetime.combine(day, time.max) if day else None
+
+
+def _check_dates(opens_on: date | None, closes_on: date | None, now: datetime) -> None:
+    if closes_on is None:
+        return
+    if opens_on is not None and closes_on <= opens_on:
+        raise Refused("Closing date must be after the opening date", "closes_on")
+    if _end_of(closes_on) <= now:
+        raise Refused("Closing date must be today or in the future", "closes_on")
+
+
+# -- settings -------------------------------------------------------------------------------------
+
+
+def _clean_title(title: str | None) -> str:
+    title = " ".join((title or "").split())
+    if not title:
+        raise Refused("Enter the question", "title")
+    if len(title) > TITLE_MAX:
+        raise Refused(f"Question must be {TITLE_MAX} characters or fewer", "title")
+    return title
+
+
+def _clean_context(context: str | None) -> str:
+    context = (context or "").replace("\r\n", "\n").strip()
+    if len(context) > CONTEXT_MAX:
+        raise Refused(f"Context must be {CONTEXT_MAX} characters or fewer", "context")
+    return context
+
+
+def clean_service_areas(text: str | None) -> str:
+    """One area per line, blank lines and repeats dropped; refuse what a participant could not pick
+    from sensibly (too many, or too long to store)."""
+    areas: list[str] = []
+    for line in (text or "").splitlines():
+        area = " ".join(line.split())
+        if area and area.casefold() not in {a.casefold() for a in areas}:
+            areas.append(area)
+    if len(areas) > SERVICE_AREAS_MAX_COUNT:
+        raise Refused(
+            f"Enter {SERVICE_AREAS_MAX_COUNT} service areas or fewer (you entered {len(areas)})",
+            "service_areas",
+        )
+    for area in areas:
+        if len(area) > SERVICE_AREA_MAX:
+            raise Refused(
+                f"Each service area must be {SERVICE_AREA_MAX} characters or fewer: "
+                f"“{area[:30]}…” is {len(area)}",
+                "service_areas",
+            )
+    return "\n".join(areas)
+
+
+def _cleaned(settings: ConsultationSettings) -> ConsultationSettings:
+    """The settings as they will be stored, or a refusal naming the field at fault."""
+    return replace(
+        settings,
+        title=_clean_title(settings.title),
+        context=_clean_context(settings.context),
+        moderation_mode=ModerationMode(settings.moderation_mode),
+        allow_anonymous=bool(settings.allow_anonymous),
+        service_areas=clean_service_areas(settings.service_areas),
+    )
+
+
+def _apply(consultation: Consultation, settings: ConsultationSettings) -> None:
+    consultation.title = settings.title
+    consultation.context = settings.context
+    consultation.moderation_mode = settings.moderation_mode
+    consultation.allow_anonymous = settings.allow_anonymous
+    consultation.service_areas = settings.service_areas
+    consultation.opens_at = _start_of(settings.opens_on)
+    consultation.closes_at = _end_of(settings.closes_on)
+
+
+def create_consultation(
+    user: User, mission: Mission, settings: ConsultationSettings, now: datetime | None = None
+) -> Consultation:
+    """A new draft: nobody outside the team sees it until it is opened."""
+    _require_team(user, mission.id)
+    settings = _cleaned(settings)
+    _check_dates(settings.opens_on, settings.closes_on, now or utcnow())
+    consultation = Consultation(mission_id=mission.id, title=settings.title)
+    _apply(consultation, settings)
+    db.session.add(consultation)
+    db.session.flush()
+    return consultation
+
+
+# The settings an open consultation keeps (the form field of each has the same name).
+_FIXED_WHILE_OPEN = (
+    ("title", "The question"),
+    ("moderation_mode", "The moderation mode"),
+    ("allow_anonymous", "Whether people can take part anonymously"),
+    ("service_areas", "The service areas"),
+    ("opens_on", "The opening date"),
+)
+
+
+def editable_settings(consultation: Consultation) -> frozenset[str]:
+    """The settings that may change now (see the edit rules at the top of this module)."""
+    if consultation.state is ConsultationState.DRAFT:
+        return frozenset(f.name for f in fields(ConsultationSettings))
+    if consultation.state is ConsultationState.OPEN:
+        return frozenset({"context", "closes_on"})
+    return frozenset()
+
+
+def update_consultation(
+    user: User,
+    consultation: Consultation,
+    settings: ConsultationSettings,
+    now: datetime | None = None,
+) -> Consultation:
+    """Change a consultation's settings, within the edit rules for its state."""
+    _require_team(user, consultation.mission_id)
+    if consultation.state is ConsultationState.CLOSED:
+        raise IllegalMove("A closed consultation cannot be changed: start a next round instead")
+    now = now or utcnow()
+    settings = _cleaned(settings)
+    if consultation.state is ConsultationState.OPEN:
+        current = ConsultationSettings.of(consultation)
+        for attribute, label in _FIXED_WHILE_OPEN:
+            if getattr(settings, attribute) != getattr(current, attribute):
+                raise Refused(f"{label} cannot change while the consultation is open", attribute)
+        if settings.closes_on != current.closes_on:
+            _check_dates(settings.opens_on, settings.closes_on, now)
+    else:
+        _check_dates(settings.opens_on, settings.closes_on, now)
+    _apply(consultation, settings)
+    db.session.flush()
+    return consultation
+
+
+# -- the life cycle -------------------------------------------------------------------------------
+
+
+def open_consultation(user: User, consultation: Consultation, now: datetime | None = None) -> None:
+    _require_team(user, consultation.mission_id)
+    try:
+        consultation.open(now)
+    except IllegalTransition as error:
+        raise IllegalMove(str(error)) from error
+    db.session.flush()
+
+
+def close_consultation(user: User, consultation: Consultation, now: datetime | None = None) -> None:
+    _require_team(user, consultation.mission_id)
+    try:
+        consultation.close(now)
+    except IllegalTransition as error:
+        raise IllegalMove(str(error)) from error
+    db.session.flush()
+
+
+def next_round_of(consultation: Consultation) -> Consultation | None:
+    return db.session.scalar(
+        select(Consultation)
+        .where(Consultation.previous_round_id == consultation.id)
+        .order_by(Consultation.id)
+        .limit(1)
+    )
+
+
+def start_next_round(user: User, consultation: Consultation) -> Consultation:
+    """A new draft round of a closed consultation, seeded with the statements its participants
+    could vote on at the end (accepted seeds and comments, in the order they were made).
+
+    Pending and rejected comments are not carried: nobody voted on them, and a rejected one should
+    not come back as a seed. Only one next round may follow a round, so a repeated request does not
+    make two."""
+    _require_team(user, consultation.mission_id)
+    existing = next_round_of(consultation)
+    if existing is not None:
+        raise IllegalMove(
+            f"Round {existing.round_number} of this consultation has already been started"
+        )
+    try:
+        new_round = consultation.next_round()
+    except IllegalTransition as error:
+        raise IllegalMove(str(error)) from error
+    db.session.add(new_round)
+    db.session.flush()
+    carried = db.session.scalars(
+        select(Statement)
+        .where(
+            Statement.consultation_id == consultation.id,
+            Statement.moderation == ModerationStatus.ACCEPTED,
+        )
+        .order_by(Statement.created_at, Statement.id)
+    )
+    for statement in carried:
+        try:
+            write_statement(new_round, statement.text, origin=StatementOrigin.SEED)
+        except DuplicateStatement:
+            continue  # imported rounds may hold near-duplicates; one copy is enough
+    return new_round
+
+
+def add_seed_statement(user: User, consultation: Consultation, text: str | None) -> Statement:
+    """A statement from the team to start or widen the conversation; it is live at once.
+    A duplicate raises ``DuplicateStatement`` carrying the original."""
+    _require_team(user, consultation.mission_id)
+    if consultation.state is ConsultationState.CLOSED:
+        raise IllegalMove("A closed consultation cannot take new statements", "text")
+    return write_statement(consultation, text, origin=StatementOrigin.SEED)
+
+
+# -- moderation -----------------------------------------------------------------------------------
+
+
+def moderate(user: User, statement: Statement, accept: bool) -> Statement:
+    """Accept or reject a participant's comment.
+
+    Pending comments are accepted (they become votable) or rejected. A live comment may be taken
+    down (rejected) in either moderation mode: in post-moderation that is the only check, and in
+    pre-moderation it corrects a mistaken acceptance. A rejected comment may be reinstated. Asking
+    for the state a comment is already in changes nothing, so a double click is harmless. Votes
+    already cast are kept; analyses leave out rejected statements."""
+    consultation = statement.consultation
+    if not may_moderate(user, consultation):
+        raise NotPermitted("Only the mission team and moderators can moderate comments")
+    if statement.origin is not StatementOrigin.PARTICIPANT:
+        raise Refused("Seed statements are written by the mission team and are not moderated")
+    wanted = ModerationStatus.ACCEPTED if accept else ModerationStatus.REJECTED
+    if statement.moderation is wanted:
+        return statement
+    return moderate_statement(statement, accept)
+
+
+def awaiting_moderation(consultation: Consultation) -> list[Statement]:
+    """Comments waiting for a decision, oldest first, so nobody waits longest."""
+    return list(
+        db.session.scalars(
+            select(Statement)
+            .where(
+                Statement.consultation_id == consultation.id,
+                Statement.origin == StatementOrigin.PARTICIPANT,
+                Statement.moderation == ModerationStatus.PENDING,
+            )
+            .order_by(Statement.created_at, Statement.id)
+        )
+    )
+
+
+def recently_moderated(
+    consultation: Consultation, limit: int = RECENTLY_MODERATED_COUNT
+) -> list[Statement]:
+    return list(
+        db.session.scalars(
+            select(Statement)
+            .where(
+                Statement.consultation_id == consultation.id,
+                Statement.origin == StatementOrigin.PARTICIPANT,
+                Statement.moderation != ModerationStatus.PENDING,
+            )
+            .order_by(Statement.moderated_at.desc(), Statement.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def seed_statements(consultation: Consultation) -> list[Statement]:
+    return list(
+        db.session.scalars(
+            select(Statement)
+            .where(
+                Statement.consultation_id == consultation.id,
+                Statement.origin == StatementOrigin.SEED,
+            )
+            .order_by(Statement.created_at, Statement.id)
+        )
+    )
+
+
+# -- overviews ------------------------------------------------------------------------------------
+
+
+def counts_for(consultation_ids: Iterable[int]) -> dict[int, ConsultationCounts]:
+    """Live statements, pending comments and participants per consultation, in three queries."""
+    ids = list(consultation_ids)
+    if not ids:
+        return {}
+    live = dict(
+        db.session.execute(
+            select(Statement.consultation_id, func.count(Statement.id))
+            .where(
+                Statement.consultation_id.in_(ids),
+                Statement.moderation == ModerationStatus.ACCEPTED,
+            )
+            .group_by(Statement.consultation_id)
+        ).all()
+    )
+    pending = dict(
+        db.session.execute(
+            select(Statement.consultation_id, func.count(Statement.id))
+            .where(
+                Statement.consultation_id.in_(ids),
+                Statement.moderation == ModerationStatus.PENDING,
+            )
+            .group_by(Statement.consultation_id)
+        ).all()
+    )
+    people = dict(
+        db.session.execute(
+            select(Participant.consultation_id, func.count(Participant.id))
+            .where(Participant.consultation_id.in_(ids))
+            .group_by(Participant.consultation_id)
+        ).all()
+    )
+    return {i: ConsultationCounts(live.get(i, 0), pending.get(i, 0), people.get(i, 0)) for i in ids}
+
+
+def team_overview(user: User) -> list[MissionOverview]:
+    """The missions whose team the user is on (every mission for an admin), each with its
+    consultations, newest first."""
+    missions = [
+        m
+        for m in db.session.scalars(select(Mission).order_by(Mission.position, Mission.id))
+        if may_run(user, m.id)
+    ]
+    if not missions:
+        return []
+    consultations = db.session.scalars(
+        select(Consultation)
+        .where(Consultation.mission_id.in_([m.id for m in missions]))
+        .order_by(Consultation.created_at.desc(), Consultation.id.desc())
+    ).all()
+    counts = counts_for(c.id for c in consultations)
+    overview = {m.id: MissionOverview(m) for m in missions}
+    for consultation in consultations:
+        overview[consultation.mission_id].consultations.append(
+            (consultation, counts[consultation.id])
+        )
+    return list(overview.values())
+
+
+def moderation_overview(user: User) -> list[tuple[Consultation, int]]:
+    """For a moderator: each consultation with comments waiting, most waiting first."""
+    if not (user.is_authenticated and user.is_moderator):
+        return []
+    rows = db.session.execute(
+        select(Consultation, func.count(Statement.id))
+        .join(Statement, Statement.consultation_id == Consultation.id)
+        .where(
+            Statement.origin == StatementOrigin.PARTICIPANT,
+            Statement.moderation == ModerationStatus.PENDING,
+        )
+        .group_by(Consultation.id)
+        .order_by(func.count(Statement.id).desc(), Consultation.id)
+    ).all()
+    return [(consultation, count) for consultation, count in rows]
