@@ -28,7 +28,7 @@ class ModerationStatus(enum.StrEnum):
 
 
 class ParticipantRole(enum.StrEnum):
-    """The role someone held when they took part; kept so analyses can compare staff and citizens."""
+    """The role someone held when taking part, kept so analyses can compare staff and citizens."""
 
     CITIZEN = "citizen"
     STAFF = "staff"
@@ -115,15 +115,16 @@ class Participant(db.Model):
 
 class Vote(db.Model):
     """The current answer of one participant to one statement. Changing it rewrites this row and
-    appends to ``vote_events``, so exports can give both the final matrix and the full history."""
+    appends to ``vote_events``, so exports can give both the final matrix and the full history.
+
+    ``consultation_id`` is a plain indexed copy (no foreign key): PostgreSQL checks each foreign
+    key row by row, and the statement's key already ties a vote to its consultation."""
 
     __tablename__ = "votes"
     __table_args__ = (UniqueConstraint("participant_id", "statement_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    consultation_id: Mapped[int] = mapped_column(
-        ForeignKey("consultations.id", ondelete="CASCADE"), index=True
-    )
+    consultation_id: Mapped[int] = mapped_column(index=True)
     participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id", ondelete="CASCADE"))
     statement_id: Mapped[int] = mapped_column(
         ForeignKey("statements.id", ondelete="CASCADE"), index=True
@@ -137,7 +138,9 @@ class Vote(db.Model):
 
 
 class VoteEvent(db.Model):
-    """Every vote ever cast, in order; never updated."""
+    """Every vote ever cast, in order; never updated. An append-only log tied to its consultation
+    (deleted with it); participant and statement ids are kept without per-row key checks, which
+    would triple the cost of importing a large conversation."""
 
     __tablename__ = "vote_events"
 
@@ -145,7 +148,7 @@ class VoteEvent(db.Model):
     consultation_id: Mapped[int] = mapped_column(
         ForeignKey("consultations.id", ondelete="CASCADE"), index=True
     )
-    participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id", ondelete="CASCADE"))
-    statement_id: Mapped[int] = mapped_column(ForeignKey("statements.id", ondelete="CASCADE"))
+    participant_id: Mapped[int]
+    statement_id: Mapped[int]
     choice: Mapped[int] = mapped_column(SmallInteger)
     cast_at_ms: Mapped[int] = mapped_column(BigInteger)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 
 from deliberate.extensions import db
 from deliberate.models import (
@@ -85,8 +85,33 @@ def _ms_to_datetime(ms: int | None) -> datetime | None:
     return datetime.fromtimestamp(ms / 1000, UTC).replace(tzinfo=None)
 
 
-def _batched(rows: Iterable[dict]) -> Iterator[list[dict]]:
-    batch: list[dict] = []
+def _bulk_insert(model: type, columns: tuple[str, ...], rows: Iterable[tuple]) -> None:
+    """Insert many rows inside the session's transaction: COPY on PostgreSQL, executemany elsewhere.
+
+    An ORM insert per row would take minutes for a 225,000-vote export; this takes seconds.
+    """
+    connection = db.session.connection()
+    table = model.__table__.name
+    names = ", ".join(columns)
+    if connection.dialect.name == "postgresql":
+        driver = connection.connection.driver_connection
+        with driver.cursor() as cursor, cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        return
+    placeholders = ", ".join("?" for _ in columns)
+    # Names come from our own models, never from input; the values are bound parameters.
+    statement = f"INSERT INTO {table} ({names}) VALUES ({placeholders})"  # noqa: S608
+    cursor = connection.connection.driver_connection.cursor()
+    try:
+        for batch in _batched(rows):
+            cursor.executemany(statement, batch)
+    finally:
+        cursor.close()
+
+
+def _batched(rows: Iterable[tuple]) -> Iterator[list[tuple]]:
+    batch: list[tuple] = []
     for row in rows:
         batch.append(row)
         if len(batch) == BATCH:
@@ -94,11 +119,6 @@ def _batched(rows: Iterable[dict]) -> Iterator[list[dict]]:
             batch = []
     if batch:
         yield batch
-
-
-def _bulk_insert(model: type, rows: Iterable[dict]) -> None:
-    for batch in _batched(rows):
-        db.session.execute(insert(model), batch)
 
 
 def _id_map(model: type, consultation_id: int) -> dict[int, int]:
@@ -153,50 +173,57 @@ def import_polis_folder(folder: Path, mission: Mission) -> ImportResult:
     )
     _bulk_insert(
         Participant,
-        (
-            {
-                "consultation_id": cid,
-                "source_id": pid,
-                "role": ParticipantRole.CITIZEN,
-                "created_at": start,
-            }
-            for pid in people
-        ),
+        ("consultation_id", "source_id", "role", "created_at"),
+        ((cid, pid, ParticipantRole.CITIZEN.value, start) for pid in people),
     )
     participant_ids = _id_map(Participant, cid)
     _bulk_insert(
         Statement,
         (
-            {
-                "consultation_id": cid,
-                "text": c.text,
-                "normalised_text": normalise_statement(c.text),
-                "origin": StatementOrigin.SEED if c.is_seed else StatementOrigin.PARTICIPANT,
-                "moderation": MODERATION[c.moderated],
-                "author_id": participant_ids.get(c.author_id),
-                "author_role": ParticipantRole.CITIZEN if c.author_id is not None else None,
-                "is_meta": c.is_meta,
-                "source_id": c.comment_id,
-                "created_at": _ms_to_datetime(c.created_ms) or start,
-                "moderated_at": end if c.moderated else None,
-            }
+            "consultation_id",
+            "text",
+            "normalised_text",
+            "origin",
+            "moderation",
+            "author_id",
+            "author_role",
+            "is_meta",
+            "source_id",
+            "created_at",
+            "moderated_at",
+        ),
+        (
+            (
+                cid,
+                c.text,
+                normalise_statement(c.text),
+                (StatementOrigin.SEED if c.is_seed else StatementOrigin.PARTICIPANT).value,
+                MODERATION[c.moderated].value,
+                participant_ids.get(c.author_id),
+                ParticipantRole.CITIZEN.value if c.author_id is not None else None,
+                c.is_meta,
+                c.comment_id,
+                _ms_to_datetime(c.created_ms) or start,
+                end if c.moderated else None,
+            )
             for c in export.comments
         ),
     )
     statement_ids = _id_map(Statement, cid)
 
-    def vote_rows(votes: Iterable[PolisVote]) -> Iterator[dict]:
+    def vote_rows(votes: Iterable[PolisVote]) -> Iterator[tuple]:
         for v in votes:
-            yield {
-                "consultation_id": cid,
-                "participant_id": participant_ids[v.voter_id],
-                "statement_id": statement_ids[v.comment_id],
-                "choice": v.vote,
-                "cast_at_ms": v.timestamp_ms or 0,
-            }
+            yield (
+                cid,
+                participant_ids[v.voter_id],
+                statement_ids[v.comment_id],
+                v.vote,
+                v.timestamp_ms or 0,
+            )
 
-    _bulk_insert(Vote, vote_rows(export.votes))
-    _bulk_insert(VoteEvent, vote_rows(export.vote_events or export.votes))
+    vote_columns = ("consultation_id", "participant_id", "statement_id", "choice", "cast_at_ms")
+    _bulk_insert(Vote, vote_columns, vote_rows(export.votes))
+    _bulk_insert(VoteEvent, vote_columns, vote_rows(export.vote_events or export.votes))
     db.session.flush()
     return ImportResult(cid, True, len(people), len(export.comments), len(export.votes))
 
