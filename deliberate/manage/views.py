@@ -101,13 +101,14 @@ def _statement_to_moderate(statement_id: int) -> Statement:
 
 def _public_page_url(consultation: Consultation) -> str | None:
     """The public consultation page, once that feature is installed; drafts have none."""
-    if consultation.state is ConsultationState.DRAFT:
+    endpoint = "consultations.show"
+    if consultation.state is ConsultationState.DRAFT or endpoint not in current_app.view_functions:
         return None
-    rules = list(current_app.url_map.iter_rules("consultations.show"))
+    rules = list(current_app.url_map.iter_rules(endpoint))
     if not rules or len(rules[0].arguments) != 1:
         return None
     (argument,) = rules[0].arguments
-    return url_for("consultations.show", **{argument: consultation.id})
+    return url_for(endpoint, **{argument: consultation.id})
 
 
 # -- pages ----------------------------------------------------------------------------------------
