@@ -36,8 +36,12 @@ def create_admin(email: str, name: str, password: str) -> None:
 @deliberate_cli.command("load-demo")
 def load_demo() -> None:
     """Load the five missions and the demo consultations; running it again duplicates nothing."""
+    from flask import current_app
+
     from deliberate.demo import load_demo_data
 
+    if current_app.config["ENV_NAME"] == "production":
+        raise click.ClickException("Demo data has known passwords: never load it in production.")
     for line in load_demo_data():
         click.echo(line)
     db.session.commit()

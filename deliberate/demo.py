@@ -16,11 +16,16 @@ from deliberate.extensions import db
 from deliberate.missions.catalogue import ensure_missions
 from deliberate.models import (
     Consultation,
+    Idea,
+    IdeaStage,
+    MissionTeamMember,
     ModerationMode,
     ModerationStatus,
     Statement,
     StatementOrigin,
+    User,
     normalise_statement,
+    utcnow,
 )
 
 POLIS_DATA = PROJECT_ROOT.parent / "shared" / "data" / "polis"
@@ -102,6 +107,97 @@ DEMO_CONSULTATIONS = {
 }
 
 
+# Demo accounts for trying the site locally. `load-demo` refuses to run in production.
+DEMO_PASSWORD = "demo passphrase 2026"  # noqa: S105 - a published demo password, never production
+DEMO_PEOPLE = [
+    # email, name, verified work email or None, on every mission team
+    ("team@example.org", "Morgan (mission team)", None, True),
+    ("nurse@example.org", "Amira (nurse)", "amira.demo@nhs.net", False),
+    ("teacher@example.org", "Gareth (teacher)", "gareth.demo@greenfield.sch.uk", False),
+    ("officer@example.org", "Priya (police officer)", "priya.demo@met.police.uk", False),
+    ("citizen@example.org", "Sam (citizen)", None, False),
+]
+# mission, author email, title, problem, idea, evidence, stages it has moved through (with reasons)
+DEMO_IDEAS = [
+    (
+        "nhs",
+        "nurse@example.org",
+        "Discharge coordinators on every ward at weekends",
+        "Patients who are medically fit wait over the weekend because nobody can arrange their "
+        "care package until Monday.",
+        "Fund a discharge coordinator on each ward on Saturdays and Sundays, working with social "
+        "care duty teams.",
+        "On my ward, a third of our beds on a Monday morning hold people who were ready to go "
+        "home on Friday.",
+        [(IdeaStage.UNDER_REVIEW, "Weekend discharge delays are a priority for winter planning.")],
+    ),
+    (
+        "opportunity",
+        "teacher@example.org",
+        "A shared careers adviser for small primary schools",
+        "Small primary schools cannot afford careers input, so children meet few jobs beyond "
+        "those of their own families.",
+        "Let clusters of small schools share one careers adviser who runs termly workplace "
+        "visits for pupils aged 9 to 11.",
+        "Our cluster of four schools tried two visits last year and pupils named twice as many "
+        "jobs afterwards.",
+        [
+            (IdeaStage.UNDER_REVIEW, "Early careers work is part of the opportunity mission."),
+            (IdeaStage.BEING_TRIALLED, "Trialled in two local authorities from January."),
+        ],
+    ),
+    (
+        "safer-streets",
+        "officer@example.org",
+        "Reply to every antisocial behaviour report",
+        "People stop reporting antisocial behaviour because they never hear what happened.",
+        "Send every person who reports antisocial behaviour a short update within seven days, "
+        "even when no action could be taken.",
+        "Neighbourhood surveys in my borough show confidence falls most among people who "
+        "reported something and heard nothing back.",
+        [],
+    ),
+]
+
+
+def load_demo_people() -> dict[str, User]:
+    from deliberate.services.accounts import find_user_by_email, register_user
+
+    missions = ensure_missions()
+    people = {}
+    for email, name, staff_email, on_team in DEMO_PEOPLE:
+        user = find_user_by_email(email) or register_user(email, name, DEMO_PASSWORD)
+        if staff_email and not user.is_staff:
+            user.staff_email, user.staff_verified_at = staff_email, utcnow()
+        if on_team and not user.team_memberships:
+            for mission in missions:
+                db.session.add(MissionTeamMember(user=user, mission=mission))
+        people[email] = user
+    db.session.flush()
+    return people
+
+
+def load_demo_ideas(people: dict[str, User]) -> Iterator[str]:
+    from deliberate.services.ideas import move_idea, propose_idea
+
+    missions = {m.slug: m for m in ensure_missions()}
+    team = people["team@example.org"]
+    for slug, author, title, problem, proposal, evidence, moves in DEMO_IDEAS:
+        if db.session.scalar(select(Idea.id).where(Idea.title == title)):
+            continue
+        idea = propose_idea(
+            people[author],
+            missions[slug],
+            title=title,
+            problem=problem,
+            proposal=proposal,
+            evidence=evidence,
+        )
+        for stage, reason in moves:
+            move_idea(team, idea, stage.value, reason)
+        yield f"proposed demo idea: {title}"
+
+
 def load_demo_data() -> Iterator[str]:
     missions = {m.slug: m for m in ensure_missions()}
     yield f"{len(missions)} missions ready"
@@ -131,6 +227,9 @@ def load_demo_data() -> Iterator[str]:
         consultation.open()
         db.session.flush()
         yield f"opened demo consultation {consultation.id}: {title}"
+    people = load_demo_people()
+    yield f"demo accounts ready (password: {DEMO_PASSWORD!r}): " + ", ".join(people)
+    yield from load_demo_ideas(people)
     yield from import_real_conversations()
 
 

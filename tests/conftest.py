@@ -87,6 +87,7 @@ def app(database_url, _migrated, tmp_path):
     without leaking ``g`` (and the signed-in user) from one request into the next."""
     served = make_test_app(database_url, tmp_path)
     twin = make_test_app(database_url, tmp_path)
+    twin.config = served.config  # one set of settings, whichever app a command or test runs in
     with twin.app_context():
         yield served
         db.session.remove()

@@ -116,3 +116,24 @@ def test_dates_are_enforced(missions):
     assert not later.is_accepting_input(now)
     assert later.is_accepting_input(now + timedelta(days=2))
     assert not later.is_accepting_input(now + timedelta(days=9))
+
+
+def test_demo_has_team_staff_accounts_and_ideas_in_public_stages(app, client):
+    from deliberate.demo import DEMO_PASSWORD
+    from deliberate.models import Idea, IdeaStage, User
+
+    assert app.test_cli_runner().invoke(args=["deliberate", "load-demo"]).exit_code == 0
+    ideas = db.session.scalars(select(Idea)).all()
+    assert len(ideas) >= 3
+    assert {i.stage for i in ideas} >= {IdeaStage.PROPOSED, IdeaStage.UNDER_REVIEW}
+    assert all(i.author.is_staff for i in ideas)
+    team = db.session.scalar(select(User).where(User.email == "team@example.org"))
+    assert all(team.is_on_team(m.id) for m in db.session.scalars(select(Mission)))
+    assert team.check_password(DEMO_PASSWORD)
+
+
+def test_demo_data_is_refused_in_production(app):
+    app.config["ENV_NAME"] = "production"
+    result = app.test_cli_runner().invoke(args=["deliberate", "load-demo"])
+    assert result.exit_code != 0 and "never load it in production" in result.output
+    assert db.session.scalar(select(func.count(Mission.id))) == 0
