@@ -77,7 +77,9 @@ class Consultation(db.Model):
     def open(self, now: datetime | None = None) -> None:
         now = now or utcnow()
         if self.state is not ConsultationState.DRAFT:
-            raise IllegalTransition(f"Only a draft consultation can be opened; this one is {self.state}.")
+            raise IllegalTransition(
+                f"Only a draft consultation can be opened; this one is {self.state}."
+            )
         if self.closes_at is not None and self.closes_at <= now:
             raise IllegalTransition("The closing date has passed: set a later one before opening.")
         self.state = ConsultationState.OPEN
@@ -85,7 +87,9 @@ class Consultation(db.Model):
 
     def close(self, now: datetime | None = None) -> None:
         if self.state is not ConsultationState.OPEN:
-            raise IllegalTransition(f"Only an open consultation can be closed; this one is {self.state}.")
+            raise IllegalTransition(
+                f"Only an open consultation can be closed; this one is {self.state}."
+            )
         self.state = ConsultationState.CLOSED
         self.closed_at = now or utcnow()
 
