@@ -66,6 +66,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(missions_bp)
     app.register_blueprint(__import__("deliberate.manage", fromlist=["bp"]).bp)
     app.register_blueprint(__import__("deliberate.ideas", fromlist=["bp"]).bp)
+    app.register_blueprint(__import__("deliberate.consultations", fromlist=["bp"]).bp)
 
 
 def register_commands(app: Flask) -> None:

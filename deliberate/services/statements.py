@@ -29,7 +29,8 @@ class DuplicateStatement(Refused):
 
 def clean_statement_text(text: str | None) -> str:
     """Trim and check a statement's text; refuse it with a message a person can act on."""
-    text = (text or "").replace("\r\n", "\n").strip()
+    # NUL has no meaning in text and PostgreSQL refuses to store it.
+    text = (text or "").replace("\r\n", "\n").replace("\x00", "").strip()
     if not text:
         raise Refused("Enter your statement", "text")
     if len(text) > STATEMENT_MAX:

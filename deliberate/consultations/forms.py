@@ -1,0 +1,83 @@
+"""Forms for taking part. They parse what the browser sent; the rules live in the service."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from govuk_frontend_wtf.wtforms_widgets import GovCharacterCount, GovRadioInput, GovSubmitInput
+from wtforms import HiddenField, RadioField, StringField, SubmitField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import AnyOf, InputRequired, Optional, Regexp
+
+from deliberate.models import VoteChoice
+from deliberate.models.participation import STATEMENT_MAX
+
+CHOICES = {choice.name.lower(): choice for choice in VoteChoice}
+NOT_SAID = "not-said"
+RETURN_PAGES = ("consultation", "answers")
+
+
+def _normalise_newlines(value: str | None) -> str | None:
+    """Browsers send a line break as CRLF; count and store it as one character."""
+    return value.replace("\r\n", "\n") if isinstance(value, str) else value
+
+
+class VoteForm(FlaskForm):
+    """Three submit buttons named ``choice`` and the statement they answer."""
+
+    statement_id = HiddenField(
+        validators=[
+            InputRequired(message="Choose a statement to answer"),
+            Regexp(r"^[0-9]{1,9}$", message="Choose a statement to answer"),
+        ]
+    )
+    choice = StringField(
+        validators=[
+            InputRequired(message="Choose agree, disagree or pass"),
+            AnyOf(list(CHOICES), message="Choose agree, disagree or pass"),
+        ]
+    )
+    return_to = HiddenField(validators=[Optional(), AnyOf(RETURN_PAGES)])
+
+    @property
+    def chosen_statement_id(self) -> int:
+        return int(self.statement_id.data)
+
+    @property
+    def vote_choice(self) -> VoteChoice:
+        return CHOICES[self.choice.data]
+
+
+class CommentForm(FlaskForm):
+    # Emptiness, length and duplicates are checked by the statements service, in one place.
+    text = TextAreaField(
+        "Add your own statement",
+        widget=GovCharacterCount(),
+        filters=[_normalise_newlines],
+        description=(
+            "Write one point in a sentence or two, for other people to agree or disagree with. "
+            "Do not include your name or anyone else's personal details."
+        ),
+    )
+    submit = SubmitField("Add statement", widget=GovSubmitInput())
+
+    max_length = STATEMENT_MAX
+
+
+class AboutYouForm(FlaskForm):
+    service_area = RadioField(
+        "Which part of the public service do you work in or use most?",
+        widget=GovRadioInput(),
+        validators=[InputRequired(message="Choose an option, or 'Prefer not to say'")],
+        validate_choice=False,  # the service checks the answer against the consultation's list
+    )
+    submit = SubmitField("Save", widget=GovSubmitInput())
+
+    def offer(self, areas: list[str]) -> None:
+        self.service_area.choices = [
+            *(SelectChoice(area, area) for area in areas),
+            SelectChoice(NOT_SAID, "Prefer not to say"),
+        ]
+
+    @property
+    def chosen_area(self) -> str | None:
+        return None if self.service_area.data == NOT_SAID else self.service_area.data

@@ -1,0 +1,127 @@
+"""The anonymous participant cookie: which random token this browser holds for each consultation.
+
+The cookie (``PARTICIPANT_COOKIE_NAME``, default ``deliberate_participant``) maps consultation id
+to token, signed with the app's secret (itsdangerous), HTTP-only, SameSite=Lax, kept a year from
+the last answer. Each consultation gets its own token, so the stored hashes cannot link one
+person's answers across consultations. A cookie whose signature fails, that has expired or that does
+not parse is ignored as a whole: nothing in it is trusted.
+
+Before the first answer, a page that offers a form prepares a fresh token in the (signed, HTTP-only)
+session. Both requests of a double click carry it, so they reach the same new participant instead of
+making two; it is dropped once the cookie holds the token.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from flask import Response, current_app, request, session
+from flask_limiter.util import get_remote_address
+from flask_login import current_user
+from itsdangerous import BadData, URLSafeTimedSerializer
+
+from deliberate.models import Consultation
+from deliberate.services.participation import Presence, Visitor, token_hash
+
+DEFAULT_COOKIE_NAME = "deliberate_participant"
+MAX_AGE = timedelta(days=365)
+MAX_REMEMBERED = 40  # consultations remembered per browser; the oldest is forgotten first
+_SALT = "deliberate.participant-cookie"
+_PENDING = "participant_fresh_tokens"
+
+
+@dataclass(frozen=True)
+class BrowserTokens:
+    tokens: dict[str, str]
+    unreadable: bool  # a cookie came, but was forged, expired or garbled
+
+
+def cookie_name() -> str:
+    return current_app.config.get("PARTICIPANT_COOKIE_NAME", DEFAULT_COOKIE_NAME)
+
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=_SALT)
+
+
+def read_tokens() -> BrowserTokens:
+    raw = request.cookies.get(cookie_name())
+    if not raw:
+        return BrowserTokens({}, unreadable=False)
+    try:
+        data = _serializer().loads(raw, max_age=int(MAX_AGE.total_seconds()))
+    except BadData:
+        return BrowserTokens({}, unreadable=True)
+    if not isinstance(data, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) and v for k, v in data.items()
+    ):
+        return BrowserTokens({}, unreadable=True)
+    return BrowserTokens(data, unreadable=False)
+
+
+def _signed_in_user():
+    return current_user if current_user.is_authenticated else None
+
+
+def visitor_for(consultation: Consultation, for_write: bool = False) -> Visitor:
+    """Who is asking, for this consultation.
+
+    A page with forms shown to a browser that holds no token here keeps a fresh one ready in the
+    session; a write without one gets a new token that lives only if the write succeeds."""
+    user = _signed_in_user()
+    if user is not None:
+        return Visitor(user=user)
+    key = str(consultation.id)
+    token = read_tokens().tokens.get(key)
+    fresh = session.get(_PENDING, {}).get(key)
+    if fresh is None and consultation.allow_anonymous:
+        if for_write:
+            fresh = secrets.token_urlsafe(32)
+        elif token is None:
+            fresh = secrets.token_urlsafe(32)
+            session[_PENDING] = {**session.get(_PENDING, {}), key: fresh}
+    return Visitor(token=token, fresh_token=fresh)
+
+
+def cookie_was_unreadable() -> bool:
+    return read_tokens().unreadable
+
+
+def remember(response: Response, consultation: Consultation, presence: Presence) -> Response:
+    """After a successful write, keep the participant's token (and refresh the cookie's life)."""
+    if presence.token is None:
+        return response
+    key = str(consultation.id)
+    tokens = read_tokens().tokens
+    tokens.pop(key, None)
+    tokens[key] = presence.token
+    while len(tokens) > MAX_REMEMBERED:
+        tokens.pop(next(iter(tokens)))
+    pending = session.get(_PENDING, {})
+    if key in pending:
+        session[_PENDING] = {k: v for k, v in pending.items() if k != key}
+    response.set_cookie(
+        cookie_name(),
+        _serializer().dumps(tokens),
+        max_age=int(MAX_AGE.total_seconds()),
+        httponly=True,
+        samesite="Lax",
+        secure=bool(current_app.config.get("SESSION_COOKIE_SECURE")),
+        path="/",
+    )
+    return response
+
+
+def rate_limit_key() -> str:
+    """Rate limits count per participant: the account, else this consultation's token (the one
+    kept ready in the session before the first write becomes the cookie's), else the address."""
+    user = _signed_in_user()
+    if user is not None:
+        return f"user:{user.id}"
+    key = str((request.view_args or {}).get("consultation_id"))
+    token = read_tokens().tokens.get(key) or session.get(_PENDING, {}).get(key)
+    if token:
+        return f"participant:{token_hash(token)[:32]}"
+    return f"address:{get_remote_address()}"

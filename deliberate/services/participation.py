@@ -1,0 +1,472 @@
+"""Taking part in a consultation: who the participant is, voting, commenting, and what comes next.
+
+A participant is one person's presence in one consultation: a signed-in user (keyed by user id) or
+an anonymous browser (keyed by the SHA-256 of a random token the browser keeps in a signed cookie;
+the token itself is never stored). The row is created by the first write (a vote, a comment, or
+"about you"), never by looking at a page.
+
+Decisions worth knowing:
+
+- A browser token that matches no participant of this consultation (stale, or belonging to another
+  consultation) is never reused: the browser gets a fresh token and a fresh participant, so a token
+  can only ever reach the answers it was issued with.
+- The role (staff or citizen) is taken from the account at every write, not only at creation: a
+  citizen who later verifies as staff takes part as staff from their next action (and one whose
+  staff status is withdrawn goes back to citizen). Anonymous participants are citizens. A statement
+  keeps the role its author had when writing it.
+- As in Polis, the author of a comment agrees with it: an Agree vote is cast at submission,
+  whatever the moderation mode, so the comment never comes back to its author to vote on, and it
+  counts as answered once it is accepted.
+- A vote that repeats the current answer changes nothing (no new history event), so a double submit
+  is harmless; a changed answer rewrites the ``Vote`` row and appends a ``VoteEvent``.
+- Two identical requests that race past these checks (a double click before the first answer came
+  back) meet the unique constraints on participants and votes; the caller rolls back and runs the
+  use-case once more, which then finds what the other request stored (``consultations.views``).
+  Savepoints are not used for this: pysqlite commits a savepoint opened outside a transaction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import case, exists, func, select
+
+from deliberate.analysis.priority import StatementTally, choose_next_statement
+from deliberate.extensions import db
+from deliberate.models import (
+    Consultation,
+    ConsultationState,
+    ModerationStatus,
+    Participant,
+    ParticipantRole,
+    Statement,
+    StatementOrigin,
+    User,
+    Vote,
+    VoteChoice,
+    VoteEvent,
+    utcnow,
+)
+from deliberate.services.errors import Refused
+from deliberate.services.statements import DuplicateStatement, write_statement
+
+SERVICE_AREA_MAX = Participant.__table__.c.service_area.type.length
+
+
+class SignInRequired(Refused):
+    """The consultation does not allow anonymous taking part and nobody is signed in."""
+
+    def __init__(self):
+        super().__init__("Sign in to take part in this consultation")
+
+
+@dataclass(frozen=True)
+class Visitor:
+    """Who is asking to take part.
+
+    ``token`` is the anonymous token the browser presented for this consultation (its signature
+    already checked by the web layer); ``fresh_token`` is the one to start a new participant with,
+    prepared by the web layer before the first write so that two quick submits share it.
+    """
+
+    user: User | None = None
+    token: str | None = None
+    fresh_token: str | None = None
+
+
+@dataclass(frozen=True)
+class Presence:
+    """The participant a write was made as, and what the browser must keep."""
+
+    participant: Participant
+    token: str | None  # the anonymous token to keep in the cookie; None when signed in
+    started_afresh: bool  # the browser presented a token that matched nobody here
+
+
+@dataclass(frozen=True)
+class VoteOutcome:
+    presence: Presence
+    vote: Vote
+    changed: bool  # False when the vote repeated the current answer
+
+
+@dataclass(frozen=True)
+class CommentOutcome:
+    presence: Presence
+    statement: Statement
+
+    @property
+    def is_live(self) -> bool:
+        return self.statement.is_votable
+
+
+@dataclass(frozen=True)
+class Overview:
+    """What the consultation page shows one visitor."""
+
+    participant: Participant | None
+    participant_count: int
+    answered: int
+    total: int
+    next_statement: Statement | None
+    unrecognised: bool  # the browser presented a token that matched nobody here
+
+    @property
+    def remaining(self) -> int:
+        return self.total - self.answered
+
+
+@dataclass(frozen=True)
+class Answer:
+    statement: Statement
+    choice: VoteChoice
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def epoch_ms(now: datetime | None = None) -> int:
+    now = now or utcnow()
+    return int(now.replace(tzinfo=UTC).timestamp() * 1000)
+
+
+# -- who is taking part ---------------------------------------------------------------------------
+
+
+def consultation_for(consultation_id: int, user: User | None) -> Consultation | None:
+    """The consultation if this person may see it: drafts only for the mission's team."""
+    consultation = db.session.get(Consultation, consultation_id)
+    if consultation is None:
+        return None
+    if consultation.state is ConsultationState.DRAFT and not (
+        user is not None and user.is_on_team(consultation.mission_id)
+    ):
+        return None
+    return consultation
+
+
+def _role_of(user: User | None) -> ParticipantRole:
+    return ParticipantRole.STAFF if user is not None and user.is_staff else ParticipantRole.CITIZEN
+
+
+def _by_token(consultation: Consultation, token: str | None) -> Participant | None:
+    if not token:
+        return None
+    return db.session.scalar(
+        select(Participant).where(
+            Participant.consultation_id == consultation.id,
+            Participant.anonymous_token_hash == token_hash(token),
+        )
+    )
+
+
+def find_participant(consultation: Consultation, visitor: Visitor) -> Participant | None:
+    """The visitor's participant in this consultation, if they have taken part; never creates."""
+    if visitor.user is not None:
+        return db.session.scalar(
+            select(Participant).where(
+                Participant.consultation_id == consultation.id,
+                Participant.user_id == visitor.user.id,
+            )
+        )
+    return _by_token(consultation, visitor.token) or _by_token(consultation, visitor.fresh_token)
+
+
+def _create_participant(consultation: Consultation, visitor: Visitor) -> Participant:
+    participant = Participant(
+        consultation_id=consultation.id,
+        user_id=visitor.user.id if visitor.user is not None else None,
+        anonymous_token_hash=None if visitor.user is not None else token_hash(visitor.fresh_token),
+        role=_role_of(visitor.user),
+        created_at=utcnow(),
+    )
+    db.session.add(participant)
+    db.session.flush()
+    return participant
+
+
+def join(consultation: Consultation, visitor: Visitor) -> Presence:
+    """The visitor's participant, created on their first write, with their current role."""
+    if visitor.user is None and not consultation.allow_anonymous:
+        raise SignInRequired()
+    participant = find_participant(consultation, visitor)
+    started_afresh = False
+    if participant is None:
+        if visitor.user is None and not visitor.fresh_token:
+            raise ValueError("an anonymous visitor needs a fresh token to start taking part")
+        started_afresh = visitor.user is None and visitor.token is not None
+        participant = _create_participant(consultation, visitor)
+    elif participant.role is not _role_of(visitor.user) and visitor.user is not None:
+        participant.role = _role_of(visitor.user)
+    token = None
+    if visitor.user is None:
+        matches_presented = participant.anonymous_token_hash == token_hash(visitor.token or "")
+        token = visitor.token if matches_presented else visitor.fresh_token
+    db.session.flush()
+    return Presence(participant=participant, token=token, started_afresh=started_afresh)
+
+
+# -- writing --------------------------------------------------------------------------------------
+
+
+def why_not_accepting(consultation: Consultation, now: datetime | None = None) -> str | None:
+    """Why the consultation takes no votes or comments right now, in words for the page."""
+    now = now or utcnow()
+    if consultation.is_accepting_input(now):
+        return None
+    if consultation.state is ConsultationState.DRAFT:
+        return "This consultation is a draft: it is not open for answers yet"
+    if consultation.state is ConsultationState.CLOSED or (
+        consultation.closes_at is not None and consultation.closes_at <= now
+    ):
+        return "This consultation is closed: it no longer accepts answers or statements"
+    return f"This consultation opens on {consultation.opens_at:%-d %B %Y at %H:%M} (UTC)"
+
+
+def _check_accepting(consultation: Consultation) -> None:
+    reason = why_not_accepting(consultation)
+    if reason:
+        raise Refused(reason)
+
+
+def _votable_statement(consultation: Consultation, statement_id: int) -> Statement:
+    statement = db.session.get(Statement, statement_id)
+    if statement is None or statement.consultation_id != consultation.id:
+        raise Refused("That statement is not part of this consultation", "statement_id")
+    if statement.moderation is ModerationStatus.REJECTED:
+        raise Refused("That statement has been removed by the moderators", "statement_id")
+    if statement.moderation is ModerationStatus.PENDING:
+        raise Refused(
+            "That statement is waiting for a moderator to check it: you can vote on it once it "
+            "appears",
+            "statement_id",
+        )
+    return statement
+
+
+def _record_vote(
+    participant: Participant, statement: Statement, choice: VoteChoice, cast_at_ms: int
+) -> tuple[Vote, bool]:
+    """Set the participant's answer; history grows only when the answer changes."""
+    vote = db.session.scalar(
+        select(Vote).where(Vote.participant_id == participant.id, Vote.statement_id == statement.id)
+    )
+    if vote is not None and vote.choice == int(choice):
+        return vote, False
+    if vote is None:
+        vote = Vote(
+            consultation_id=statement.consultation_id,
+            participant_id=participant.id,
+            statement_id=statement.id,
+            choice=int(choice),
+            cast_at_ms=cast_at_ms,
+        )
+        db.session.add(vote)
+    else:
+        vote.choice = int(choice)
+        vote.cast_at_ms = cast_at_ms
+    db.session.add(
+        VoteEvent(
+            consultation_id=statement.consultation_id,
+            participant_id=participant.id,
+            statement_id=statement.id,
+            choice=int(choice),
+            cast_at_ms=cast_at_ms,
+        )
+    )
+    db.session.flush()
+    return vote, True
+
+
+def cast_vote(
+    consultation: Consultation,
+    visitor: Visitor,
+    statement_id: int,
+    choice: VoteChoice,
+    now: datetime | None = None,
+) -> VoteOutcome:
+    """Cast or change a vote. Checks the consultation and statement before anyone is created."""
+    _check_accepting(consultation)
+    statement = _votable_statement(consultation, statement_id)
+    presence = join(consultation, visitor)
+    vote, changed = _record_vote(presence.participant, statement, choice, epoch_ms(now))
+    return VoteOutcome(presence=presence, vote=vote, changed=changed)
+
+
+def add_comment(
+    consultation: Consultation, visitor: Visitor, text: str | None, now: datetime | None = None
+) -> CommentOutcome:
+    """A participant's comment becomes a statement (live or awaiting moderation) they agree with.
+
+    A duplicate of a statement others can vote on raises ``DuplicateStatement`` (its ``original``
+    to be offered instead); a duplicate of one that is not votable is refused in plain words.
+    """
+    _check_accepting(consultation)
+    presence = join(consultation, visitor)
+    try:
+        statement = write_statement(
+            consultation, text, origin=StatementOrigin.PARTICIPANT, author=presence.participant
+        )
+    except DuplicateStatement as duplicate:
+        original = duplicate.original
+        if original.moderation is ModerationStatus.PENDING:
+            raise Refused(
+                "Someone has already made this statement: it will appear once a moderator has "
+                "checked it",
+                "text",
+            ) from None
+        if original.moderation is ModerationStatus.REJECTED:
+            raise Refused(
+                "This statement has already been made, and the moderators removed it", "text"
+            ) from None
+        raise
+    _record_vote(presence.participant, statement, VoteChoice.AGREE, epoch_ms(now))
+    return CommentOutcome(presence=presence, statement=statement)
+
+
+def describe_participant(
+    consultation: Consultation, visitor: Visitor, service_area: str | None
+) -> Presence:
+    """Record which part of the public service the participant works in or uses, or none."""
+    _check_accepting(consultation)
+    if service_area is not None:
+        if service_area not in consultation.service_area_choices:
+            raise Refused("Choose one of the options, or 'Prefer not to say'", "service_area")
+        if len(service_area) > SERVICE_AREA_MAX:
+            raise Refused(
+                "This option is too long to be saved: please tell the mission team",
+                "service_area",
+            )
+    presence = join(consultation, visitor)
+    presence.participant.service_area = service_area
+    db.session.flush()
+    return presence
+
+
+# -- reading --------------------------------------------------------------------------------------
+
+
+def participant_count(consultation: Consultation) -> int:
+    """People who have taken part: at least one vote or one statement of their own."""
+    voted = exists().where(Vote.participant_id == Participant.id)
+    wrote = exists().where(Statement.author_id == Participant.id)
+    return db.session.scalar(
+        select(func.count(Participant.id)).where(
+            Participant.consultation_id == consultation.id, voted | wrote
+        )
+    )
+
+
+def statement_tallies(consultation: Consultation) -> list[StatementTally]:
+    """Vote counts of every votable statement, in one grouped query."""
+    rows = db.session.execute(
+        select(
+            Statement.id,
+            Statement.is_meta,
+            func.coalesce(func.sum(case((Vote.choice == int(VoteChoice.AGREE), 1), else_=0)), 0),
+            func.coalesce(func.sum(case((Vote.choice == int(VoteChoice.DISAGREE), 1), else_=0)), 0),
+            func.coalesce(func.sum(case((Vote.choice == int(VoteChoice.PASS), 1), else_=0)), 0),
+        )
+        .outerjoin(Vote, Vote.statement_id == Statement.id)
+        .where(
+            Statement.consultation_id == consultation.id,
+            Statement.moderation == ModerationStatus.ACCEPTED,
+        )
+        .group_by(Statement.id, Statement.is_meta)
+    )
+    return [
+        StatementTally(sid, int(agrees), int(disagrees), int(passes), bool(is_meta))
+        for sid, is_meta, agrees, disagrees, passes in rows
+    ]
+
+
+def _answered_ids(participant: Participant | None) -> set[int]:
+    if participant is None:
+        return set()
+    return set(
+        db.session.scalars(select(Vote.statement_id).where(Vote.participant_id == participant.id))
+    )
+
+
+def _seed_key(participant: Participant | None, visitor: Visitor) -> int:
+    """A number that stays the same for one visitor, so the draw is stable across reloads."""
+    if participant is not None:
+        return participant.id
+    if visitor.user is not None:
+        return visitor.user.id
+    anonymous = visitor.token or visitor.fresh_token
+    return int(token_hash(anonymous)[:12], 16) if anonymous else 0
+
+
+def overview(
+    consultation: Consultation,
+    visitor: Visitor,
+    extremity: Mapping[int, float] | None = None,
+) -> Overview:
+    """Everything the consultation page needs, in a handful of queries whatever its size."""
+    participant = find_participant(consultation, visitor)
+    tallies = statement_tallies(consultation)
+    answered_ids = _answered_ids(participant)
+    votable_ids = {t.statement_id for t in tallies}
+    answered = len(answered_ids & votable_ids)
+    next_id = choose_next_statement(
+        tallies,
+        answered_ids,
+        seed=(consultation.id, _seed_key(participant, visitor), answered),
+        extremity=extremity,
+    )
+    return Overview(
+        participant=participant,
+        participant_count=participant_count(consultation),
+        answered=answered,
+        total=len(tallies),
+        next_statement=db.session.get(Statement, next_id) if next_id is not None else None,
+        unrecognised=participant is None and visitor.user is None and visitor.token is not None,
+    )
+
+
+def answers(consultation: Consultation, participant: Participant | None) -> list[Answer]:
+    """The participant's current answers to statements still open to votes, oldest first."""
+    if participant is None:
+        return []
+    rows = db.session.execute(
+        select(Statement, Vote.choice)
+        .join(Vote, Vote.statement_id == Statement.id)
+        .where(
+            Vote.participant_id == participant.id,
+            Statement.consultation_id == consultation.id,
+            Statement.moderation == ModerationStatus.ACCEPTED,
+        )
+        .order_by(Vote.id)
+    )
+    return [Answer(statement, VoteChoice(choice)) for statement, choice in rows]
+
+
+def own_statements(consultation: Consultation, participant: Participant | None) -> list[Statement]:
+    if participant is None:
+        return []
+    return list(
+        db.session.scalars(
+            select(Statement)
+            .where(
+                Statement.consultation_id == consultation.id,
+                Statement.author_id == participant.id,
+            )
+            .order_by(Statement.id)
+        )
+    )
+
+
+def current_answer(participant: Participant | None, statement: Statement) -> VoteChoice | None:
+    if participant is None:
+        return None
+    choice = db.session.scalar(
+        select(Vote.choice).where(
+            Vote.participant_id == participant.id, Vote.statement_id == statement.id
+        )
+    )
+    return VoteChoice(choice) if choice is not None else None
