@@ -1,7 +1,8 @@
 """Settings, read from the environment once, when the app is created.
 
-Development needs nothing set: the database is a SQLite file and the secret key is generated once into
-the instance folder. Production (``DELIBERATE_ENV=production``) refuses to start without a real secret.
+Development needs nothing set: the database is a SQLite file and the secret key is generated once
+into the instance folder. Production (``DELIBERATE_ENV=production``) refuses to start without a
+real secret.
 """
 
 from __future__ import annotations
@@ -83,5 +84,7 @@ def settings_from_environment(instance_path: Path, env: dict[str, str] | None = 
         "SESSION_COOKIE_SECURE": production,
         "REMEMBER_COOKIE_SECURE": production,
         "WTF_CSRF_TIME_LIMIT": None,
+        # werkzeug's scrypt; the test suite sets a cheaper method so it is not dominated by hashing.
+        "PASSWORD_HASH_METHOD": env.get("DELIBERATE_PASSWORD_HASH_METHOD", "scrypt"),
         "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
     }

@@ -1,4 +1,4 @@
-"""Putting a service's refusal next to the field it concerns, so the GOV.UK error summary shows it."""
+"""Putting a service's refusal next to the field it concerns, for the GOV.UK error summary."""
 
 from __future__ import annotations
 

@@ -19,9 +19,9 @@ from sqlalchemy import create_engine, make_url, text
 # Never let the suite write a secret into the developer's instance folder.
 os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production")
 
-from deliberate import create_app  # noqa: E402
-from deliberate.config import normalise_database_url  # noqa: E402
-from deliberate.extensions import db  # noqa: E402
+from deliberate import create_app
+from deliberate.config import normalise_database_url
+from deliberate.extensions import db
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 POLIS_DATA = REPO_ROOT.parent / "shared" / "data" / "polis"
@@ -62,6 +62,8 @@ def make_test_app(database_url: str, tmp_path: Path, **overrides):
         "RATELIMIT_ENABLED": False,
         "MAIL_OUTBOX": str(tmp_path / "outbox"),
         "SERVER_NAME": "deliberate.test",
+        # Real hashing, cheaper parameters: scrypt costs ~0.2 s a call and tests sign in a lot.
+        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
         "PREFERRED_URL_SCHEME": "http",
     }
     config.update(overrides)
@@ -118,8 +120,10 @@ def outbox(app) -> Path:
     return Path(app.config["MAIL_OUTBOX"])
 
 
-CSRF_FIELD = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|'
-                        r'name="csrf_token" value="([^"]+)"|value="([^"]+)" name="csrf_token"')
+CSRF_FIELD = re.compile(
+    r'name="csrf_token" type="hidden" value="([^"]+)"|'
+    r'name="csrf_token" value="([^"]+)"|value="([^"]+)" name="csrf_token"'
+)
 
 
 def csrf_token_from(html: str) -> str:

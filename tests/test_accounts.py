@@ -70,8 +70,12 @@ def test_weak_passwords_are_refused_with_a_reason(client):
         ("aaaaaaaaaaaa", "too easy to guess"),
         ("ashapatel-secret", "must not contain your email address"),
     ]:
-        data = {**GOOD, "email": "ashapatel@example.org", "password": password,
-                "confirm_password": password}
+        data = {
+            **GOOD,
+            "email": "ashapatel@example.org",
+            "password": password,
+            "confirm_password": password,
+        }
         response = submit_form(client, "/register", data)
         assert reason in error_summary(response.get_data(as_text=True)), password
     assert user_count() == 0
@@ -144,7 +148,10 @@ def test_sign_in_never_redirects_to_another_site(client, create_user):
 
 def _request_link(client, work_email: str):
     return submit_form(
-        client, "/account", {"work_email": work_email}, action="/account/staff",
+        client,
+        "/account",
+        {"work_email": work_email},
+        action="/account/staff",
         follow_redirects=True,
     )
 
@@ -212,9 +219,7 @@ def test_an_expired_link_is_refused(client, create_user, outbox):
     assert not user.is_staff
 
 
-def test_a_link_whose_domain_was_removed_from_the_list_is_refused(
-    client, app, create_user, outbox
-):
+def test_a_link_whose_domain_was_removed_from_the_list_is_refused(client, app, create_user, outbox):
     user = create_user(email="clerk@example.org")
     sign_in(client, "clerk@example.org")
     _request_link(client, "clerk@council.gov.uk")
@@ -241,8 +246,16 @@ def test_someone_elses_link_does_not_verify_you(client, app, create_user, outbox
 def test_admin_is_created_from_the_command_line(app):
     runner = app.test_cli_runner()
     result = runner.invoke(
-        args=["deliberate", "create-admin", "--email", "admin@example.org", "--name", "Ada",
-              "--password", "quiet harbour lantern"],
+        args=[
+            "deliberate",
+            "create-admin",
+            "--email",
+            "admin@example.org",
+            "--name",
+            "Ada",
+            "--password",
+            "quiet harbour lantern",
+        ],
     )
     assert result.exit_code == 0, result.output
     admin = db.session.scalar(select(User).where(User.email == "admin@example.org"))
@@ -251,8 +264,16 @@ def test_admin_is_created_from_the_command_line(app):
 
 def test_create_admin_refuses_a_weak_password(app):
     result = app.test_cli_runner().invoke(
-        args=["deliberate", "create-admin", "--email", "a@example.org", "--name", "A",
-              "--password", "short"],
+        args=[
+            "deliberate",
+            "create-admin",
+            "--email",
+            "a@example.org",
+            "--name",
+            "A",
+            "--password",
+            "short",
+        ],
     )
     assert result.exit_code != 0
     assert "at least 10 characters" in result.output

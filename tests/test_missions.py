@@ -110,8 +110,12 @@ def test_dates_are_enforced(missions):
     past = Consultation(mission=missions["growth"], title="Late", closes_at=now - timedelta(days=1))
     with pytest.raises(IllegalTransition, match="closing date has passed"):
         past.open(now)
-    later = Consultation(mission=missions["growth"], title="Soon", opens_at=now + timedelta(days=1),
-                         closes_at=now + timedelta(days=8))
+    later = Consultation(
+        mission=missions["growth"],
+        title="Soon",
+        opens_at=now + timedelta(days=1),
+        closes_at=now + timedelta(days=8),
+    )
     later.open(now)
     assert not later.is_accepting_input(now)
     assert later.is_accepting_input(now + timedelta(days=2))

@@ -61,8 +61,10 @@ def test_rejected_comments_are_imported_as_rejected_with_their_votes(app, missio
     stored_votes = db.session.scalar(
         select(func.count(Vote.id))
         .join(Statement, Statement.id == Vote.statement_id)
-        .where(Statement.consultation_id == consultation_id,
-               Statement.moderation == ModerationStatus.REJECTED)
+        .where(
+            Statement.consultation_id == consultation_id,
+            Statement.moderation == ModerationStatus.REJECTED,
+        )
     )
     assert stored_votes == votes_on_rejected
 

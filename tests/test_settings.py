@@ -17,6 +17,7 @@ def test_development_generates_a_secret_once_and_keeps_it(tmp_path):
     assert first["SECRET_KEY"] == second["SECRET_KEY"] and len(first["SECRET_KEY"]) > 40
     assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0
     assert first["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path / 'deliberate.sqlite3'}"
+    assert first["PASSWORD_HASH_METHOD"] == "scrypt"
 
 
 def test_production_requires_a_secret_key(tmp_path):

@@ -6,6 +6,7 @@ from wtforms.validators import Email, EqualTo, InputRequired, Length, Validation
 from deliberate.models.user import EMAIL_MAX, NAME_MAX
 from deliberate.services.accounts import PASSWORD_MAX, password_problem
 
+
 def _strip(value: str | None) -> str | None:
     return value.strip() if isinstance(value, str) else value
 
@@ -38,7 +39,9 @@ class RegisterForm(FlaskForm):
         widget=GovPasswordInput(),
         validators=[
             InputRequired(message="Enter a password"),
-            Length(max=PASSWORD_MAX, message=f"Password must be {PASSWORD_MAX} characters or fewer"),
+            Length(
+                max=PASSWORD_MAX, message=f"Password must be {PASSWORD_MAX} characters or fewer"
+            ),
         ],
         description="At least 10 characters. Three random words work well.",
     )
@@ -68,7 +71,9 @@ class SignInForm(FlaskForm):
         widget=GovPasswordInput(),
         validators=[
             InputRequired(message="Enter your password"),
-            Length(max=PASSWORD_MAX, message=f"Password must be {PASSWORD_MAX} characters or fewer"),
+            Length(
+                max=PASSWORD_MAX, message=f"Password must be {PASSWORD_MAX} characters or fewer"
+            ),
         ],
     )
     submit = SubmitField("Sign in", widget=GovSubmitInput())

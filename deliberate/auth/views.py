@@ -37,7 +37,9 @@ def register():
     form = RegisterForm()
     if form.validate_on_submit():
         try:
-            user = accounts.register_user(form.email.data, form.display_name.data, form.password.data)
+            user = accounts.register_user(
+                form.email.data, form.display_name.data, form.password.data
+            )
         except Refused as refusal:
             db.session.rollback()
             show_refusal(form, refusal)

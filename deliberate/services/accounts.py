@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from functools import cache
 from datetime import datetime, timedelta
+from functools import cache
 
+from flask import current_app
 from sqlalchemy import func, select
 
 from deliberate.extensions import db
@@ -17,8 +18,18 @@ PASSWORD_MIN = 10
 PASSWORD_MAX = 200
 # The most used passwords that pass a length rule; a longer list would live in a file.
 COMMON_PASSWORDS = {
-    "password123", "password1234", "1234567890", "qwertyuiop", "iloveyou12", "passw0rd123",
-    "letmein1234", "welcome123", "abcdefghij", "0987654321", "qwerty1234", "1q2w3e4r5t",
+    "password123",
+    "password1234",
+    "1234567890",
+    "qwertyuiop",
+    "iloveyou12",
+    "passw0rd123",
+    "letmein1234",
+    "welcome123",
+    "abcdefghij",
+    "0987654321",
+    "qwerty1234",
+    "1q2w3e4r5t",
 }
 
 
@@ -52,7 +63,7 @@ def register_user(email: str, display_name: str, password: str) -> User:
     if problem:
         raise Refused(problem, "password")
     user = User(email=email, display_name=display_name.strip())
-    user.set_password(password)
+    user.set_password(password, _hash_method())
     db.session.add(user)
     db.session.flush()
     return user
@@ -62,15 +73,19 @@ def authenticate(email: str, password: str) -> User | None:
     user = find_user_by_email(email)
     if user is None:
         # Spend the same time as a real check so response times do not reveal who has an account.
-        User(password_hash=_dummy_hash()).check_password(password)
+        User(password_hash=_dummy_hash(_hash_method())).check_password(password)
         return None
     return user if user.check_password(password) else None
 
 
+def _hash_method() -> str:
+    return current_app.config["PASSWORD_HASH_METHOD"]
+
+
 @cache
-def _dummy_hash() -> str:
+def _dummy_hash(method: str) -> str:
     user = User()
-    user.set_password(secrets.token_urlsafe(16))
+    user.set_password(secrets.token_urlsafe(16), method)
     return user.password_hash
 
 
@@ -94,9 +109,7 @@ def start_staff_verification(
     work_email = normalise_email(work_email)
     if not domain_is_allowed(work_email, allowed_domains):
         listed = ", ".join(allowed_domains)
-        raise Refused(
-            f"Enter a work email address on one of these domains: {listed}", "work_email"
-        )
+        raise Refused(f"Enter a work email address on one of these domains: {listed}", "work_email")
     taken = db.session.scalar(
         select(User.id).where(User.staff_email == work_email, User.id != user.id)
     )

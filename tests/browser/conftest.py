@@ -74,7 +74,7 @@ def screenshot(page, request):
 
 @pytest.fixture
 def axe_audit(page):
-    """Run axe-core on the current page (WCAG 2.x A and AA rules); return serious/critical issues."""
+    """Run axe-core on the current page (WCAG 2.x A and AA); return serious and critical issues."""
     from axe_playwright_python.sync_playwright import Axe
 
     axe = Axe()

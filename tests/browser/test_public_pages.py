@@ -5,8 +5,9 @@ from __future__ import annotations
 from tests.conftest import POLIS_DATA  # noqa: F401  (keeps the shared data path in one place)
 
 
-def test_home_mission_and_information_pages_pass_axe(page, live_server, missions, screenshot,
-                                                     axe_audit):
+def test_home_mission_and_information_pages_pass_axe(
+    page, live_server, missions, screenshot, axe_audit
+):
     page.goto(live_server + "/")
     assert page.locator("h1").inner_text() == "Help shape the missions"
     assert page.get_by_role("link", name="Build an NHS fit for the future").is_visible()
