@@ -36,7 +36,9 @@ class VoteForm(FlaskForm):
             AnyOf(list(CHOICES), message="Choose agree, disagree or pass"),
         ]
     )
-    return_to = HiddenField(validators=[Optional(), AnyOf(RETURN_PAGES)])
+    return_to = HiddenField(
+        validators=[Optional(), AnyOf(RETURN_PAGES, message="Go back to the page and try again")]
+    )
 
     @property
     def chosen_statement_id(self) -> int:
@@ -50,7 +52,7 @@ class VoteForm(FlaskForm):
 class CommentForm(FlaskForm):
     # Emptiness, length and duplicates are checked by the statements service, in one place.
     text = TextAreaField(
-        "Add your own statement",
+        "Your statement",
         widget=GovCharacterCount(),
         filters=[_normalise_newlines],
         description=(

@@ -66,7 +66,7 @@ def _finish_write(consultation: Consultation, presence: Presence, target: str, m
     """Commit, confirm, and let the browser keep its participant token."""
     db.session.commit()
     flash(message, "success")
-    if presence.started_afresh or cookie_was_unreadable():
+    if presence.token is not None and (presence.started_afresh or cookie_was_unreadable()):
         flash(AFRESH_MESSAGE, "info")
     return remember(redirect(target), consultation, presence)
 
@@ -88,7 +88,7 @@ def _page_context(consultation: Consultation) -> dict:
         "overview": participation.overview(consultation, visitor),
         "closed_reason": participation.why_not_accepting(consultation),
         "needs_sign_in": visitor.user is None and not consultation.allow_anonymous,
-        "cookie_unreadable": cookie_was_unreadable(),
+        "cookie_unreadable": visitor.user is None and cookie_was_unreadable(),
         "sign_in_url": url_for("auth.sign_in", next=_show_url(consultation)),
     }
 
@@ -234,14 +234,13 @@ def about_you(consultation_id: int):
     areas = consultation.service_area_choices
     if not areas:
         abort(404)
-    visitor = visitor_for(consultation)
     form = AboutYouForm()
     form.offer(areas)
+    visitor = visitor_for(consultation, for_write=form.is_submitted())
     if form.validate_on_submit():
         try:
-            writer = visitor_for(consultation, for_write=True)
             presence = _once_more_on_conflict(
-                lambda: participation.describe_participant(consultation, writer, form.chosen_area)
+                lambda: participation.describe_participant(consultation, visitor, form.chosen_area)
             )
         except SignInRequired:
             return _sign_in_redirect(consultation)

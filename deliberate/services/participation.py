@@ -114,10 +114,6 @@ class Overview:
     next_statement: Statement | None
     unrecognised: bool  # the browser presented a token that matched nobody here
 
-    @property
-    def remaining(self) -> int:
-        return self.total - self.answered
-
 
 @dataclass(frozen=True)
 class Answer:
@@ -200,12 +196,12 @@ def join(consultation: Consultation, visitor: Visitor) -> Presence:
             raise ValueError("an anonymous visitor needs a fresh token to start taking part")
         started_afresh = visitor.user is None and visitor.token is not None
         participant = _create_participant(consultation, visitor)
-    elif participant.role is not _role_of(visitor.user) and visitor.user is not None:
+    elif visitor.user is not None and participant.role is not _role_of(visitor.user):
         participant.role = _role_of(visitor.user)
     token = None
     if visitor.user is None:
-        matches_presented = participant.anonymous_token_hash == token_hash(visitor.token or "")
-        token = visitor.token if matches_presented else visitor.fresh_token
+        kept = visitor.token and participant.anonymous_token_hash == token_hash(visitor.token)
+        token = visitor.token if kept else visitor.fresh_token
     db.session.flush()
     return Presence(participant=participant, token=token, started_afresh=started_afresh)
 
@@ -224,7 +220,8 @@ def why_not_accepting(consultation: Consultation, now: datetime | None = None) -
         consultation.closes_at is not None and consultation.closes_at <= now
     ):
         return "This consultation is closed: it no longer accepts answers or statements"
-    return f"This consultation opens on {consultation.opens_at:%-d %B %Y at %H:%M} (UTC)"
+    opens = consultation.opens_at
+    return f"This consultation opens on {opens.day} {opens:%B %Y} at {opens:%H:%M} (UTC)"
 
 
 def _check_accepting(consultation: Consultation) -> None:
