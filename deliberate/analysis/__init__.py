@@ -1,0 +1,1 @@
+"""Pure analysis: numpy / scipy / scikit-learn in, frozen dataclasses out (no Flask, no models)."""
