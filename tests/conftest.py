@@ -14,6 +14,8 @@ import uuid
 from pathlib import Path
 
 import pytest
+from flask import has_app_context
+from flask.testing import FlaskClient
 from sqlalchemy import create_engine, make_url, text
 
 # Never let the suite write a secret into the developer's instance folder.
@@ -55,6 +57,24 @@ def is_postgres(database_url) -> bool:
     return database_url.startswith("postgresql")
 
 
+class _SeparateUserClient(FlaskClient):
+    """A browser beside the test: the test's own session ends its transaction around each request,
+    so the app sees what the test wrote and the test then reads what the app wrote (as two people
+    using the site would), on SQLite's snapshot reads as on PostgreSQL."""
+
+    def open(self, *args, **kwargs):
+        self._end_test_transaction()
+        try:
+            return super().open(*args, **kwargs)
+        finally:
+            self._end_test_transaction()
+
+    @staticmethod
+    def _end_test_transaction() -> None:
+        if has_app_context():  # the test body's own context, not a request's
+            db.session.commit()
+
+
 def make_test_app(database_url: str, tmp_path: Path, **overrides):
     config = {
         "TESTING": True,
@@ -67,7 +87,9 @@ def make_test_app(database_url: str, tmp_path: Path, **overrides):
         "PREFERRED_URL_SCHEME": "http",
     }
     config.update(overrides)
-    return create_app(config)
+    app = create_app(config)
+    app.test_client_class = _SeparateUserClient
+    return app
 
 
 @pytest.fixture(scope="session")

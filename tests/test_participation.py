@@ -345,6 +345,7 @@ def test_two_identical_answers_racing_each_other_store_one(app, client, transpor
 
     with app.app_context():
         engine = db.engine
+    votes_url = f"{page_url(transport)}/votes"  # read here: the thread has no database session
     started, raced = [], []
 
     def run_the_twin_first(conn, cursor, statement, parameters, context, executemany):
@@ -352,7 +353,7 @@ def test_two_identical_answers_racing_each_other_store_one(app, client, transpor
             started.append(True)
             # In a thread of its own, as a real second request: its own app context and session.
             worker = threading.Thread(
-                target=lambda: raced.append(twin.post(f"{page_url(transport)}/votes", data=data))
+                target=lambda: raced.append(twin.post(votes_url, data=data))
             )
             worker.start()
             worker.join(timeout=30)

@@ -144,7 +144,8 @@ def _recent_twin(idea: Idea, now: datetime) -> Idea | None:
 def support_idea(user: User, idea: Idea, now: datetime | None = None) -> IdeaSupport:
     """Record support once per person, with the role they hold today.
 
-    The unique constraint decides, so two clicks racing each other still store one support."""
+    The unique constraint has the last word, so two clicks racing each other store one support.
+    No savepoint: with the SQLite driver a savepoint opened before any write commits on release."""
     if not user.is_authenticated:
         raise Refused("Sign in to support this idea")
     if idea.author_id == user.id:
@@ -157,10 +158,16 @@ def support_idea(user: User, idea: Idea, now: datetime | None = None) -> IdeaSup
         role=ParticipantRole.STAFF if user.is_staff else ParticipantRole.CITIZEN,
         created_at=now or utcnow(),
     )
+    already = db.session.scalar(
+        select(IdeaSupport.id).where(IdeaSupport.idea_id == idea.id, IdeaSupport.user_id == user.id)
+    )
+    if already is not None:
+        raise AlreadySupported()
+    db.session.add(support)
     try:
-        with db.session.begin_nested():
-            db.session.add(support)
+        db.session.flush()
     except IntegrityError:
+        # A second click raced the first past the check; the caller rolls back on Refused.
         raise AlreadySupported() from None
     return support
 
