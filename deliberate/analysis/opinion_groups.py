@@ -316,24 +316,27 @@ def clusterable_participants(votes: VoteMatrix, params: GroupParameters) -> np.n
     return mask
 
 
-def _weighted_silhouette(points: np.ndarray, weights: np.ndarray, labels: np.ndarray) -> float:
-    """Participant-level silhouette computed on base-cluster centres.
+def _distances(points: np.ndarray) -> np.ndarray:
+    return np.sqrt(((points[:, None, :] - points[None, :, :]) ** 2).sum(-1))
+
+
+def _weighted_silhouette(d: np.ndarray, weights: np.ndarray, labels: np.ndarray) -> float:
+    """Participant-level silhouette computed on base-cluster centres (``d``: their distances).
 
     Each base centre stands for ``weight`` participants at the same place, so this is the
     silhouette of all clustered participants at the cost of a 100 x 100 distance matrix.
     """
-    return float(_bootstrap_silhouettes(points, labels, weights[None, :])[0])
+    return float(_bootstrap_silhouettes(d, labels, weights[None, :])[0])
 
 
-def _bootstrap_silhouettes(points: np.ndarray, labels: np.ndarray, w: np.ndarray) -> np.ndarray:
+def _bootstrap_silhouettes(d: np.ndarray, labels: np.ndarray, w: np.ndarray) -> np.ndarray:
     """Weighted silhouette of a fixed partition under each row of weights ``w`` (B, n)."""
-    n = len(points)
-    d = np.sqrt(((points[:, None, :] - points[None, :, :]) ** 2).sum(-1))
+    n = len(d)
     k = int(labels.max()) + 1
     onehot = np.zeros((n, k))
     onehot[np.arange(n), labels] = 1.0
     wb = w[:, :, None] * onehot[None]  # (B, n, k)
-    sums = np.einsum("ij,bjk->bik", d, wb)  # weighted distance from each point to each group
+    sums = np.matmul(d, wb)  # (B, n, k): weighted distance from each point to each group
     sizes = wb.sum(1)  # (B, k)
     own = sizes[:, labels]  # (B, n)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -417,13 +420,19 @@ def _base_clusters(
     if len(uniq) <= params.n_base_clusters:
         centres, labels = uniq, inverse
     else:
-        km = KMeans(
-            n_clusters=params.n_base_clusters,
-            n_init=params.base_n_init,
-            random_state=params.seed,
-            max_iter=100,
-        ).fit(points)
-        labels, centres = km.labels_, km.cluster_centers_
+        # Seeding in numpy (sklearn's k-means++ loop costs ~30 ms of Python per start), Lloyd in
+        # sklearn's compiled code; the best of ``base_n_init`` starts by inertia.
+        rng = np.random.default_rng(params.seed)
+        ones = np.ones((params.base_n_init, len(points)))
+        seeds = _kmeanspp(points, ones, params.n_base_clusters, rng)
+        best = None
+        for init in seeds:
+            km = KMeans(n_clusters=params.n_base_clusters, init=init, n_init=1, max_iter=100)
+            km.fit(points)
+            if best is None or km.inertia_ < best.inertia_:
+                best = km
+        assert best is not None
+        labels, centres = best.labels_, best.cluster_centers_
     weights = np.bincount(labels, minlength=len(centres)).astype(np.float64)
     keep = weights > 0
     if not keep.all():
@@ -433,7 +442,7 @@ def _base_clusters(
 
 
 def _partition(
-    x: np.ndarray, w: np.ndarray, k: int, min_size: int, params: GroupParameters,
+    x: np.ndarray, d: np.ndarray, w: np.ndarray, k: int, min_size: int, params: GroupParameters,
     rng: np.random.Generator,
 ) -> np.ndarray | None:
     """Weighted k-means of the base clusters into k groups: the best-separated local optimum.
@@ -452,7 +461,7 @@ def _partition(
             continue
         tried.add(lab.tobytes())
         sizes = np.bincount(lab, weights=w, minlength=k)
-        key = (bool(sizes.min() >= min_size), _weighted_silhouette(x, w, lab), -float(inertia[r]))
+        key = (bool(sizes.min() >= min_size), _weighted_silhouette(d, w, lab), -float(inertia[r]))
         if best_key is None or key > best_key:
             best_key, chosen = key, lab
     return None if chosen is None else _canonical(chosen, w, x)
@@ -487,6 +496,7 @@ def compute_opinion_groups(
     n_base = len(base_ctr)
     min_size = max(params.min_group_size, math.ceil(params.min_group_share * n_cl))
     max_k = min(params.max_groups, n_base, 2 + n_base // 12)
+    dist = _distances(base_ctr)
     rng = np.random.default_rng(params.seed)
     boot = np.random.default_rng(params.seed + 1).multinomial(
         int(base_w.sum()), base_w / base_w.sum(), size=max(params.k_bootstrap, 1)
@@ -495,12 +505,12 @@ def compute_opinion_groups(
     rejected: dict[int, str] = {}
     best: tuple[float, int, np.ndarray] | None = None
     for k in range(2, max_k + 1):
-        lab = _partition(base_ctr, base_w, k, min_size, params, rng)
+        lab = _partition(base_ctr, dist, base_w, k, min_size, params, rng)
         if lab is None:
             rejected[k] = "k-means found no k non-empty groups"
             continue
         sizes = np.bincount(lab, weights=base_w, minlength=k)
-        s = _weighted_silhouette(base_ctr, base_w, lab)
+        s = _weighted_silhouette(dist, base_w, lab)
         sil[k] = s
         if sizes.min() < min_size:
             rejected[k] = f"a group of {int(sizes.min())} (< {min_size} participants)"
@@ -510,8 +520,8 @@ def compute_opinion_groups(
             rejected[k] = f"silhouette not above k={best[1]}"
         else:
             wins = np.mean(
-                _bootstrap_silhouettes(base_ctr, lab, boot)
-                > _bootstrap_silhouettes(base_ctr, best[2], boot)
+                _bootstrap_silhouettes(dist, lab, boot)
+                > _bootstrap_silhouettes(dist, best[2], boot)
             )
             if params.k_bootstrap == 0 or wins >= 1 - params.k_alpha:
                 rejected[best[1]] = f"k={k} separates better in {wins:.0%} of bootstraps"
