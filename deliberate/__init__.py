@@ -58,15 +58,14 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from deliberate.auth.views import bp as auth_bp
+    from deliberate.consultations import bp as consultations_bp
+    from deliberate.ideas import bp as ideas_bp
+    from deliberate.manage import bp as manage_bp
     from deliberate.missions.views import bp as missions_bp
     from deliberate.pages import bp as pages_bp
 
-    app.register_blueprint(pages_bp)
-    app.register_blueprint(auth_bp)
-    app.register_blueprint(missions_bp)
-    app.register_blueprint(__import__("deliberate.manage", fromlist=["bp"]).bp)
-    app.register_blueprint(__import__("deliberate.ideas", fromlist=["bp"]).bp)
-    app.register_blueprint(__import__("deliberate.consultations", fromlist=["bp"]).bp)
+    for blueprint in (pages_bp, auth_bp, missions_bp, consultations_bp, ideas_bp, manage_bp):
+        app.register_blueprint(blueprint)
 
 
 def register_commands(app: Flask) -> None:
