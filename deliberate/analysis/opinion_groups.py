@@ -482,6 +482,7 @@ def compute_opinion_groups(
     mu = _statement_means(votes)
     c = _centred(votes, mu)
     axes, ratio = _pca_axes(c, params.seed)
+    axes[:, votes.moderated_out] = 0.0  # exactly, not SVD round-off: they carry no opinion
     coords = _project(votes, c, axes)
     clustered = clusterable_participants(votes, params)
     idx = np.flatnonzero(clustered)
