@@ -58,13 +58,13 @@ def live_server(app):
 
 
 @pytest.fixture
-def screenshot(page, request):
-    """Save a full-page screenshot named after the test and the step."""
+def screenshot(request):
+    """Save a full-page screenshot of a page, named after the test and the step."""
     folder = ARTIFACTS / request.node.name
     folder.mkdir(parents=True, exist_ok=True)
     counter = iter(range(1, 1000))
 
-    def take(step: str) -> Path:
+    def take(page, step: str) -> Path:
         path = folder / f"{next(counter):02d}-{step}.png"
         page.screenshot(path=str(path), full_page=True)
         return path
@@ -73,13 +73,13 @@ def screenshot(page, request):
 
 
 @pytest.fixture
-def axe_audit(page):
+def axe_audit():
     """Run axe-core on the current page (WCAG 2.x A and AA); return serious and critical issues."""
     from axe_playwright_python.sync_playwright import Axe
 
     axe = Axe()
 
-    def audit() -> list[str]:
+    def audit(page) -> list[str]:
         results = axe.run(page, options={"runOnly": {"type": "tag", "values": WCAG_TAGS}})
         return [
             f"{v['id']} ({v['impact']}): {v['help']} — "

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from tests.conftest import POLIS_DATA  # noqa: F401  (keeps the shared data path in one place)
+import re
+
+from playwright.sync_api import expect
 
 
 def test_home_mission_and_information_pages_pass_axe(
@@ -11,18 +13,18 @@ def test_home_mission_and_information_pages_pass_axe(
     page.goto(live_server + "/")
     assert page.locator("h1").inner_text() == "Help shape the missions"
     assert page.get_by_role("link", name="Build an NHS fit for the future").is_visible()
-    screenshot("home")
-    assert axe_audit() == []
+    screenshot(page, "home")
+    assert axe_audit(page) == []
 
     page.get_by_role("link", name="Build an NHS fit for the future").click()
     assert page.locator("h1").inner_text() == "Build an NHS fit for the future"
-    screenshot("mission")
-    assert axe_audit() == []
+    screenshot(page, "mission")
+    assert axe_audit(page) == []
 
     for path in ["/accessibility", "/privacy", "/cookies", "/register", "/sign-in", "/nope"]:
         page.goto(live_server + path)
-        screenshot(path.strip("/"))
-        assert axe_audit() == [], path
+        screenshot(page, path.strip("/"))
+        assert axe_audit(page) == [], path
 
 
 def test_register_with_a_mistake_then_correct_it_without_javascript(
@@ -36,7 +38,7 @@ def test_register_with_a_mistake_then_correct_it_without_javascript(
     page.get_by_label("Create a password").fill("short")
     page.get_by_label("Confirm password").fill("short")
     page.get_by_role("button", name="Create account").click()
-    assert page.title().startswith("Error:")
+    expect(page).to_have_title(re.compile(r"^Error: Create an account"))
     summary = page.locator(".govuk-error-summary")
     assert "Enter an email address in the correct format" in summary.inner_text()
     assert "Password must be at least 10 characters long" in summary.inner_text()
@@ -45,6 +47,6 @@ def test_register_with_a_mistake_then_correct_it_without_javascript(
     page.get_by_label("Create a password").fill("mountain river slate")
     page.get_by_label("Confirm password").fill("mountain river slate")
     page.get_by_role("button", name="Create account").click()
-    assert "Your account has been created." in page.content()
+    expect(page.get_by_text("Your account has been created.")).to_be_visible()
     assert "Rhiannon Ŵyn" in page.content()
     context.close()
