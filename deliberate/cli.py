@@ -97,3 +97,22 @@ def export_polis(consultation_id: int, outdir: Path) -> None:
         raise click.ClickException(f"No consultation {consultation_id}.")
     write_export(build_export(consultation), outdir)
     click.echo(f"Wrote {outdir}")
+
+
+@deliberate_cli.command("analyse")
+@click.argument("consultation_id", type=int)
+def analyse(consultation_id: int) -> None:
+    """Analyse a consultation's votes now and store the run (earlier runs stay as they were)."""
+    from deliberate.models import Consultation
+    from deliberate.services.analysis import run_analysis
+
+    if db.session.get(Consultation, consultation_id) is None:
+        raise click.ClickException(f"No consultation {consultation_id}.")
+    run = run_analysis(consultation_id)
+    db.session.commit()
+    votes = run.results["votes"]
+    click.echo(
+        f"Stored analysis run {run.id} of consultation {consultation_id} in {run.duration_ms} ms: "
+        f"{run.n_participants} participants, {run.n_statements} statements, {run.n_votes} votes. "
+        f"{votes['message']}"
+    )

@@ -70,6 +70,8 @@ def settings_from_environment(instance_path: Path, env: dict[str, str] | None = 
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
         "RATELIMIT_ENABLED": _bool(env.get("DELIBERATE_RATELIMIT"), True),
         "DELIBERATE_EMBEDDING_MODEL": env.get("DELIBERATE_EMBEDDING_MODEL") or None,
+        # New votes wait this long before a re-analysis, so a burst becomes one run.
+        "ANALYSIS_DEBOUNCE_SECONDS": float(env.get("DELIBERATE_ANALYSIS_DEBOUNCE_SECONDS", "30")),
         "STAFF_EMAIL_DOMAINS": staff_domains,
         "STAFF_VERIFICATION_HOURS": int(env.get("DELIBERATE_STAFF_VERIFICATION_HOURS", "24")),
         "MAIL_SERVER": env.get("MAIL_SERVER") or None,

@@ -89,7 +89,19 @@ def make_test_app(database_url: str, tmp_path: Path, **overrides):
     config.update(overrides)
     app = create_app(config)
     app.test_client_class = _SeparateUserClient
+    _APPS_OF_THIS_TEST.append(app)
     return app
+
+
+_APPS_OF_THIS_TEST: list = []
+
+
+@pytest.fixture(autouse=True)
+def _stop_background_jobs():
+    """Jobs a test queued must not run later against the next test's rows."""
+    yield
+    while _APPS_OF_THIS_TEST:
+        _APPS_OF_THIS_TEST.pop().extensions["deliberate_jobs"].shutdown()
 
 
 @pytest.fixture(scope="session")

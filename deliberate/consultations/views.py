@@ -23,7 +23,7 @@ from deliberate.consultations.participant_cookie import (
 from deliberate.extensions import db, limiter
 from deliberate.forms_support import show_refusal
 from deliberate.models import Consultation, ModerationMode, Statement
-from deliberate.services import participation
+from deliberate.services import analysis_runs, participation
 from deliberate.services.errors import Refused
 from deliberate.services.participation import Presence, SignInRequired
 from deliberate.services.statements import DuplicateStatement
@@ -63,8 +63,9 @@ def _sign_in_redirect(consultation: Consultation):
 
 
 def _finish_write(consultation: Consultation, presence: Presence, target: str, message: str):
-    """Commit, confirm, and let the browser keep its participant token."""
+    """Commit, confirm, ask for a (debounced) re-analysis, and let the browser keep its token."""
     db.session.commit()
+    analysis_runs.request_analysis(consultation.id)
     flash(message, "success")
     if presence.token is not None and (presence.started_afresh or cookie_was_unreadable()):
         flash(AFRESH_MESSAGE, "info")

@@ -34,6 +34,9 @@ class JobRunner(Protocol):
     def enqueue(self, path: str, *args: Any, key: str | None = None, delay: float = 0) -> bool:
         """Queue ``path(*args)``; False when a job with the same key is already waiting."""
 
+    def shutdown(self, timeout: float = 30) -> None:
+        """Stop taking and running jobs in this process."""
+
 
 @dataclass(order=True)
 class _Job:
@@ -54,12 +57,13 @@ class InProcessRunner:
         self._seq = itertools.count()
         self._cond = threading.Condition()
         self._busy = False
+        self._stopped = False
         self._thread: threading.Thread | None = None
         self.failures: list[tuple[str, BaseException]] = []
 
     def enqueue(self, path: str, *args: Any, key: str | None = None, delay: float = 0) -> bool:
         with self._cond:
-            if key is not None and key in self._waiting_keys:
+            if self._stopped or (key is not None and key in self._waiting_keys):
                 return False
             if key is not None:
                 self._waiting_keys.add(key)
@@ -75,9 +79,11 @@ class InProcessRunner:
             self._thread = threading.Thread(target=self._work, name="deliberate-jobs", daemon=True)
             self._thread.start()
 
-    def _next_job(self) -> _Job:
+    def _next_job(self) -> _Job | None:
         with self._cond:
             while True:
+                if self._stopped:
+                    return None
                 if self._heap:
                     wait = self._heap[0].due - time.monotonic()
                     if wait <= 0:
@@ -91,8 +97,7 @@ class InProcessRunner:
                     self._cond.wait()
 
     def _work(self) -> None:
-        while True:
-            job = self._next_job()
+        while (job := self._next_job()) is not None:
             try:
                 with self.app.app_context():
                     resolve(job.path)(*job.args)
@@ -103,6 +108,16 @@ class InProcessRunner:
                 with self._cond:
                     self._busy = False
                     self._cond.notify_all()
+
+    def shutdown(self, timeout: float = 30) -> None:
+        """Drop waiting jobs and stop the worker once its current job ends."""
+        with self._cond:
+            self._stopped = True
+            self._heap.clear()
+            self._waiting_keys.clear()
+            self._cond.notify_all()
+        if self._thread is not None:
+            self._thread.join(timeout)
 
     def wait_until_idle(self, timeout: float = 60) -> bool:
         """Run delayed jobs now and block until none is left; for tests and the CLI."""
@@ -149,6 +164,9 @@ class RQRunner:
         else:
             self.queue.enqueue(path, *args, **options)
         return True
+
+    def shutdown(self, timeout: float = 30) -> None:
+        """Jobs wait in Redis for the workers; nothing runs in this process to stop."""
 
 
 def init_app(app: Flask) -> None:

@@ -18,14 +18,12 @@ from sqlalchemy import func, select
 
 from deliberate.extensions import db
 from deliberate.models import (
-    AnalysisRun,
     Consultation,
     Mission,
     ModerationMode,
     ModerationStatus,
     Participant,
     ParticipantRole,
-    RunStatus,
     Statement,
     StatementOrigin,
     Vote,
@@ -40,6 +38,7 @@ from deliberate.polis_format import (
     PolisVote,
     read_export,
 )
+from deliberate.services.analysis_runs import latest_run, opinion_group_of
 
 BATCH = 5_000
 POLIS_LICENCE = (
@@ -251,20 +250,6 @@ def _export_ids(rows: list[tuple[int, int | None]]) -> dict[int, int]:
     return mapping
 
 
-def latest_groups(consultation_id: int) -> dict[int, int]:
-    """Participant id -> opinion group of the newest finished analysis run, if any."""
-    run = db.session.scalar(
-        select(AnalysisRun)
-        .where(AnalysisRun.consultation_id == consultation_id, AnalysisRun.status == RunStatus.DONE)
-        .order_by(AnalysisRun.id.desc())
-        .limit(1)
-    )
-    if run is None or not run.results:
-        return {}
-    groups = run.results.get("groups", {}).get("membership", {})
-    return {int(pid): int(group) for pid, group in groups.items()}
-
-
 def build_export(consultation: Consultation) -> PolisExport:
     cid = consultation.id
     people = _export_ids(
@@ -308,7 +293,8 @@ def build_export(consultation: Consultation) -> PolisExport:
         ]
 
     votes = sorted(votes_of(Vote), key=lambda v: (v.voter_id, v.comment_id))
-    groups = latest_groups(cid)
+    run = latest_run(cid)
+    groups = opinion_group_of(run) if run else {}
     participants = [
         PolisParticipant(export_id, None, groups.get(own)) for own, export_id in people.items()
     ]

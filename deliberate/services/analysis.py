@@ -1,0 +1,110 @@
+"""Running the vote analysis of a consultation and storing it as an immutable run.
+
+Runs happen in CLI commands and background jobs, never on the request path: this module imports
+numpy and scikit-learn. What views need about runs is in ``analysis_runs``.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from functools import cache
+from importlib.metadata import PackageNotFoundError, version
+
+import numpy as np
+from sqlalchemy import select
+
+from deliberate import PROJECT_ROOT
+from deliberate.analysis import AnalysisParameters, VoteMatrix, analyse_votes
+from deliberate.extensions import db
+from deliberate.models import (
+    AnalysisRun,
+    ModerationStatus,
+    Participant,
+    RunStatus,
+    Statement,
+    Vote,
+    utcnow,
+)
+from deliberate.services.analysis_runs import watermark
+
+
+@cache
+def code_version() -> str:
+    """The package version and, in a git checkout, the commit: stored with every run."""
+    try:
+        package = version("deliberate")
+    except PackageNotFoundError:
+        package = "unknown"
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short=12", "HEAD"],  # noqa: S607 - git from PATH, no input
+            cwd=PROJECT_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        commit = ""
+    return f"{package}+{commit}" if commit else package
+
+
+def load_vote_matrix(consultation_id: int) -> VoteMatrix:
+    """Every current vote of the consultation as sparse triples, with roles and moderation."""
+    statements = db.session.execute(
+        select(Statement.id, Statement.moderation, Statement.is_meta)
+        .where(Statement.consultation_id == consultation_id)
+        .order_by(Statement.id)
+    ).all()
+    participants = db.session.execute(
+        select(Participant.id, Participant.role)
+        .where(Participant.consultation_id == consultation_id)
+        .order_by(Participant.id)
+    ).all()
+    votes = np.array(
+        db.session.execute(
+            select(Vote.participant_id, Vote.statement_id, Vote.choice).where(
+                Vote.consultation_id == consultation_id
+            )
+        ).all(),
+        dtype=np.int64,
+    ).reshape(-1, 3)
+    participant_ids = np.array([p.id for p in participants], dtype=np.int64)
+    statement_ids = np.array([s.id for s in statements], dtype=np.int64)
+    return VoteMatrix.from_triples(
+        np.searchsorted(participant_ids, votes[:, 0]),
+        np.searchsorted(statement_ids, votes[:, 1]),
+        votes[:, 2],
+        participant_ids=participant_ids.tolist(),
+        statement_ids=statement_ids.tolist(),
+        # Rejected statements keep their votes but are zeroed, as Polis does; so are meta ones.
+        moderated_out=[s.moderation is ModerationStatus.REJECTED or s.is_meta for s in statements],
+        roles=[p.role.value for p in participants],
+    )
+
+
+def run_analysis(consultation_id: int, params: AnalysisParameters | None = None) -> AnalysisRun:
+    """Analyse the votes as they are now and store the run. Flushes; the caller commits."""
+    started_at, clock = utcnow(), time.perf_counter()
+    mark = watermark(consultation_id)
+    matrix = load_vote_matrix(consultation_id)
+    result = analyse_votes(matrix, params)
+    run = AnalysisRun(
+        consultation_id=consultation_id,
+        status=RunStatus.DONE,
+        started_at=started_at,
+        finished_at=utcnow(),
+        last_vote_event_id=mark.last_vote_event_id,
+        last_statement_id=mark.last_statement_id,
+        n_participants=matrix.n_participants,
+        n_statements=matrix.n_statements,
+        n_votes=matrix.n_votes,
+        parameters={"votes": result.parameters.to_dict()},
+        code_version=f"{code_version()} {result.method_version}",
+        results={"votes": result.to_dict()},
+        duration_ms=round((time.perf_counter() - clock) * 1000),
+    )
+    db.session.add(run)
+    db.session.flush()
+    return run

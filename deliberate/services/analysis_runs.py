@@ -1,0 +1,74 @@
+"""Analysis runs as the site sees them: the newest run, whether it is stale, asking for a new one.
+
+Light on purpose: views import this module, so it must not pull in numpy or scikit-learn
+(``deliberate.services.analysis`` does the work, in jobs and CLI commands).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import current_app
+from sqlalchemy import func, select
+
+from deliberate.extensions import db
+from deliberate.models import AnalysisRun, RunStatus, Statement, VoteEvent
+
+
+@dataclass(frozen=True)
+class Watermark:
+    """The newest vote event and statement of a consultation: what a run has seen."""
+
+    last_vote_event_id: int
+    last_statement_id: int
+
+
+def watermark(consultation_id: int) -> Watermark:
+    last_event = db.session.scalar(
+        select(func.max(VoteEvent.id)).where(VoteEvent.consultation_id == consultation_id)
+    )
+    last_statement = db.session.scalar(
+        select(func.max(Statement.id)).where(Statement.consultation_id == consultation_id)
+    )
+    return Watermark(last_event or 0, last_statement or 0)
+
+
+def latest_run(consultation_id: int) -> AnalysisRun | None:
+    return db.session.scalar(
+        select(AnalysisRun)
+        .where(AnalysisRun.consultation_id == consultation_id, AnalysisRun.status == RunStatus.DONE)
+        .order_by(AnalysisRun.id.desc())
+        .limit(1)
+    )
+
+
+def is_stale(consultation_id: int) -> bool:
+    """True when votes or statements have arrived since the newest run (or there is none)."""
+    run = latest_run(consultation_id)
+    if run is None:
+        return True
+    mark = watermark(consultation_id)
+    return (
+        mark.last_vote_event_id > run.last_vote_event_id
+        or mark.last_statement_id > run.last_statement_id
+    )
+
+
+def opinion_group_of(run: AnalysisRun) -> dict[int, int]:
+    """Participant id -> opinion group in a run (clustered participants only)."""
+    votes = (run.results or {}).get("votes", {})
+    opinion_map = votes.get("opinion_map") or {}
+    ids, groups = opinion_map.get("participant_ids", []), opinion_map.get("group", [])
+    return {int(p): int(g) for p, g in zip(ids, groups, strict=True) if g is not None and g >= 0}
+
+
+def request_analysis(consultation_id: int) -> bool:
+    """Ask for a background re-analysis; bursts of votes collapse into one run (debounced)."""
+    from deliberate import jobs
+
+    return jobs.enqueue(
+        "deliberate.jobs.tasks.analyse_consultation",
+        consultation_id,
+        key=f"analyse-{consultation_id}",
+        delay=current_app.config["ANALYSIS_DEBOUNCE_SECONDS"],
+    )
