@@ -231,6 +231,7 @@ def load_demo_data() -> Iterator[str]:
     yield f"demo accounts ready (password: {DEMO_PASSWORD!r}): " + ", ".join(people)
     yield from load_demo_ideas(people)
     yield from import_real_conversations()
+    yield from analyse_demo_consultations()
 
 
 def import_real_conversations(data: Path = POLIS_DATA) -> Iterator[str]:
@@ -244,3 +245,15 @@ def import_real_conversations(data: Path = POLIS_DATA) -> Iterator[str]:
         result = import_polis_folder(data / folder, missions[slug])
         if result.created:
             yield f"imported {folder} as consultation {result.consultation_id}"
+
+
+def analyse_demo_consultations() -> Iterator[str]:
+    """Give every demo consultation with votes and no analysis yet its first stored run."""
+    from deliberate.services.analysis import run_analysis
+    from deliberate.services.analysis_runs import latest_run
+
+    keys = select(Consultation.id).where(Consultation.source_key.is_not(None))
+    for consultation_id in db.session.scalars(keys.order_by(Consultation.id)):
+        if latest_run(consultation_id) is None:
+            run = run_analysis(consultation_id)
+            yield f"analysed consultation {consultation_id}: {run.results['votes']['message']}"

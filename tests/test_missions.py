@@ -11,6 +11,7 @@ from deliberate.demo import REAL_CONVERSATIONS
 from deliberate.extensions import db
 from deliberate.missions.catalogue import MISSIONS
 from deliberate.models import (
+    AnalysisRun,
     Consultation,
     ConsultationState,
     IllegalTransition,
@@ -85,6 +86,9 @@ def test_load_demo_opens_a_seeded_consultation_per_mission_and_is_idempotent(app
     policing = real["polis:9xxwa9jpkm"]
     assert policing.mission.slug == "safer-streets" and policing.state is ConsultationState.CLOSED
     assert "The Computational Democracy Project" in policing.source_attribution
+    runs = db.session.scalars(select(AnalysisRun)).all()
+    assert {r.consultation_id for r in runs} >= {c.id for c in real.values()}
+    assert len(runs) == len({r.consultation_id for r in runs})  # a second load adds none
 
 
 def test_consultation_moves_draft_open_closed_and_refuses_illegal_moves(missions):

@@ -99,3 +99,13 @@ def test_a_malformed_file_names_file_and_line_and_imports_nothing(app, missions,
 def test_unknown_mission_is_refused(app, missions):
     result = run(app, "import-polis", str(POLIS_DATA / "london.youth.policing"), "--mission", "x")
     assert result.exit_code != 0 and "No mission 'x'" in result.output
+
+
+def test_an_imported_consultation_carries_its_attribution_on_its_page(app, missions, client):
+    result = run(app, "import-polis", str(POLIS_DATA / "brexit-consensus"), "--mission", "growth")
+    consultation_id = int(result.output.strip().splitlines()[-1])
+    html = client.get(f"/consultations/{consultation_id}").get_data(as_text=True)
+    assert "sub-licensed under CC BY 4.0 with Attribution to The Computational Democracy" in html
+    assert 'href="https://compdemocracy.org/case-studies/2017-brexit-consensus"' in html
+    assert 'href="https://creativecommons.org/licenses/by/4.0/"' in html
+    assert "This consultation is closed" in html

@@ -128,9 +128,8 @@ def _id_map(model: type, consultation_id: int) -> dict[int, int]:
 
 
 def attribution_for(export: PolisExport) -> tuple[str | None, str]:
-    link = CASE_STUDIES.get(export.conversation_id or "") or export.url
-    text = POLIS_LICENCE + (f" More about how the data was collected: {link}" if link else "")
-    return link, text
+    """Where to read about the conversation, and the licence text its pages must carry."""
+    return CASE_STUDIES.get(export.conversation_id or "") or export.url, POLIS_LICENCE
 
 
 def import_polis_folder(folder: Path, mission: Mission) -> ImportResult:
