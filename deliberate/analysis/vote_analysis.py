@@ -186,13 +186,19 @@ def _roles(votes: VoteMatrix, params: AnalysisParameters) -> RoleComparison | No
     )
 
 
-def analyse_votes(votes: VoteMatrix, params: AnalysisParameters | None = None) -> VoteAnalysis:
+def analyse_votes(
+    votes: VoteMatrix, params: AnalysisParameters | None = None, *, seed: int | None = None
+) -> VoteAnalysis:
     """Run the whole vote analysis. Never raises for small inputs: returns "not_enough_data".
 
-    BLAS and OpenMP are limited to one thread for the duration: results then do not depend on the
-    machine, and on a shared 2-core box one thread is faster for these sizes anyway.
+    ``seed`` (default: ``GroupParameters.seed``, fixed) overrides the seed of ``params``; the same
+    votes, parameters and seed give the same result in any process. BLAS and OpenMP are limited to
+    one thread for the duration: results then do not depend on the machine, and on a shared 2-core
+    box one thread is faster for these sizes anyway.
     """
     params = params or AnalysisParameters()
+    if seed is not None:
+        params = dataclasses.replace(params, groups=dataclasses.replace(params.groups, seed=seed))
     with threadpool_limits(limits=1):
         return _analyse(votes, params)
 

@@ -73,6 +73,7 @@ def test_a_different_seed_is_recorded_and_still_finds_the_groups() -> None:
     params = AnalysisParameters(groups=GroupParameters(seed=99))
     result = analyse_votes(votes, params)
     assert result.to_dict()["parameters"]["groups"]["seed"] == 99
+    assert analyse_votes(votes, seed=99).to_dict() == result.to_dict()
     assert result.opinion_map is not None
     assert adjusted_rand_score(truth, result.opinion_map.group) > 0.95
 
