@@ -149,6 +149,7 @@ def worker(case: str, which: str) -> None:
     """Runs in a subprocess: prints one JSON line (its peak memory is read by the parent)."""
     import warnings
 
+    import sklearn.cluster  # noqa: F401  load OpenMP before limiting threads (limits apply to loaded)
     from threadpoolctl import threadpool_limits
 
     warnings.filterwarnings("ignore")

@@ -26,6 +26,7 @@ so it has the sparsity of the votes and PCA is a truncated SVD of a sparse matri
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
@@ -34,9 +35,7 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.optimize import linear_sum_assignment
 from scipy.sparse.linalg import svds
-from sklearn.cluster import KMeans
 from threadpoolctl import threadpool_limits
 
 # Dense exact SVD below this many cells; sparse Lanczos SVD above it.
@@ -436,12 +435,16 @@ def _base_clusters(
         rng = np.random.default_rng(params.seed)
         ones = np.ones((params.base_n_init, len(points)))
         seeds = _kmeanspp(points, ones, params.n_base_clusters, rng)
+        from sklearn.cluster import KMeans  # imported here: 2 s, and small conversations skip it
+
         best = None
-        for init in seeds:
-            km = KMeans(n_clusters=params.n_base_clusters, init=init, n_init=1, max_iter=100)
-            km.fit(points)
-            if best is None or km.inertia_ < best.inertia_:
-                best = km
+        # Limit again now that sklearn's OpenMP runtime is loaded (limits apply to loaded ones).
+        with threadpool_limits(limits=1):
+            for init in seeds:
+                km = KMeans(n_clusters=params.n_base_clusters, init=init, n_init=1, max_iter=100)
+                km.fit(points)
+                if best is None or km.inertia_ < best.inertia_:
+                    best = km
         assert best is not None
         labels, centres = best.labels_, best.cluster_centers_
     weights = np.bincount(labels, minlength=len(centres)).astype(np.float64)
@@ -584,10 +587,10 @@ def _refine(pts: np.ndarray, labels: np.ndarray, k: int, min_size: int) -> np.nd
     new = lab[0]
     if np.bincount(new, minlength=k).min() < min_size:
         return labels
-    # Keep the numbering of the unrefined groups (Hungarian match on overlap).
+    # Keep the numbering of the unrefined groups: the relabelling with the largest overlap
+    # (k <= 5, so at most 120 permutations).
     overlap = np.zeros((k, k))
-    np.add.at(overlap, (labels, new), 1.0)
-    row, col = linear_sum_assignment(-overlap)
-    mapping = np.empty(k, dtype=np.int64)
-    mapping[col] = row
-    return mapping[new]
+    np.add.at(overlap, (new, labels), 1.0)
+    perms = np.array(list(itertools.permutations(range(k))))
+    best = perms[np.argmax(overlap[np.arange(k), perms].sum(1))]
+    return best[new]

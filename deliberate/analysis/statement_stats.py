@@ -16,12 +16,21 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
-from scipy import stats
+from scipy import special
 
 from deliberate.analysis.opinion_groups import VoteMatrix
 
 AGREE = "agree"
 DISAGREE = "disagree"
+
+
+def normal_sf(z: np.ndarray) -> np.ndarray:
+    """Upper tail of the standard normal, P(Z > z)."""
+    return special.ndtr(-np.asarray(z, dtype=np.float64))
+
+
+def _log_choose(n: np.ndarray, k: np.ndarray) -> np.ndarray:
+    return special.gammaln(n + 1) - special.gammaln(k + 1) - special.gammaln(n - k + 1)
 
 
 def benjamini_hochberg(p_values: Sequence[float] | np.ndarray) -> np.ndarray:
@@ -67,9 +76,11 @@ def polis_two_prop_z(s_in: np.ndarray, s_out: np.ndarray, n_in: np.ndarray,
 
 def binomial_majority_p(successes: np.ndarray, n: np.ndarray) -> np.ndarray:
     """Exact one-sided p-value that the true rate exceeds 1/2: P(X >= s | n, 1/2); 1 if n = 0."""
-    s = np.asarray(successes, dtype=np.float64)
-    nn = np.asarray(n, dtype=np.float64)
-    return np.where(nn > 0, stats.binom.sf(s - 1, nn, 0.5), 1.0)
+    s = np.rint(np.asarray(successes, dtype=np.float64)).astype(np.int64)
+    nn = np.rint(np.asarray(n, dtype=np.float64)).astype(np.int64)
+    with np.errstate(invalid="ignore"):
+        tail = special.bdtrc(np.maximum(s - 1, 0), nn, 0.5)  # P(X > s - 1) = P(X >= s)
+    return np.where((nn > 0) & (s > 0), tail, 1.0)
 
 
 @dataclass(frozen=True)
@@ -151,7 +162,7 @@ def representative_statements(
         p_rest = (s_rest + 1) / (ns_rest + 2)
         pz = polis_prop_z(s, ns)
         rz = polis_two_prop_z(s, s_rest, ns, ns_rest) if k > 1 else np.zeros_like(pz)
-        pval = np.maximum(stats.norm.sf(pz), stats.norm.sf(rz))
+        pval = np.maximum(normal_sf(pz), normal_sf(rz))
         tested = (ns > 0) & active[None, :]
         if k < 2:
             tested &= False
@@ -299,7 +310,7 @@ def homogeneity_p(counts: GroupCounts) -> np.ndarray:
         cells = np.where(exp > 0, (obs - exp) ** 2 / exp, 0.0)
     chi2 = cells.sum((0, 2))
     df = ((row[..., 0] > 0).sum(0) - 1) * ((col[0] > 0).sum(-1) - 1)
-    return np.where(df > 0, stats.chi2.sf(chi2, np.maximum(df, 1)), np.nan)
+    return np.where(df > 0, special.chdtrc(np.maximum(df, 1), chi2), np.nan)
 
 
 @dataclass(frozen=True)
@@ -413,8 +424,11 @@ def fisher_exact_p(a: np.ndarray, b: np.ndarray, c: np.ndarray, d: np.ndarray) -
     x = lo[:, None] + np.arange(width)[None, :]
     valid = x <= hi[:, None]
     xs = np.where(valid, x, lo[:, None])
-    logp = stats.hypergeom.logpmf(xs, n[:, None], r1[:, None], c1[:, None])
-    obs = stats.hypergeom.logpmf(a, n, r1, c1)
+    def logpmf(x: np.ndarray, n: np.ndarray, r1: np.ndarray, c1: np.ndarray) -> np.ndarray:
+        return _log_choose(r1, x) + _log_choose(n - r1, c1 - x) - _log_choose(n, c1)
+
+    logp = logpmf(xs, n[:, None], r1[:, None], c1[:, None])
+    obs = logpmf(a, n, r1, c1)
     with np.errstate(under="ignore"):
         pm = np.where(valid & (logp <= obs[:, None] + np.log1p(1e-7)), np.exp(logp), 0.0)
     return np.minimum(pm.sum(1), 1.0)
@@ -425,7 +439,7 @@ def _two_proportion_p(a1: np.ndarray, n1: np.ndarray, a2: np.ndarray, n2: np.nda
     var = pooled * (1 - pooled) * (1 / n1 + 1 / n2)
     with np.errstate(invalid="ignore", divide="ignore"):
         z = (a1 / n1 - a2 / n2) / np.sqrt(var)
-    return np.where(var > 0, 2 * stats.norm.sf(np.abs(z)), 1.0)
+    return np.where(var > 0, 2 * normal_sf(np.abs(z)), 1.0)
 
 
 def compare_roles(

