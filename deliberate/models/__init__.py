@@ -8,6 +8,7 @@ from deliberate.models.consultation import (
     IllegalTransition,
     ModerationMode,
 )
+from deliberate.models.embedding import CheckStatus, SimilarityCheck, StatementEmbedding
 from deliberate.models.idea import Idea, IdeaStage, IdeaStageChange, IdeaSupport
 from deliberate.models.mission import Mission
 from deliberate.models.participation import (
@@ -25,6 +26,7 @@ from deliberate.models.user import MissionTeamMember, StaffVerification, User
 
 __all__ = [
     "AnalysisRun",
+    "CheckStatus",
     "Consultation",
     "ConsultationState",
     "Idea",
@@ -39,8 +41,10 @@ __all__ = [
     "Participant",
     "ParticipantRole",
     "RunStatus",
+    "SimilarityCheck",
     "StaffVerification",
     "Statement",
+    "StatementEmbedding",
     "StatementOrigin",
     "User",
     "Vote",
