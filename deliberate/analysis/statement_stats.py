@@ -163,9 +163,7 @@ def representative_statements(
         pz = polis_prop_z(s, ns)
         rz = polis_two_prop_z(s, s_rest, ns, ns_rest) if k > 1 else np.zeros_like(pz)
         pval = np.maximum(normal_sf(pz), normal_sf(rz))
-        tested = (ns > 0) & active[None, :]
-        if k < 2:
-            tested &= False
+        tested = (ns > 0) & active[None, :] & (k > 1)  # one group has no "rest" to differ from
         pval = np.where(tested, pval, np.nan)
         fields_ = {"p": p, "p_rest": p_rest, "pz": pz, "rz": rz, "s": s}
         for g in range(k):
