@@ -366,8 +366,9 @@ def _kmeanspp(x: np.ndarray, w: np.ndarray, k: int, rng: np.random.Generator) ->
 
     def pick(p: np.ndarray) -> np.ndarray:
         cs = np.cumsum(p, axis=1)
-        u = rng.random((r, 1)) * cs[:, -1:]
-        return np.minimum((cs < u).sum(axis=1), n - 1)
+        u = rng.random(r) * cs[:, -1]
+        idx = [np.searchsorted(cs[i], u[i]) for i in range(r)]  # = (cs < u).sum()
+        return np.minimum(np.array(idx), n - 1)
 
     centres[:, 0] = x[pick(w)]
     d2 = ((x[None] - centres[:, :1]) ** 2).sum(-1)
