@@ -36,7 +36,7 @@ from deliberate.analysis import (  # noqa: E402
     compute_opinion_groups,
 )
 
-DATA = ROOT.parent / "shared" / "data" / "polis"
+DATA = ROOT / "data" / "polis"
 CONVERSATIONS = (
     "15-per-hour-seattle",
     "brexit-consensus",

@@ -28,7 +28,7 @@ from deliberate.models import (
     utcnow,
 )
 
-POLIS_DATA = PROJECT_ROOT.parent / "shared" / "data" / "polis"
+POLIS_DATA = PROJECT_ROOT / "data" / "polis"
 # Real conversations, each under the mission whose question it is closest to.
 REAL_CONVERSATIONS = {
     "london.youth.policing": "safer-streets",

@@ -26,7 +26,7 @@ from deliberate.config import normalise_database_url
 from deliberate.extensions import db
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-POLIS_DATA = REPO_ROOT.parent / "shared" / "data" / "polis"
+POLIS_DATA = REPO_ROOT / "data" / "polis"
 
 
 def _postgres_database(server_url: str):

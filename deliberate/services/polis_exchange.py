@@ -8,6 +8,7 @@ id for id.
 
 from __future__ import annotations
 
+import csv
 import hashlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -41,11 +42,12 @@ from deliberate.polis_format import (
 from deliberate.services.analysis_runs import latest_run, opinion_group_of
 
 BATCH = 5_000
+TOPICS_FILE = "topics.csv"
 POLIS_LICENCE = (
     "Data was gathered using the Polis software (compdemocracy.org/polis) and is sub-licensed "
     "under CC BY 4.0 with Attribution to The Computational Democracy Project."
 )
-# The public case-study pages of the conversations we ship (../shared/data/polis/README.md).
+# The public case-study pages of the conversations we ship (data/polis/README.md).
 CASE_STUDIES = {
     "2demo": "https://compdemocracy.org/case-studies/2014-seattle-15-per-hour",
     "7wmvbjcjhp": "https://compdemocracy.org/case-studies/2017-brexit-consensus",
@@ -306,3 +308,36 @@ def build_export(consultation: Consultation) -> PolisExport:
         vote_events=votes_of(VoteEvent),
         participants=sorted(participants, key=lambda p: p.participant_id),
     )
+
+
+def topic_rows(consultation: Consultation) -> list[tuple[int, int, str]]:
+    """(comment-id, topic-id, topic-label) of every statement that has a topic in the newest run
+    (or, written since, the nearest topic of its model); -1 is "Other". Ids as in comments.csv."""
+    from deliberate.services.topics import statement_topics
+
+    placed = statement_topics(consultation.id)
+    comment_ids = _export_ids(
+        list(
+            db.session.execute(
+                select(Statement.id, Statement.source_id).where(
+                    Statement.consultation_id == consultation.id
+                )
+            ).all()
+        )
+    )
+    return sorted(
+        (comment_ids[sid], topic_id, label)
+        for sid, (topic_id, label) in placed.items()
+        if sid in comment_ids
+    )
+
+
+def write_topics(consultation: Consultation, outdir: Path) -> Path:
+    """Write topics.csv beside a Polis export: only the header when nothing is analysed yet."""
+    outdir.mkdir(parents=True, exist_ok=True)
+    path = outdir / TOPICS_FILE
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        out = csv.writer(handle, lineterminator="\n")
+        out.writerow(["comment-id", "topic-id", "topic-label"])
+        out.writerows(topic_rows(consultation))
+    return path

@@ -11,7 +11,7 @@ import pytest
 
 from deliberate.analysis import VoteMatrix
 
-POLIS_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "polis"
+POLIS_DATA = Path(__file__).resolve().parents[2] / "data" / "polis"
 
 
 @dataclass(frozen=True)

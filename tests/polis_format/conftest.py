@@ -1,8 +1,7 @@
-"""Fixtures for the Polis export tests: the six real conversations beside the repository.
+"""Fixtures for the Polis export tests: the six real conversations shipped in ``data/polis``.
 
-The data sits in ``<repo>/../shared/data/polis`` (also when the repository is cloned elsewhere
-with ``shared/`` beside it). It is required, not optional: a missing folder fails loudly instead
-of skipping, so the tests never pass without having read real data.
+The data is required, not optional: a missing folder fails loudly instead of skipping, so the
+tests never pass without having read real data.
 """
 
 from __future__ import annotations
@@ -15,7 +14,7 @@ import pytest
 
 from deliberate.polis_format import PolisExport, read_export
 
-POLIS_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "polis"
+POLIS_DATA = Path(__file__).resolve().parents[2] / "data" / "polis"
 CONVERSATIONS = (
     "15-per-hour-seattle",
     "brexit-consensus",

@@ -13,7 +13,7 @@ from .csvfiles import final_votes, matrix_votes, read_rows
 
 ReadReal = Callable[[str], PolisExport]
 
-# The table in shared/data/polis/README.md: participants, comments (rows of comments.csv), groups.
+# The table in data/polis/README.md: participants, comments (rows of comments.csv), groups.
 README_TABLE = {
     "15-per-hour-seattle": (339, 54, 2),
     "brexit-consensus": (204, 50, 2),
