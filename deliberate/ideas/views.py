@@ -31,17 +31,11 @@ def _per_person() -> str:
 
 
 def _mission_or_404(slug: str) -> Mission:
-    mission = db.session.scalar(select(Mission).where(Mission.slug == slug))
-    if mission is None:
-        abort(404)
-    return mission
+    return db.first_or_404(select(Mission).where(Mission.slug == slug))
 
 
 def _idea_or_404(idea_id: int) -> Idea:
-    idea = db.session.get(Idea, idea_id)
-    if idea is None:
-        abort(404)
-    return idea
+    return db.get_or_404(Idea, idea_id)
 
 
 @bp.app_template_global()

@@ -33,6 +33,7 @@ from deliberate.manage.forms import (
 )
 from deliberate.models import Consultation, ConsultationState, Mission, Statement
 from deliberate.services import consultations as service
+from deliberate.services.embeddings import request_embedding
 from deliberate.services.errors import Refused
 from deliberate.services.statements import DuplicateStatement
 
@@ -64,51 +65,38 @@ def _require_sign_in():
 
 
 def _mission_run_by_user(slug: str) -> Mission:
-    mission = db.session.scalar(select(Mission).where(Mission.slug == slug))
-    if mission is None:
-        abort(404)
+    mission = db.first_or_404(select(Mission).where(Mission.slug == slug))
     if not service.may_run(current_user, mission.id):
         abort(403)
     return mission
 
 
 def _consultation_run_by_user(consultation_id: int) -> Consultation:
-    consultation = db.session.get(Consultation, consultation_id)
-    if consultation is None:
-        abort(404)
+    consultation = db.get_or_404(Consultation, consultation_id)
     if not service.may_run(current_user, consultation.mission_id):
         abort(403)
     return consultation
 
 
 def _consultation_to_moderate(consultation_id: int) -> Consultation:
-    consultation = db.session.get(Consultation, consultation_id)
-    if consultation is None:
-        abort(404)
+    consultation = db.get_or_404(Consultation, consultation_id)
     if not service.may_moderate(current_user, consultation):
         abort(403)
     return consultation
 
 
 def _statement_to_moderate(statement_id: int) -> Statement:
-    statement = db.session.get(Statement, statement_id)
-    if statement is None:
-        abort(404)
+    statement = db.get_or_404(Statement, statement_id)
     if not service.may_moderate(current_user, statement.consultation):
         abort(403)
     return statement
 
 
 def _public_page_url(consultation: Consultation) -> str | None:
-    """The public consultation page, once that feature is installed; drafts have none."""
-    endpoint = "consultations.show"
-    if consultation.state is ConsultationState.DRAFT or endpoint not in current_app.view_functions:
+    """The public consultation page; a draft has none."""
+    if consultation.state is ConsultationState.DRAFT:
         return None
-    rules = list(current_app.url_map.iter_rules(endpoint))
-    if not rules or len(rules[0].arguments) != 1:
-        return None
-    (argument,) = rules[0].arguments
-    return url_for(endpoint, **{argument: consultation.id})
+    return url_for("consultations.show", consultation_id=consultation.id)
 
 
 # -- pages ----------------------------------------------------------------------------------------
@@ -221,6 +209,7 @@ def add_seed_statement(consultation_id: int):
             show_refusal(form, refusal)
         else:
             db.session.commit()
+            request_embedding(consultation.id)
             flash("Seed statement added.", "success")
             return redirect(
                 url_for("manage.consultation", consultation_id=consultation.id, _anchor="seeds")

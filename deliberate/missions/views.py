@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template
+from flask import Blueprint, render_template
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -20,9 +20,7 @@ def home():
 
 @bp.get("/missions/<slug>")
 def mission(slug: str):
-    mission = db.session.scalar(select(Mission).where(Mission.slug == slug))
-    if mission is None:
-        abort(404)
+    mission = db.first_or_404(select(Mission).where(Mission.slug == slug))
     query = select(Consultation).where(Consultation.mission_id == mission.id)
     on_team = current_user.is_authenticated and current_user.is_on_team(mission.id)
     if not on_team:
