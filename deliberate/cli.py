@@ -74,6 +74,9 @@ def import_polis(folder: Path, mission_slug: str | None) -> None:
         raise click.ClickException(f"Nothing was imported. {error}") from None
     db.session.commit()
     if result.created:
+        from deliberate.services.embeddings import request_embedding
+
+        request_embedding(result.consultation_id)  # one job embeds the whole conversation
         click.echo(
             f"Imported {result.statements} statements, {result.participants} participants and "
             f"{result.votes} votes into '{mission.name}'."
@@ -87,32 +90,54 @@ def import_polis(folder: Path, mission_slug: str | None) -> None:
 @click.argument("consultation_id", type=int)
 @click.argument("outdir", type=click.Path(file_okay=False, path_type=Path))
 def export_polis(consultation_id: int, outdir: Path) -> None:
-    """Write a consultation as a classic Polis export (our opinion groups in group-id)."""
+    """Write a consultation as a classic Polis export (our opinion groups in group-id), with
+    topics.csv (comment-id, topic-id, topic-label; -1 is "Other") from the newest analysis."""
     from deliberate.models import Consultation
     from deliberate.polis_format import write_export
-    from deliberate.services.polis_exchange import build_export
+    from deliberate.services.polis_exchange import build_export, write_topics
 
     consultation = db.session.get(Consultation, consultation_id)
     if consultation is None:
         raise click.ClickException(f"No consultation {consultation_id}.")
     write_export(build_export(consultation), outdir)
+    write_topics(consultation, outdir)
     click.echo(f"Wrote {outdir}")
 
 
 @deliberate_cli.command("analyse")
 @click.argument("consultation_id", type=int)
 def analyse(consultation_id: int) -> None:
-    """Analyse a consultation's votes now and store the run (earlier runs stay as they were)."""
+    """Embed the statements not embedded yet, then find the topics and analyse the votes, and store
+    both in one run (earlier runs stay as they were)."""
+    from deliberate.analysis.embeddings import ModelIntegrityError
     from deliberate.models import Consultation
+    from deliberate.services import embeddings
     from deliberate.services.analysis import run_analysis
 
     if db.session.get(Consultation, consultation_id) is None:
         raise click.ClickException(f"No consultation {consultation_id}.")
-    run = run_analysis(consultation_id)
+    try:
+        embedder = embeddings.current_embedder()
+    except (ModelIntegrityError, OSError) as error:
+        raise click.ClickException(f"The embedding model could not be loaded: {error}") from None
+    todo = embeddings.count_missing(consultation_id, embedder.fingerprint)
+    if todo:
+        with click.progressbar(length=todo, label=f"Embedding {todo} statements") as bar:
+            done_before = 0
+
+            def advance(done: int) -> None:
+                nonlocal done_before
+                bar.update(done - done_before)
+                done_before = done
+
+            embeddings.embed_missing(consultation_id, embedder, progress=advance)
+        db.session.commit()
+    run = run_analysis(consultation_id, refit_topics=True)
     db.session.commit()
-    votes = run.results["votes"]
+    votes, topics = run.results["votes"], run.results["topics"]
     click.echo(
         f"Stored analysis run {run.id} of consultation {consultation_id} in {run.duration_ms} ms: "
         f"{run.n_participants} participants, {run.n_statements} statements, {run.n_votes} votes. "
         f"{votes['message']}"
     )
+    click.echo(f"Topics: {topics.get('message') or topics.get('status')}")

@@ -65,6 +65,10 @@ class CommentForm(FlaskForm):
     max_length = STATEMENT_MAX
 
 
+class HeldCommentForm(FlaskForm):
+    """Post a comment held for the similarity check: only its CSRF token is sent."""
+
+
 class AboutYouForm(FlaskForm):
     service_area = RadioField(
         "Which part of the public service do you work in or use most?",

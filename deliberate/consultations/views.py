@@ -9,11 +9,20 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypeVar
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    session,
+    url_for,
+)
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
-from deliberate.consultations.forms import AboutYouForm, CommentForm, VoteForm
+from deliberate.consultations.forms import AboutYouForm, CommentForm, HeldCommentForm, VoteForm
 from deliberate.consultations.participant_cookie import (
     cookie_was_unreadable,
     rate_limit_key,
@@ -22,10 +31,10 @@ from deliberate.consultations.participant_cookie import (
 )
 from deliberate.extensions import db, limiter
 from deliberate.forms_support import show_refusal
-from deliberate.models import Consultation, ModerationMode, Statement
-from deliberate.services import analysis_runs, participation
+from deliberate.models import CheckStatus, Consultation, ModerationMode, Statement
+from deliberate.services import analysis_runs, embeddings, participation, similar_statements
 from deliberate.services.errors import Refused
-from deliberate.services.participation import Presence, SignInRequired
+from deliberate.services.participation import CommentOutcome, Presence, SignInRequired
 from deliberate.services.statements import DuplicateStatement
 
 T = TypeVar("T")
@@ -34,6 +43,9 @@ bp = Blueprint("consultations", __name__, url_prefix="/consultations")
 
 VOTE_LIMIT = "60 per minute"
 COMMENT_LIMIT = "5 per minute"
+HELD_COMMENT_LIMIT = "20 per minute"
+REFRESH_SECONDS = 2
+HELD_COMMENTS = "held_comments"  # session key: the held comments this browser may see and post
 ABOUT_YOU_LIMIT = "20 per minute"
 # A looser cap per address, so discarding the cookie cannot multiply a participant's allowance.
 ADDRESS_LIMIT = "600 per minute"
@@ -206,26 +218,121 @@ def comment(consultation_id: int):
         return _render_show(consultation, comment_form=form, status=400)
     try:
         visitor = visitor_for(consultation, for_write=True)
-        outcome = _once_more_on_conflict(
-            lambda: participation.add_comment(consultation, visitor, form.text.data)
+        held = similar_statements.hold_for_check(consultation, visitor, form.text.data)
+        outcome = (
+            None
+            if held is not None
+            else _once_more_on_conflict(
+                lambda: participation.add_comment(consultation, visitor, form.text.data)
+            )
         )
     except SignInRequired:
         return _sign_in_redirect(consultation)
-    except DuplicateStatement as duplicate:
-        db.session.rollback()
-        show_refusal(form, duplicate)
-        return _render_show(
-            consultation, comment_form=form, duplicate=duplicate.original, status=400
-        )
     except Refused as refusal:
-        db.session.rollback()
-        show_refusal(form, refusal)
-        return _render_show(consultation, comment_form=form, status=400)
+        return _refuse_comment(consultation, form, refusal)
+    if held is not None:
+        db.session.commit()
+        similar_statements.request_check(held)
+        session[HELD_COMMENTS] = [*session.get(HELD_COMMENTS, [])[-4:], held.id]
+        return redirect(_held_url(consultation, held.id), 303)
+    return _finish_comment(consultation, outcome)
+
+
+def _refuse_comment(consultation: Consultation, form: CommentForm, refusal: Refused):
+    db.session.rollback()
+    show_refusal(form, refusal)
+    original = refusal.original if isinstance(refusal, DuplicateStatement) else None
+    return _render_show(consultation, comment_form=form, duplicate=original, status=400)
+
+
+def _finish_comment(consultation: Consultation, outcome: CommentOutcome, embedded: bool = False):
     if outcome.is_live:
         message = "Thank you: your statement has been added for other people to vote on."
     else:
         message = "Thank you: your statement will appear once a moderator has checked it."
-    return _finish_write(consultation, outcome.presence, _show_url(consultation), message)
+    response = _finish_write(consultation, outcome.presence, _show_url(consultation), message)
+    if not embedded:
+        embeddings.request_embedding(consultation.id)
+    return response
+
+
+def _held_url(consultation: Consultation, check_id: int) -> str:
+    return url_for("consultations.held_comment", consultation_id=consultation.id, check_id=check_id)
+
+
+def _held_by_this_browser(consultation: Consultation, check_id: int):
+    """The held comment, if this browser's session holds it (nobody else may see it)."""
+    if check_id not in session.get(HELD_COMMENTS, []):
+        return None
+    held = similar_statements.held_comment(consultation, check_id)
+    if held is None:
+        _forget_held(check_id)
+    return held
+
+
+def _forget_held(check_id: int) -> None:
+    session[HELD_COMMENTS] = [i for i in session.get(HELD_COMMENTS, []) if i != check_id]
+
+
+def _post_held(consultation: Consultation, check_id: int):
+    """Post a held comment as its author, with the usual confirmation or refusal."""
+    try:
+        visitor = visitor_for(consultation, for_write=True)
+        outcome = _once_more_on_conflict(
+            lambda: similar_statements.post_held_comment(consultation, visitor, check_id)
+        )
+    except SignInRequired:
+        return _sign_in_redirect(consultation)
+    except Refused as refusal:
+        db.session.rollback()
+        held = similar_statements.held_comment(consultation, check_id)
+        form = CommentForm(formdata=None, data={"text": held.text if held else ""})
+        similar_statements.drop_held_comment(check_id)
+        db.session.commit()
+        _forget_held(check_id)
+        return _refuse_comment(consultation, form, refusal)
+    _forget_held(check_id)
+    if outcome is None:  # posted already, from another tab or a double click
+        return redirect(_show_url(consultation))
+    return _finish_comment(consultation, outcome, embedded=True)
+
+
+@bp.get("/<int:consultation_id>/comments/held/<int:check_id>")
+def held_comment(consultation_id: int, check_id: int):
+    """Where the author waits while their comment is compared with the statements already made."""
+    consultation = _consultation(consultation_id)
+    held = _held_by_this_browser(consultation, check_id)
+    if held is None:  # posted already, or held for someone else
+        return redirect(_show_url(consultation))
+    if held.status is CheckStatus.CLEAR:
+        return _post_held(consultation, check_id)
+    overdue = similar_statements.is_overdue(held)
+    response = make_response(
+        render_template(
+            "consultations/held_comment.html",
+            consultation=consultation,
+            held=held,
+            similar=similar_statements.similar_statements(held),
+            overdue=overdue,
+            form=HeldCommentForm(formdata=None),
+        )
+    )
+    if held.status is CheckStatus.CHECKING and not overdue:
+        response.headers["Refresh"] = str(REFRESH_SECONDS)
+    return response
+
+
+@bp.post("/<int:consultation_id>/comments/held/<int:check_id>")
+@limiter.limit(HELD_COMMENT_LIMIT, key_func=rate_limit_key)
+@limiter.limit(ADDRESS_LIMIT)
+def post_held_comment(consultation_id: int, check_id: int):
+    """ "Post my statement anyway" and "Post without waiting"."""
+    consultation = _consultation(consultation_id)
+    if not HeldCommentForm().validate_on_submit():
+        abort(400)
+    if _held_by_this_browser(consultation, check_id) is None:
+        return redirect(_show_url(consultation))
+    return _post_held(consultation, check_id)
 
 
 @bp.route("/<int:consultation_id>/about-you", methods=["GET", "POST"])

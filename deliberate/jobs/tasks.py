@@ -56,7 +56,55 @@ def analyse_consultation(consultation_id: int) -> None:
         if not analysis_runs.is_stale(consultation_id):
             return
         try:
+            _embed_all_missing(consultation_id)  # committed first: a long fit keeps no lock
             analysis.run_analysis(consultation_id)
+            db.session.commit()
+        except Exception:
+            db.session.rollback()
+            raise
+        finally:
+            db.session.remove()
+
+
+EMBED_BATCH = 512
+
+
+def _embed_all_missing(consultation_id: int) -> None:
+    """Embed what has no vector under the current model, committing batch by batch."""
+    from deliberate.extensions import db
+    from deliberate.services import embeddings
+
+    embedder = embeddings.current_embedder()
+    while embeddings.embed_missing(consultation_id, embedder, limit=EMBED_BATCH):
+        db.session.commit()
+
+
+def embed_consultation(consultation_id: int) -> None:
+    """Embed the consultation's new statements (or all of them, after a model change)."""
+    from deliberate.extensions import db
+    from deliberate.services import embeddings
+
+    with _app_context(), _one_at_a_time(f"embed-{consultation_id}") as mine:
+        if not mine:
+            embeddings.request_embedding(consultation_id)
+            return
+        try:
+            _embed_all_missing(consultation_id)
+        except Exception:
+            db.session.rollback()
+            raise
+        finally:
+            db.session.remove()
+
+
+def check_similar_statements(check_id: int) -> None:
+    """Compare a held comment's meaning with the consultation's statements."""
+    from deliberate.extensions import db
+    from deliberate.services import similar_statements
+
+    with _app_context():
+        try:
+            similar_statements.compare_held_comment(check_id)
             db.session.commit()
         except Exception:
             db.session.rollback()

@@ -1,4 +1,4 @@
-"""Running the vote analysis of a consultation and storing it as an immutable run.
+"""Running the analysis of a consultation (votes and topics) and storing it as an immutable run.
 
 Runs happen in CLI commands and background jobs, never on the request path: this module imports
 numpy and scikit-learn. What views need about runs is in ``analysis_runs``.
@@ -10,8 +10,10 @@ import subprocess
 import time
 from functools import cache
 from importlib.metadata import PackageNotFoundError, version
+from typing import Any
 
 import numpy as np
+from flask import current_app
 from sqlalchemy import select
 
 from deliberate import PROJECT_ROOT
@@ -27,6 +29,8 @@ from deliberate.models import (
     utcnow,
 )
 from deliberate.services.analysis_runs import watermark
+from deliberate.services.embeddings import store_vectors
+from deliberate.services.topics import analyse_topics
 
 
 @cache
@@ -84,12 +88,35 @@ def load_vote_matrix(consultation_id: int) -> VoteMatrix:
     )
 
 
-def run_analysis(consultation_id: int, params: AnalysisParameters | None = None) -> AnalysisRun:
-    """Analyse the votes as they are now and store the run. Flushes; the caller commits."""
+def run_analysis(
+    consultation_id: int,
+    params: AnalysisParameters | None = None,
+    *,
+    topics: bool = True,
+    refit_topics: bool = False,
+) -> AnalysisRun:
+    """Analyse the votes and the topics as they are now and store the run, one record for both.
+
+    Topics reuse the last fit unless ``refit_topics`` or enough has changed (services.topics).
+    If the topics fail (a broken model folder, say), the vote analysis is still stored, with the
+    failure in ``results["topics"]``. Flushes; the caller commits."""
     started_at, clock = utcnow(), time.perf_counter()
     mark = watermark(consultation_id)
     matrix = load_vote_matrix(consultation_id)
     result = analyse_votes(matrix, params)
+    votes = result.to_dict()
+    parameters: dict[str, Any] = {"votes": result.parameters.to_dict()}
+    results: dict[str, Any] = {"votes": votes}
+    outcome = None
+    if topics:
+        try:
+            outcome = analyse_topics(consultation_id, matrix, votes, refit=refit_topics)
+        except Exception as error:
+            current_app.logger.exception("Topics of consultation %s failed", consultation_id)
+            results["topics"] = {"status": "failed", "message": f"No topics: {error}"}
+        else:
+            results["topics"] = outcome.results
+            parameters["topics"] = outcome.results.get("parameters", {})
     run = AnalysisRun(
         consultation_id=consultation_id,
         status=RunStatus.DONE,
@@ -100,11 +127,15 @@ def run_analysis(consultation_id: int, params: AnalysisParameters | None = None)
         n_participants=matrix.n_participants,
         n_statements=matrix.n_statements,
         n_votes=matrix.n_votes,
-        parameters={"votes": result.parameters.to_dict()},
+        parameters=parameters,
         code_version=f"{code_version()} {result.method_version}",
-        results={"votes": result.to_dict()},
+        model_fingerprint=outcome.fingerprint if outcome else None,
+        results=results,
         duration_ms=round((time.perf_counter() - clock) * 1000),
     )
     db.session.add(run)
+    if outcome is not None and outcome.new_vectors:
+        ids = list(outcome.new_vectors)
+        store_vectors(outcome.fingerprint, ids, [outcome.new_vectors[i] for i in ids])
     db.session.flush()
     return run
