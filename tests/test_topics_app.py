@@ -268,7 +268,7 @@ def two_topic_model(n_workforce: int, n_buildings: int) -> TopicModel:
                 centre(0, 1, 0),
             ),
         ),
-        parameters={"outlier_similarity": 0.3},
+        parameters={"other_below": [0.3, 0.3], "other_floor": 0.3},  # "Other" under cosine 0.3
         language="en",
     )
 
