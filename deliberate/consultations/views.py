@@ -304,15 +304,16 @@ def held_comment(consultation_id: int, check_id: int):
     held = _held_by_this_browser(consultation, check_id)
     if held is None:  # posted already, or held for someone else
         return redirect(_show_url(consultation))
-    if held.status is CheckStatus.CLEAR:
-        return _post_held(consultation, check_id)
+    similar = similar_statements.similar_statements(held)
+    if held.status is CheckStatus.CLEAR or (held.status is CheckStatus.SIMILAR and not similar):
+        return _post_held(consultation, check_id)  # nothing close (any more): post as asked
     overdue = similar_statements.is_overdue(held)
     response = make_response(
         render_template(
             "consultations/held_comment.html",
             consultation=consultation,
             held=held,
-            similar=similar_statements.similar_statements(held),
+            similar=similar,
             overdue=overdue,
             form=HeldCommentForm(formdata=None),
         )
