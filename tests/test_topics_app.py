@@ -32,6 +32,7 @@ from deliberate.models import (
     utcnow,
 )
 from deliberate.services import analysis_runs, embeddings, topics
+from deliberate.services.analysis import run_analysis
 from deliberate.services.polis_exchange import import_polis_folder
 from deliberate.services.statements import write_statement
 from tests.conftest import POLIS_DATA, sign_in, submit_form
@@ -219,6 +220,15 @@ def test_a_model_change_re_embeds_in_the_background_and_old_vectors_are_not_used
     embeddings.request_embedding(consultation.id)  # nothing new: the job embeds nothing
     run_background_jobs(app)
     assert count(StatementEmbedding) == 16
+
+    # An analysis run with no job before it (as the demo does) embeds what is missing, topics or
+    # not, so a later similarity check finds every statement ready.
+    removed = write_statement(consultation, "Buy my product now!", origin=StatementOrigin.SEED)
+    removed.moderation = ModerationStatus.REJECTED
+    db.session.commit()
+    run_analysis(consultation.id)
+    db.session.commit()
+    assert count(StatementEmbedding, StatementEmbedding.statement_id == removed.id) == 1
 
 
 # -- fast, with fixed vectors --------------------------------------------------------------------

@@ -124,21 +124,21 @@ def analyse_topics(
 ) -> TopicOutcome:
     """Topics of the consultation's statements, from their stored vectors, joined with the votes.
 
-    Statements not embedded yet are embedded here (normally none: jobs and ``analyse`` embed
-    first); their vectors are returned for the caller to store with the run."""
+    Statements not embedded yet (all of them, not only those in topics: a similarity check then
+    finds them ready) are embedded here; normally there are none, as jobs and ``analyse`` embed
+    first. Their vectors are returned for the caller to store with the run."""
     from deliberate.analysis.topics import fit_topics
 
     embedder = embedder or embeddings.current_embedder()
     fingerprint = embedder.fingerprint
     statements = topic_statements(consultation_id)
     ids = [sid for sid, _ in statements]
-    vectors = embeddings.load_vectors(consultation_id, fingerprint, ids)
-    missing = [(sid, text) for sid, text in statements if sid not in vectors]
+    missing = embeddings.missing_statements(consultation_id, fingerprint)
     new_vectors: dict[int, np.ndarray] = {}
     if missing:
         computed = embedder.embed([text for _, text in missing])
         new_vectors = {sid: computed[i] for i, (sid, _) in enumerate(missing)}
-        vectors.update(new_vectors)
+    vectors = {**embeddings.load_vectors(consultation_id, fingerprint, ids), **new_vectors}
 
     previous = None if refit else _reusable_fit(consultation_id, fingerprint, ids)
     if previous is not None:
