@@ -31,7 +31,7 @@ from deliberate.consultations.participant_cookie import (
 )
 from deliberate.extensions import db, limiter
 from deliberate.forms_support import show_refusal
-from deliberate.models import CheckStatus, Consultation, ModerationMode, Statement
+from deliberate.models import CheckStatus, Consultation, ModerationMode, SimilarityCheck, Statement
 from deliberate.services import analysis_runs, embeddings, participation, similar_statements
 from deliberate.services.errors import Refused
 from deliberate.services.participation import CommentOutcome, Presence, SignInRequired
@@ -260,7 +260,7 @@ def _held_url(consultation: Consultation, check_id: int) -> str:
     return url_for("consultations.held_comment", consultation_id=consultation.id, check_id=check_id)
 
 
-def _held_by_this_browser(consultation: Consultation, check_id: int):
+def _held_by_this_browser(consultation: Consultation, check_id: int) -> SimilarityCheck | None:
     """The held comment, if this browser's session holds it (nobody else may see it)."""
     if check_id not in session.get(HELD_COMMENTS, []):
         return None
@@ -327,7 +327,7 @@ def held_comment(consultation_id: int, check_id: int):
 @limiter.limit(HELD_COMMENT_LIMIT, key_func=rate_limit_key)
 @limiter.limit(ADDRESS_LIMIT)
 def post_held_comment(consultation_id: int, check_id: int):
-    """ "Post my statement anyway" and "Post without waiting"."""
+    """The held comment page's buttons: "Post my statement anyway", "Post without waiting"."""
     consultation = _consultation(consultation_id)
     if not HeldCommentForm().validate_on_submit():
         abort(400)
