@@ -70,6 +70,10 @@ def settings_from_environment(instance_path: Path, env: dict[str, str] | None = 
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
         "RATELIMIT_ENABLED": _bool(env.get("DELIBERATE_RATELIMIT"), True),
         "DELIBERATE_EMBEDDING_MODEL": env.get("DELIBERATE_EMBEDDING_MODEL") or None,
+        # New statements wait this long before being embedded, so a burst is embedded together.
+        "EMBEDDING_DELAY_SECONDS": float(env.get("DELIBERATE_EMBEDDING_DELAY_SECONDS", "10")),
+        # Cosine similarity from which a new comment is shown its near-duplicates first.
+        "SIMILAR_STATEMENT_THRESHOLD": float(env.get("DELIBERATE_SIMILAR_THRESHOLD", "0.80")),
         # New votes wait this long before a re-analysis, so a burst becomes one run.
         "ANALYSIS_DEBOUNCE_SECONDS": float(env.get("DELIBERATE_ANALYSIS_DEBOUNCE_SECONDS", "30")),
         "STAFF_EMAIL_DOMAINS": staff_domains,
