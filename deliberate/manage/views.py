@@ -14,9 +14,11 @@ from flask import (
     abort,
     current_app,
     flash,
+    make_response,
     redirect,
     render_template,
     request,
+    session,
     url_for,
 )
 from flask_limiter.util import get_remote_address
@@ -32,7 +34,9 @@ from deliberate.manage.forms import (
     SeedStatementForm,
 )
 from deliberate.models import Consultation, ConsultationState, Mission, Statement
+from deliberate.reports.forms import CompareForm, PublishForm, RunNowForm
 from deliberate.services import consultations as service
+from deliberate.services import reports
 from deliberate.services.embeddings import request_embedding
 from deliberate.services.errors import Refused
 from deliberate.services.statements import DuplicateStatement
@@ -308,3 +312,112 @@ def moderate(statement_id: int):
     if form.return_to.data == "statement":
         return redirect(url_for("manage.statement", statement_id=statement.id))
     return redirect(url_for("manage.moderation", consultation_id=consultation.id))
+
+
+# -- analysis, publishing and comparing rounds ----------------------------------------------------
+
+ANALYSIS_REFRESH_SECONDS = 5
+RUN_REQUESTS = "analysis_requests"  # session key: consultation id -> the "run now" asked for
+
+
+def _run_request(consultation: Consultation) -> reports.RunRequest | None:
+    return reports.RunRequest.from_session(session.get(RUN_REQUESTS, {}).get(str(consultation.id)))
+
+
+def _remember_run_request(consultation: Consultation, request_: reports.RunRequest | None) -> None:
+    requests = dict(session.get(RUN_REQUESTS, {}))
+    if request_ is None:
+        requests.pop(str(consultation.id), None)
+    else:
+        requests[str(consultation.id)] = request_.to_session()
+    session[RUN_REQUESTS] = requests
+
+
+@bp.get("/consultations/<int:consultation_id>/analysis")
+def analysis(consultation_id: int):
+    """Taking part as it happens, the moderation backlog, the analysis (stale or not, run now,
+    with its progress), publishing a run, the rounds to compare and the downloads."""
+    consultation = _consultation_run_by_user(consultation_id)
+    progress = reports.progress_of(consultation, _run_request(consultation))
+    if progress.state in ("done", "overdue"):
+        _remember_run_request(consultation, None)
+    refreshing = progress.state == "running" and request.args.get("refresh") != "off"
+    response = make_response(
+        render_template(
+            "manage/analysis.html",
+            consultation=consultation,
+            board=reports.dashboard(consultation),
+            progress=progress,
+            refreshing=refreshing,
+            refresh_seconds=ANALYSIS_REFRESH_SECONDS,
+        )
+    )
+    if refreshing:
+        response.headers["Refresh"] = str(ANALYSIS_REFRESH_SECONDS)
+    return response
+
+
+@bp.post("/consultations/<int:consultation_id>/analysis/run")
+def run_analysis_now(consultation_id: int):
+    consultation = _consultation_run_by_user(consultation_id)
+    if not RunNowForm().validate_on_submit():
+        abort(400)
+    try:
+        asked = reports.request_run_now(current_user, consultation)
+    except Refused as refusal:
+        flash(refusal.message, "info")
+    else:
+        _remember_run_request(consultation, asked)
+    return redirect(url_for("manage.analysis", consultation_id=consultation.id))
+
+
+@bp.post("/consultations/<int:consultation_id>/runs/<int:run_id>/publish")
+def publish_run(consultation_id: int, run_id: int):
+    consultation = _consultation_run_by_user(consultation_id)
+    run = reports.finished_run(consultation.id, run_id)
+    if run is None:
+        abort(404)
+    if not PublishForm().validate_on_submit():
+        abort(400)
+    try:
+        reports.publish_run(current_user, consultation, run)
+    except Refused as refusal:
+        db.session.rollback()
+        flash(refusal.message, "info")
+        return redirect(url_for("manage.analysis", consultation_id=consultation.id))
+    db.session.commit()
+    flash("Published: the public summary now shows this analysis.", "success")
+    return redirect(url_for("manage.analysis", consultation_id=consultation.id, _anchor="runs"))
+
+
+@bp.get("/consultations/<int:consultation_id>/compare")
+def compare_rounds(consultation_id: int):
+    """This round beside another round of the same question: the published analysis of each (or
+    the newest one, where none is published)."""
+    consultation = _consultation_run_by_user(consultation_id)
+    rounds = [r for r in reports.rounds_of(consultation) if r.id != consultation.id]
+    form = CompareForm(request.args).offer([(r.id, f"Round {r.round_number}") for r in rounds])
+    other = None
+    if rounds:
+        wanted = form.other.data if form.other.data in {r.id for r in rounds} else None
+        other = next((r for r in rounds if r.id == wanted), None) or max(
+            (r for r in rounds if r.round_number < consultation.round_number),
+            key=lambda r: r.round_number,
+            default=rounds[0],
+        )
+        form.other.data = other.id
+    comparison, missing = None, []
+    if other is not None:
+        earlier, later = sorted((other, consultation), key=lambda r: r.round_number)
+        runs = {r.id: reports.comparable_run(r, team=True) for r in (earlier, later)}
+        missing = [r for r in (earlier, later) if runs[r.id] is None]
+        if not missing:
+            comparison = reports.compare_rounds(earlier, runs[earlier.id], later, runs[later.id])
+    return render_template(
+        "manage/compare.html",
+        consultation=consultation,
+        form=form,
+        rounds=rounds,
+        comparison=comparison,
+        missing=missing,
+    )

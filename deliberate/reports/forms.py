@@ -1,0 +1,31 @@
+"""Forms of the report pages and of the mission team's analysis page.
+
+Publishing and running an analysis carry nothing but their CSRF token: which run or consultation
+is in the URL, and whether the user may act is the service's rule."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import SelectField
+from wtforms.fields.choices import SelectChoice
+
+
+class PublishForm(FlaskForm):
+    """Make one run the public summary."""
+
+
+class RunNowForm(FlaskForm):
+    """Run the analysis now instead of waiting for the debounced background run."""
+
+
+class CompareForm(FlaskForm):
+    """Which other round to compare with (a GET form: it changes nothing)."""
+
+    class Meta:
+        csrf = False
+
+    other = SelectField("Compare with", coerce=int)
+
+    def offer(self, rounds: list[tuple[int, str]]) -> CompareForm:
+        self.other.choices = [SelectChoice(value, label) for value, label in rounds]
+        return self

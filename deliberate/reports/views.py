@@ -1,0 +1,122 @@
+"""The public report of a consultation: the published analysis, its permanent links and downloads.
+
+No sign-in needed. Pages read stored analysis runs through ``services.reports`` (never numpy on
+this path); a run's figures, summary and charts are computed once per process and reused.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, render_template, request
+from flask_login import current_user
+
+from deliberate.models import AnalysisRun, Consultation, Mission
+from deliberate.reports import charts
+from deliberate.services import reports
+
+bp = Blueprint("reports", __name__)
+
+
+def _user():
+    return current_user if current_user.is_authenticated else None
+
+
+def _consultation(consultation_id: int) -> Consultation:
+    consultation = reports.visible_consultation(consultation_id, _user())
+    if consultation is None:
+        abort(404)
+    return consultation
+
+
+def _visible_run(consultation_id: int, run_id: int) -> tuple[Consultation, AnalysisRun]:
+    """A run this person may read: published at some point, or any finished run for the team.
+    Anything else is "not found", so unpublished work does not show that it exists."""
+    consultation = _consultation(consultation_id)
+    run = reports.finished_run(consultation.id, run_id)
+    if run is None or not reports.may_see_run(_user(), consultation, run):
+        abort(404)
+    return consultation, run
+
+
+@bp.app_template_filter("q_value")
+def q_value(q: float) -> str:
+    """A q-value as a reader can take it in: three decimals, or "below 0.001"."""
+    return "below 0.001" if q < 0.001 else f"{q:.3f}"
+
+
+bp.add_app_template_global(charts.marker_icon, "marker_icon")
+bp.add_app_template_global(charts.vote_key, "vote_key")
+
+
+@bp.app_template_global()
+def mission_trajectory(mission: Mission) -> list[reports.Trajectory]:
+    """The mission page's consultations and rounds over time, with their published figures."""
+    return reports.mission_trajectory(mission)
+
+
+def _render_report(consultation: Consultation, run: AnalysisRun):
+    return render_template(
+        "reports/report.html", page=reports.report_page(consultation, run, _user())
+    )
+
+
+@bp.get("/consultations/<int:consultation_id>/report")
+def report(consultation_id: int):
+    consultation = _consultation(consultation_id)
+    run = reports.published_run(consultation.id)
+    if run is None:
+        return render_template(
+            "reports/not_published.html",
+            consultation=consultation,
+            is_team=reports.is_team(_user(), consultation),
+        ), 404
+    return _render_report(consultation, run)
+
+
+@bp.get("/consultations/<int:consultation_id>/report/runs/<int:run_id>")
+def run_report(consultation_id: int, run_id: int):
+    return _render_report(*_visible_run(consultation_id, run_id))
+
+
+@bp.get("/consultations/<int:consultation_id>/report/runs/<int:run_id>/statements")
+def statements(consultation_id: int, run_id: int):
+    """Every statement the run saw with its counts; ``?topic=ID`` keeps one topic's statements."""
+    consultation, run = _visible_run(consultation_id, run_id)
+    report = reports.report_for(run)
+    topic = None
+    rows = report.figures.statements
+    topic_id = request.args.get("topic", type=int)
+    if topic_id is not None:
+        topic = report.figures.topics.of(topic_id)
+        if topic is None:
+            abort(404)
+        rows = tuple(r for r in rows if r.topic_id == topic_id)
+    return render_template(
+        "reports/statements.html",
+        consultation=consultation,
+        run=run,
+        report=report,
+        rows=rows,
+        topic=topic,
+    )
+
+
+@bp.get("/consultations/<int:consultation_id>/report/runs/<int:run_id>/polis-export.zip")
+def polis_export(consultation_id: int, run_id: int):
+    consultation, run = _visible_run(consultation_id, run_id)
+    name = f"deliberate-consultation-{consultation.id}-run-{run.id}-polis.zip"
+    return Response(
+        reports.polis_zip(run),
+        mimetype="application/zip",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+@bp.get("/consultations/<int:consultation_id>/report/runs/<int:run_id>/results.json")
+def results_json(consultation_id: int, run_id: int):
+    consultation, run = _visible_run(consultation_id, run_id)
+    name = f"deliberate-consultation-{consultation.id}-run-{run.id}.json"
+    return Response(
+        reports.run_json(run),
+        mimetype="application/json",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
