@@ -1,12 +1,15 @@
 """Demo data for ``make run``: the five missions, an open consultation on each with seed
-statements, and real Polis conversations (CC BY 4.0) imported under the missions they speak to.
+statements, real Polis conversations (CC BY 4.0) imported under the missions they speak to, a
+question asked in two rounds, and the published summary of every analysis that found groups.
 
 Idempotent: every demo consultation carries a ``source_key``, so loading twice changes nothing.
 """
 
 from __future__ import annotations
 
+import random
 from collections.abc import Iterator
+from datetime import UTC, timedelta
 from pathlib import Path
 
 from sqlalchemy import select
@@ -21,9 +24,13 @@ from deliberate.models import (
     MissionTeamMember,
     ModerationMode,
     ModerationStatus,
+    Participant,
+    ParticipantRole,
     Statement,
     StatementOrigin,
     User,
+    Vote,
+    VoteEvent,
     normalise_statement,
     utcnow,
 )
@@ -230,8 +237,10 @@ def load_demo_data() -> Iterator[str]:
     people = load_demo_people()
     yield f"demo accounts ready (password: {DEMO_PASSWORD!r}): " + ", ".join(people)
     yield from load_demo_ideas(people)
+    yield from load_demo_rounds(people["team@example.org"])
     yield from import_real_conversations()
     yield from analyse_demo_consultations()
+    yield from publish_demo_summaries(people["team@example.org"])
 
 
 def import_real_conversations(data: Path = POLIS_DATA) -> Iterator[str]:
@@ -257,3 +266,162 @@ def analyse_demo_consultations() -> Iterator[str]:
         if latest_run(consultation_id) is None:
             run = run_analysis(consultation_id)
             yield f"analysed consultation {consultation_id}: {run.results['votes']['message']}"
+
+
+# A question asked in two rounds, so the demo shows how views move between rounds. Votes are
+# synthetic (seeded, so every load gives the same): two camps, staff and citizens, and in round 2
+# more support for the ideas trialled in between. Per statement: the chance that someone in camp
+# "home first" / camp "hospital first" agrees, in round 1 and in round 2 (None: not asked).
+ROUNDS_KEY = "demo-rounds:nhs"
+ROUNDS_TITLE = "How can hospitals get patients home sooner and safely?"
+ROUNDS_CONTEXT = (
+    "Thousands of patients who are well enough to leave hospital wait days for care at home. "
+    "Patients, families and NHS staff: tell us what would get people home sooner, safely."
+)
+ROUNDS_STATEMENTS = [
+    (
+        "Patients who are well enough should not wait in hospital for a care package.",
+        (0.85, 0.60),
+        (0.88, 0.70),
+    ),
+    ("Every ward should have a discharge coordinator at weekends.", (0.70, 0.35), (0.90, 0.75)),
+    ("Social care needs more funding before discharge can improve.", (0.80, 0.75), (0.82, 0.78)),
+    (
+        "Families should be told the expected discharge date on the day of admission.",
+        (0.75, 0.50),
+        (0.80, 0.60),
+    ),
+    (
+        "Community nurses should visit within a day of someone getting home.",
+        (0.80, 0.55),
+        (0.85, 0.60),
+    ),
+    (
+        "Waiting for medicines from the pharmacy holds up too many discharges.",
+        (0.60, 0.60),
+        (0.55, 0.55),
+    ),
+    ("Older patients are sent home too early and come back.", (0.20, 0.80), (0.20, 0.65)),
+    (
+        "Patients should recover in a care home paid for by the NHS for up to four weeks.",
+        (0.30, 0.75),
+        (0.30, 0.70),
+    ),
+    ("Discharge paperwork should be done digitally, and only once.", (0.85, 0.60), (0.90, 0.80)),
+    ("Transport home is often arranged last and delays discharge.", (0.65, 0.55), (0.65, 0.55)),
+    ("Carers should be trained before a relative comes home.", (0.70, 0.70), (0.75, 0.75)),
+    ("Hospital beds should be kept for people who need hospital care.", (0.90, 0.40), (0.90, 0.45)),
+    ("Virtual wards let people recover safely at home.", None, (0.80, 0.35)),
+    (
+        "The weekend discharge coordinators on the trial wards made a real difference.",
+        None,
+        (0.75, 0.55),
+    ),
+]
+ROUND_PEOPLE = (48, 64)  # taking part in round 1 and round 2
+
+
+def load_demo_rounds(team: User) -> Iterator[str]:
+    """Round 1 closed with its votes, round 2 open with the statements carried over and its own
+    votes; both analysed and published later with the rest of the demo."""
+    from deliberate.services.consultations import (
+        close_consultation,
+        open_consultation,
+        start_next_round,
+    )
+
+    if db.session.scalar(
+        select(Consultation.id).where(Consultation.source_key == ROUNDS_KEY + ":1")
+    ):
+        return
+    nhs = next(m for m in ensure_missions() if m.slug == "nhs")
+    now = utcnow()
+    first = Consultation(
+        mission=nhs, title=ROUNDS_TITLE, context=ROUNDS_CONTEXT, source_key=ROUNDS_KEY + ":1"
+    )
+    db.session.add(first)
+    db.session.flush()
+    for text, before, _ in ROUNDS_STATEMENTS:
+        if before is not None:
+            _demo_seed(first, text)
+    first.open(now - timedelta(days=60))
+    _synthetic_votes(first, 0, ROUND_PEOPLE[0], now - timedelta(days=59))
+    close_consultation(team, first, now - timedelta(days=30))
+    second = start_next_round(team, first)
+    second.source_key = ROUNDS_KEY + ":2"
+    for text, before, _ in ROUNDS_STATEMENTS:
+        if before is None:
+            _demo_seed(second, text)
+    open_consultation(team, second, now - timedelta(days=20))
+    _synthetic_votes(second, 1, ROUND_PEOPLE[1], now - timedelta(days=19))
+    db.session.flush()
+    yield f"demo consultation in two rounds: {first.id} (closed) and {second.id} (open)"
+
+
+def _demo_seed(consultation: Consultation, text: str) -> None:
+    db.session.add(
+        Statement(
+            consultation=consultation,
+            text=text,
+            normalised_text=normalise_statement(text),
+            origin=StatementOrigin.SEED,
+            moderation=ModerationStatus.ACCEPTED,
+        )
+    )
+    db.session.flush()
+
+
+def _synthetic_votes(consultation: Consultation, round_index: int, people: int, start) -> None:
+    """Seeded votes: a quarter of people are staff; two in three are in camp "home first"."""
+    rng = random.Random(f"{ROUNDS_KEY}:{round_index}")  # noqa: S311 - demo data, not secrets
+    chances = {
+        normalise_statement(text): rounds[round_index] for text, *rounds in ROUNDS_STATEMENTS
+    }
+    statements = db.session.scalars(
+        select(Statement).where(Statement.consultation_id == consultation.id).order_by(Statement.id)
+    ).all()
+    base_ms = int(start.replace(tzinfo=UTC).timestamp() * 1000)
+    for n in range(people):
+        role = ParticipantRole.STAFF if n % 4 == 0 else ParticipantRole.CITIZEN
+        participant = Participant(
+            consultation_id=consultation.id,
+            role=role,
+            created_at=start,
+            anonymous_token_hash=f"{ROUNDS_KEY}:{round_index}:{n}",
+        )
+        db.session.add(participant)
+        db.session.flush()
+        camp = 0 if rng.random() < 2 / 3 else 1
+        for statement in statements:
+            chance = chances.get(statement.normalised_text)
+            if chance is None or rng.random() < 0.15:  # not everyone sees every statement
+                continue
+            draw = rng.random()
+            choice = 1 if draw < chance[camp] else 0 if draw < chance[camp] + 0.08 else -1
+            row = {
+                "consultation_id": consultation.id,
+                "participant_id": participant.id,
+                "statement_id": statement.id,
+                "choice": choice,
+                "cast_at_ms": base_ms + 60_000 * n,
+            }
+            db.session.add(Vote(**row))
+            db.session.add(VoteEvent(**row))
+    db.session.flush()
+
+
+def publish_demo_summaries(team: User) -> Iterator[str]:
+    """Publish the newest analysis of every demo consultation that found opinion groups and has
+    no published summary yet, as a mission team would."""
+    from deliberate.services import reports
+    from deliberate.services.analysis_runs import latest_run
+
+    keys = select(Consultation).where(Consultation.source_key.is_not(None))
+    for consultation in db.session.scalars(keys.order_by(Consultation.id)):
+        run = latest_run(consultation.id)
+        if run is None or reports.published_run(consultation.id) is not None:
+            continue
+        if (run.results or {}).get("votes", {}).get("status") != "ok":
+            continue
+        reports.publish_run(team, consultation, run)
+        yield f"published the summary of consultation {consultation.id}"

@@ -17,7 +17,7 @@ import zipfile
 from datetime import UTC
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from deliberate.extensions import db
 from deliberate.models import (
@@ -756,3 +756,31 @@ def test_a_report_is_computed_once_per_run_and_then_served_from_memory(app, clie
     assert len(cache._items) == 1
     assert client.get(f"/consultations/{cid}/report").status_code == 200
     assert len(cache._items) == 1
+
+
+@pytest.mark.model
+@pytest.mark.slow
+def test_demo_publishes_the_real_conversations_and_a_question_in_two_rounds(app, client):
+    for _ in range(2):  # a second load changes nothing
+        cli(app, "load-demo")
+    rounds = db.session.scalars(
+        select(Consultation)
+        .where(Consultation.source_key.like("demo-rounds:%"))
+        .order_by(Consultation.round_number)
+    ).all()
+    assert [c.round_number for c in rounds] == [1, 2]
+    assert rounds[1].previous_round_id == rounds[0].id
+    assert [c.state.value for c in rounds] == ["closed", "open"]
+    imported = db.session.scalars(
+        select(Consultation).where(Consultation.source_key.like("polis:%"))
+    ).all()
+    for consultation in [*rounds, *imported]:
+        assert reports.published_run(consultation.id) is not None, consultation.title
+    assert db.session.scalar(
+        select(func.count(AnalysisRun.id)).where(AnalysisRun.published_at.is_not(None))
+    ) == len(rounds) + len(imported)
+
+    second = text_of(html_of(client.get(f"/consultations/{rounds[1].id}/report")))
+    assert "Since round 1" in second and "verified staff" in second
+    mission = text_of(html_of(client.get("/missions/nhs")))
+    assert "From round 1 to round 2: people taking part went from 48 to 64" in mission

@@ -199,7 +199,7 @@ def vote_bars_svg(
     heading above consecutive rows (a statement above its groups' bars)."""
     if not bars:
         return Markup("")
-    label_w, bar_w, row_h, head_h = 170, 420, 26, 26
+    label_w, bar_w, row_h, head_h = 215, 400, 26, 26
     rows_svg = []
     y = 8
     headings = dict()
@@ -217,7 +217,7 @@ def vote_bars_svg(
             y += head_h
         rows_svg.append(
             f'<text x="{label_w - 8}" y="{y + 17}" font-size="14" text-anchor="end" '
-            f'fill="#0b0c0c">{escape(_short(bar.label, 24))}</text>'
+            f'fill="#0b0c0c">{escape(_short(bar.label, 26))}</text>'
         )
         x = float(label_w)
         for count, fill in (

@@ -215,11 +215,15 @@ def division(f: Figures) -> Iterable[Sentence]:
 def group_views(f: Figures) -> Iterable[Sentence]:
     if not f.ok or f.k < 2:
         return
+    quoted: set[int] = set()
     for g in f.groups:
         found = [r for r in g.distinctive if r.q_value <= f.alpha and r.group.seen and r.rest.seen]
         if not found:
             continue
-        r = found[0]
+        # Each group by what sets it apart most, another statement than the groups before where
+        # it has one: two groups split on one statement say little new about the second.
+        r = next((r for r in found if r.statement.id not in quoted), found[0])
+        quoted.add(r.statement.id)
         verb = "agreeing" if r.direction == AGREE else "disagreeing"
         did = "agreed" if r.direction == AGREE else "disagreed"
         yield _sentence(
