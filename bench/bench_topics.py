@@ -65,12 +65,14 @@ def peak_mb() -> float:
 # --- measurements, each run in a child process --------------------------------------------------
 
 
-def child_embed() -> dict[str, float]:
+def child_embed(threads: int) -> dict[str, float]:
     import torch
     from evaluate_topics import load_comments
 
     from deliberate.analysis.embeddings import get_embedder
 
+    if threads:
+        torch.set_num_threads(threads)
     texts, _ = load_comments()
     started = time.perf_counter()
     embedder = get_embedder()
@@ -191,18 +193,25 @@ def main() -> None:
             "default": child_default,
             "assign": child_assign,
         }[args.child]
-        result = task() if args.child == "embed" else task(args.n)
+        result = task(args.n)
         print(json.dumps(result))
         return
 
     os.environ.setdefault("NUMBA_CACHE_DIR", str(Path(tempfile.gettempdir()) / "numba-cache"))
-    print(f"cores: {os.cpu_count()}, load average at start: {os.getloadavg()[0]:.1f}")
-    embed = run_child("embed")
     print(
-        f"embedding ({embed['statements']} real comments, batch 32, {embed['torch_threads']} "
-        f"torch threads): {embed['per_s']:.0f} statements/s; model load {embed['load_s']:.1f} s; "
-        f"peak {embed['peak_mb']:.0f} MB"
+        f"cores: {os.cpu_count()}, load average at start: {os.getloadavg()[0]:.1f} "
+        "(the machine is shared: figures move with the load)",
+        flush=True,
     )
+    for threads in (0, 1):
+        embed = run_child("embed", threads)
+        print(
+            f"embedding {embed['statements']} real comments, batch 32, "
+            f"{embed['torch_threads']} torch thread(s){'' if threads else ' (default)'}: "
+            f"{embed['per_s']:.0f} statements/s; model load {embed['load_s']:.1f} s; "
+            f"peak {embed['peak_mb']:.0f} MB",
+            flush=True,
+        )
     print()
     header = (
         f"{'statements':>10}  {'pipeline':<28} {'fit s':>7} {'imports s':>9} {'topics':>6} "

@@ -327,8 +327,15 @@ def _cluster(
         "refine_iterations_used": iterations,
         "kmeans_fitted_on": len(fitted),
         "other_below": [round(float(t), 6) for t in thresholds[order]],
+        "versions": _versions(),
     }
     return labels, centres[order], thresholds[order], choice
+
+
+def _versions() -> dict[str, str]:
+    from importlib.metadata import version
+
+    return {name: version(name) for name in ("bertopic", "scikit-learn", "numpy")}
 
 
 def _place(
@@ -350,8 +357,14 @@ def _place(
         if len(mine) > 1:
             spread = mine.mean() - p.other_spread * mine.std()
             thresholds[t] = min(p.other_ceiling, max(p.other_floor, spread))
+    thresholds = _stored(thresholds)  # what assign_topic will read back
     labels = np.where(best >= thresholds[nearest], nearest, OTHER)
     return labels, thresholds
+
+
+def _stored(values: np.ndarray) -> np.ndarray:
+    """Values as a stored model holds them: 6 decimals (JSON), read back as float32."""
+    return np.round(values.astype(np.float64), 6).astype(np.float32)
 
 
 def _sums(unit: np.ndarray, labels: np.ndarray, k: int) -> np.ndarray:
@@ -388,8 +401,9 @@ def _refine(
         previous = labels
         centres = _normalise(_sums(unit, labels, len(centres)))
     if not len(centres):
-        none = np.zeros(0, dtype=np.float64)
+        none = np.zeros(0, dtype=np.float32)
         return np.full(len(unit), OTHER, dtype=np.int64), centres, none, iterations
+    centres = _stored(centres)  # place with the centres as stored, so placing later agrees
     labels, thresholds = _place(unit, centres, p)
     return labels.astype(np.int64), centres, thresholds, iterations
 
