@@ -199,10 +199,17 @@ def main() -> None:
         print(
             row("BERTopic defaults (UMAP+HDBSCAN)", default, sources, time.perf_counter() - started)
         )
-    spread = [purity(np.array(fit_topics(texts, vectors, seed=seed, parameters=parameters)
-                              .assignments), sources)[0] for seed in range(1, 6)]
-    print(f"{'ours, seeds 1-5: purity mean':<34} {'':>6} {'':>9} {'':>7} {np.mean(spread):>7.3f}"
-          f"  (min {min(spread):.3f}, max {max(spread):.3f})")
+    spread = [
+        purity(
+            np.array(fit_topics(texts, vectors, seed=seed, parameters=parameters).assignments),
+            sources,
+        )[0]
+        for seed in range(1, 6)
+    ]
+    print(
+        f"{'ours, seeds 1-5: purity mean':<34} {'':>6} {'':>9} {'':>7} {np.mean(spread):>7.3f}"
+        f"  (min {min(spread):.3f}, max {max(spread):.3f})"
+    )
     ceiling = nearest_neighbour_ceiling(vectors, sources)
     print(f"{'nearest-neighbour ceiling':<34} {'':>6} {'':>9} {'':>7} {ceiling:>7.3f}")
     print()

@@ -3,30 +3,32 @@
 The statements are grouped on the embeddings stored for them (never re-embedded), then BERTopic,
 given those groups (its documented "manual topic modelling": no UMAP, no HDBSCAN), computes the
 c-TF-IDF keywords that label each topic. Choices, measured on the six real Polis conversations
-mixed into one corpus (``bench/evaluate_topics.py``) and on synthetic corpora up to 100,000
-statements (``bench/bench_topics.py``):
+mixed into one corpus of 713 comments (``bench/evaluate_topics.py``) and on corpora up to
+100,000 statements (``bench/bench_topics.py``):
 
-- No UMAP + HDBSCAN. BERTopic's defaults cut 713 mixed comments into 10 topics of purity 0.81,
-  and no UMAP/HDBSCAN setting we tried beat k-means on the raw 384-d vectors at the same number of
-  topics (purity ≈ 0.88); UMAP also costs ≈ 6.5 s of numba compilation per process and minutes at
-  100,000 statements. The ceiling is the embedding itself: a statement's nearest neighbour comes
-  from its own conversation only 90% of the time.
-- How many topics: k between n/25 and n/10 (at least 2, at most ``max_topics``), the candidate
-  with the best cosine silhouette. Short comments form no clear density clusters, so a topic size
-  of ten to twenty-five statements is what keeps topics specific yet readable. Consultations from
-  ``min_statements`` up get at least two topics; fewer statements get none (``too_few``).
+- No UMAP + HDBSCAN. BERTopic's defaults cut the 713 comments into 10 topics of purity 0.81 (and
+  10,000 statements into 568 topics in 85 s); no UMAP/HDBSCAN setting we tried beat k-means on the
+  raw 384-d vectors at the same number of topics (purity ≈ 0.87), and UMAP costs ≈ 6.5 s of numba
+  compilation per process and minutes at 100,000 statements. The ceiling is the embedding: a
+  statement's nearest neighbour comes from its own conversation only 90% of the time.
+- How many topics: n / 15 (at most 50). Silhouette on short-comment embeddings barely moves from
+  k = 20 to 50 (by less than its spread between seeds), so it cannot choose fine topics; purity
+  rises with k and readability falls, and about fifteen statements per topic balanced the two.
+  Small consultations (that rule giving 6 or fewer) try k = 2 .. n/8 by silhouette, which does tell
+  real structure apart there. Fewer than ``min_statements`` get no topics (``too_few``).
 - "Other" (topic -1): a statement much less similar to its nearest topic centre than that topic's
   statements are (under mean - 2 sd of their similarities, clamped to 0.25..0.5 cosine), and the
   members of topics smaller than the minimum size. New statements are placed by the same rule
-  (``assign_topic``), so fitting and placing never disagree.
+  with the stored centres and thresholds (``assign_topic``), so fitting and placing agree.
 - Spherical refinement: the k-means centres (fitted on a seeded sample when the corpus is large)
   are refined on every statement with cosine assignments until nothing moves, so each stored
   centre is the mean of its statements and each statement sits at its nearest centre.
 - Deterministic: seeded k-means and samples, BLAS/OpenMP on one thread while clustering (the
   summation order then does not depend on the machine), topics numbered by size then first member.
-- Labels are words of the text in its language: stop words of the detected language removed,
-  tokens shown in their most frequent written form (German nouns keep their capitals), and text
-  without spaces (Chinese, Japanese) cut into character pairs whose overlapping top pairs are
+- Labels are words of the text in its language: stop words of the detected language removed, a
+  label word must appear in a fifth of the topic's statements (c-TF-IDF alone favours words said
+  once), tokens shown in their most frequent written form (German nouns keep their capitals), and
+  text without spaces (Chinese, Japanese) cut into character pairs whose overlapping top pairs are
   joined back into the longer substring they come from.
 """
 
@@ -60,7 +62,7 @@ class TopicParameters:
     kmeans_starts: int = 4
     kmeans_sample: int = 10_000  # k-means runs on at most this many statements, then refines
     refine_iterations: int = 20
-    top_words: int = 10
+    top_words: int = 10  # keywords kept per topic (c-TF-IDF ranks twice as many)
     word_support: float = 0.2  # a label word is in this share of the topic's statements (>= 2)
     label_words: int = 4
     representatives: int = 5
@@ -273,6 +275,8 @@ def _candidate_ks(n: int, n_distinct: int, p: TopicParameters) -> list[int]:
     spread between seeds), so it cannot choose the size of fine topics; between 2 and a few
     topics it does tell real structure apart (0.26 for two conversations against 0.20 at k = 4).
     """
+    if n_distinct < 2:
+        return [1]
     k = max(2, min(p.max_topics, round(n / p.statements_per_topic), n_distinct))
     if k > p.small_up_to:
         return [k]
@@ -456,7 +460,11 @@ _ZH_STOP_TEXT = """我们 你们 他们 她们 它们 这个 那个 一个 这�
     可以 就是 还是 什么 自己 已经 应该 非常 而且 或者 以及 并且 还有 这样 那样 怎么 为了 需要
     觉得 认为 现在"""
 _ZH_STOP = frozenset(_ZH_STOP_TEXT.split())
-_ZH_EDGE = frozenset("是也都就很把被")
+_ZH_EDGE = frozenset("是也很把被")  # never start or end a word worth showing
+# Function characters: a pair made only of these ("和在", "一个") is grammar, not a topic.
+_ZH_FUNCTION = frozenset(
+    "的了着吗呢吧啊呀和与及或而是在也都就很把被这那我你他她它们个一不有要会对从向让给为以于之其所等应该"
+)
 
 
 def detect_language(texts: Iterable[str]) -> str:
@@ -516,8 +524,8 @@ class Tokens:
         out = []
         for word in _WORD.findall(_SCRIPT_MASK.sub(" ", text)):
             key = word.lower().replace("\u2019", "'")
-            if len(key) >= 2 and key not in self.stop:
-                out.append((key, word))
+            if len(key) >= 2 and key not in self.stop and not key.startswith("0"):
+                out.append((key, word))  # "0..." is the tail of a number such as 100,000
         for run in _NO_SPACE_RUN.findall(text):
             for i in range(len(run) - 1):
                 pair = run[i : i + 2]
@@ -530,6 +538,7 @@ class Tokens:
         return (
             not _ZH_PARTICLES.intersection(pair)
             and pair not in _ZH_STOP
+            and not (pair[0] in _ZH_FUNCTION and pair[1] in _ZH_FUNCTION)
             and pair[0] not in _ZH_EDGE
             and pair[-1] not in _ZH_EDGE
         )
@@ -539,6 +548,43 @@ def _topic_keywords(
     texts: list[str], unit: np.ndarray, labels: np.ndarray, language: str, p: TopicParameters
 ) -> dict[int, tuple[str, ...]]:
     """Top c-TF-IDF words per topic (BERTopic given our topics), in their written form."""
+    if not (labels >= 0).any():
+        return {}
+    tokens = Tokens(language)
+    written: dict[str, Counter[str]] = {}
+    keys_of: list[set[str]] = []
+    for text in texts:
+        pairs = tokens.surface(text)
+        keys_of.append({key for key, _ in pairs})
+        for key, form in pairs:
+            written.setdefault(key, Counter())[form] += 1
+    topic_ids = sorted(set(labels.tolist()))
+    members_of = {t: np.flatnonzero(labels == t) for t in topic_ids}
+    shared_in = {t: Counter(k for i in members_of[t] for k in keys_of[i]) for t in topic_ids}
+    if len(written) >= 2:
+        scored = _ctfidf_words(texts, unit, labels, tokens, p.top_words * 2)
+    else:  # BERTopic's c-TF-IDF fails on a vocabulary of one word (or none)
+        scored = {t: [w for w, _ in shared_in[t].most_common()] for t in topic_ids}
+
+    result: dict[int, tuple[str, ...]] = {}
+    for topic in topic_ids:
+        members = members_of[topic]
+        # Only keys of the texts: BERTopic writes "emptydoc" for a topic with no words at all.
+        ranked = [w for w in scored.get(topic, []) if w in written]
+        # A label word should be shared: one odd word in one statement does not name a topic.
+        needed = max(2, round(p.word_support * len(members))) if len(members) >= 5 else 1
+        shared = shared_in[topic]
+        ranked.sort(key=lambda w, shared=shared: shared[w] < needed)  # stable: keeps the order
+        words = _merge_pairs(ranked, "\n".join(texts[i] for i in members))
+        forms = (written[w].most_common(1)[0][0] if w in written else w for w in words)
+        result[topic] = tuple(forms)[: p.top_words]
+    return result
+
+
+def _ctfidf_words(
+    texts: list[str], unit: np.ndarray, labels: np.ndarray, tokens: Tokens, top: int
+) -> dict[int, list[str]]:
+    """BERTopic's c-TF-IDF ranking of each topic's words, BERTopic being handed our topics."""
     import logging
 
     from bertopic import BERTopic
@@ -547,66 +593,65 @@ def _topic_keywords(
     from bertopic.vectorizers import ClassTfidfTransformer
     from sklearn.feature_extraction.text import CountVectorizer
 
-    if not len(set(labels.tolist())):
-        return {}
-    tokens = Tokens(language)
     logging.getLogger("BERTopic").setLevel(logging.WARNING)
     model = BERTopic(
         umap_model=BaseDimensionalityReduction(),
         hdbscan_model=BaseCluster(),
         vectorizer_model=CountVectorizer(analyzer=tokens),
         ctfidf_model=ClassTfidfTransformer(reduce_frequent_words=True),
-        top_n_words=p.top_words * 2,  # room for the words merged or dropped below
+        top_n_words=top,
         language="multilingual",  # "english" would strip every non-ASCII letter from the text
         calculate_probabilities=False,
     )
     predicted = np.asarray(model.fit_transform(texts, embeddings=unit, y=labels)[0])
-
-    written: dict[str, Counter[str]] = {}
-    keys_of: list[set[str]] = []
-    for text in texts:
-        pairs = tokens.surface(text)
-        keys_of.append({key for key, _ in pairs})
-        for key, form in pairs:
-            written.setdefault(key, Counter())[form] += 1
-    result: dict[int, tuple[str, ...]] = {}
+    words = {}
     for ours in sorted(set(labels.tolist())):
-        members = np.flatnonzero(labels == ours)
-        theirs = int(predicted[members[0]])
-        ranked = [w for w, score in (model.get_topic(theirs) or []) if w and score > 0]
-        # A label word should be shared: one odd word in one statement does not name a topic.
-        shared = Counter(key for i in members for key in keys_of[i])
-        needed = max(2, round(p.word_support * len(members))) if len(members) >= 5 else 1
-        ranked.sort(key=lambda w: shared[w] < needed)  # stable: c-TF-IDF order within each part
-        topic_text = "\n".join(texts[i] for i in members)
-        words = _merge_pairs(ranked, topic_text)
-        forms = [written[w].most_common(1)[0][0] if w in written else w for w in words]
-        result[ours] = tuple(forms[: p.top_words])
-    return result
+        theirs = int(predicted[np.flatnonzero(labels == ours)[0]])
+        words[ours] = [w for w, score in (model.get_topic(theirs) or []) if score > 0]
+    return words
 
 
 def _merge_pairs(ranked: list[str], text: str) -> list[str]:
-    """Join overlapping character pairs ("生物", "物多", "多样") back into "生物多样" when that
-    string is in the topic's text; other words pass through once each."""
-    chosen: list[str] = []
-    for word in ranked:
-        if _NO_SPACE_RUN.fullmatch(word):
-            for i, have in enumerate(chosen):
-                if not _NO_SPACE_RUN.fullmatch(have):
-                    continue
-                if word in have:
-                    break
-                if have[-1] == word[0] and have + word[1:] in text:
-                    chosen[i] = have + word[1:]
-                    break
-                if word[-1] == have[0] and word + have[1:] in text:
-                    chosen[i] = word + have[1:]
-                    break
-            else:
-                chosen.append(word)
-        elif word not in chosen:
-            chosen.append(word)
-    return _dedupe(chosen)
+    """Join overlapping character pairs ("生物", "物多", "多样") back into "生物多样" when the
+    joined string is almost always how they occur in the topic's text. A pair that only overlaps
+    the edge of a better-ranked word is where two words meet ("企业" | "最低"), so it is dropped.
+    """
+    words = list(dict.fromkeys(ranked))
+    counts: dict[str, int] = {}
+
+    def count(s: str) -> int:
+        if s not in counts:
+            counts[s] = text.count(s)
+        return counts[s]
+
+    def mergeable(a: str, b: str) -> bool:
+        return (
+            bool(_NO_SPACE_RUN.fullmatch(a) and _NO_SPACE_RUN.fullmatch(b))
+            and a[-1] == b[0]
+            and count(a + b[1:]) >= 0.8 * max(count(a), count(b))
+        )
+
+    while pair := next(
+        (
+            (i, j)
+            for i, a in enumerate(words)
+            for j, b in enumerate(words)
+            if i != j and mergeable(a, b)
+        ),
+        None,
+    ):
+        i, j = pair
+        words[min(i, j)] = words[i] + words[j][1:]
+        del words[max(i, j)]
+
+    kept: list[str] = []
+    for w in words:
+        piece = _NO_SPACE_RUN.fullmatch(w) and any(
+            _NO_SPACE_RUN.fullmatch(o) and (w in o or w[0] == o[-1] or w[-1] == o[0]) for o in kept
+        )
+        if not piece:
+            kept.append(w)
+    return _dedupe(kept)
 
 
 def _dedupe(words: list[str]) -> list[str]:
