@@ -50,7 +50,7 @@ def test_citizen_answers_changes_an_answer_and_adds_a_comment(
     consultation = open_consultation(missions["nhs"])
     page = browser.new_context().new_page()
     page.goto(live_server + "/missions/nhs")
-    page.get_by_role("link", name=consultation.title).click()
+    page.get_by_role("link", name=consultation.title, exact=True).click()
     expect(page.locator("h1")).to_have_text(consultation.title)
     screenshot(page, "consultation")
     assert axe_audit(page) == []
