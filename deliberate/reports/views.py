@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, render_template, request
 from flask_login import current_user
+from markupsafe import Markup
 
 from deliberate.models import AnalysisRun, Consultation, Mission
 from deliberate.reports import charts
@@ -53,10 +54,20 @@ def mission_trajectory(mission: Mission) -> list[reports.Trajectory]:
     return reports.mission_trajectory(mission)
 
 
+def _rendered(template: str, **context) -> Markup:
+    """A fragment rendered by Jinja (so escaped), kept as markup to include in a page."""
+    return Markup(render_template(template, **context))  # noqa: S704 - Jinja escaped it
+
+
 def _render_report(consultation: Consultation, run: AnalysisRun):
-    return render_template(
-        "reports/report.html", page=reports.report_page(consultation, run, _user())
+    page = reports.report_page(consultation, run, _user())
+    # The findings are the same for every reader of a run: rendered once, then reused.
+    findings = reports.cached_for_run(
+        "findings",
+        run,
+        lambda: _rendered("reports/_findings.html", c=consultation, run=run, report=page.report),
     )
+    return render_template("reports/report.html", page=page, findings=findings)
 
 
 @bp.get("/consultations/<int:consultation_id>/report")
@@ -90,6 +101,12 @@ def statements(consultation_id: int, run_id: int):
         if topic is None:
             abort(404)
         rows = tuple(r for r in rows if r.topic_id == topic_id)
+    table = reports.cached_for_run(
+        f"statements-{topic_id}",
+        run,
+        lambda: _rendered("reports/_statements_table.html", rows=rows, figures=report.figures),
+        size=4,
+    )
     return render_template(
         "reports/statements.html",
         consultation=consultation,
@@ -97,6 +114,7 @@ def statements(consultation_id: int, run_id: int):
         report=report,
         rows=rows,
         topic=topic,
+        table=table,
     )
 
 

@@ -213,6 +213,12 @@ def _cache(name: str, size: int) -> _RunCache:
     return caches[name]
 
 
+def cached_for_run(name: str, run: AnalysisRun, compute: Callable[[], Any], size: int = CACHE_SIZE):
+    """A value computed once from an (immutable) run and kept per process, such as the rendered
+    findings of its report page."""
+    return _cache(name, size).get(_key(run), compute)
+
+
 def _key(run: AnalysisRun) -> tuple:
     # The id alone could name another run in another database served by this process (tests).
     return (run.id, run.consultation_id, run.started_at, run.finished_at)
