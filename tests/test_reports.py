@@ -289,6 +289,54 @@ def test_the_download_is_the_data_the_run_saw_even_after_more_votes(app, client,
     assert len(votes) - 1 == run.n_votes == 120
 
 
+def test_comments_the_moderators_removed_are_never_shown_even_after_publication(
+    app, client, missions, team
+):
+    cid = imported(missions, "london.youth.policing")
+    rejected = db.session.scalars(
+        select(Statement).where(
+            Statement.consultation_id == cid, Statement.moderation == ModerationStatus.REJECTED
+        )
+    ).all()
+    assert len(rejected) == 3
+    run = analyse(cid)
+    consultation = db.session.get(Consultation, cid)
+    reports.publish_run(team, consultation, run)
+    db.session.commit()
+    base = f"/consultations/{cid}/report/runs/{run.id}"
+
+    def everything_public() -> str:
+        archive = zipfile.ZipFile(io.BytesIO(client.get(f"{base}/polis-export.zip").data))
+        return "".join(
+            [
+                html_of(client.get(f"/consultations/{cid}/report")),
+                html_of(client.get(f"{base}/statements")),
+                archive.read("comments.csv").decode(),
+            ]
+        )
+
+    shown = everything_public()
+    for statement in rejected:
+        assert statement.text not in shown
+    assert "[Removed by the moderators]" in shown
+
+    # Taken down after the summary was published: gone from every public page at once.
+    statement = db.session.scalars(
+        select(Statement)
+        .where(
+            Statement.consultation_id == cid,
+            Statement.moderation == ModerationStatus.ACCEPTED,
+            Statement.origin == StatementOrigin.PARTICIPANT,
+        )
+        .order_by(Statement.id)
+    ).first()
+    assert statement.text.replace("'", "&#39;") in shown
+    consultation_service.moderate(team, statement, accept=False)
+    db.session.commit()
+    shown = everything_public()
+    assert statement.text not in shown and statement.text.replace("'", "&#39;") not in shown
+
+
 # -- publishing -----------------------------------------------------------------------------------
 
 

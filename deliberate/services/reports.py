@@ -42,6 +42,7 @@ from deliberate.models import (
     Consultation,
     ConsultationState,
     Mission,
+    ModerationMode,
     ModerationStatus,
     Participant,
     ParticipantRole,
@@ -71,13 +72,15 @@ from deliberate.services.consultations import (
     next_round_of,
 )
 from deliberate.services.errors import Refused
-from deliberate.services.polis_exchange import _export_ids, build_export
+from deliberate.services.polis_exchange import MODERATION_CODE, _export_ids, build_export
 
 CACHE_SIZE = 32  # reports of this many runs stay in memory per process (a few MB at most)
 EXPORT_CACHE_SIZE = 4  # Polis zips (up to a few MB each for a large consultation)
 RUN_NOW_PATIENCE = timedelta(minutes=30)  # after this, a requested run is reported as overdue
 DIVISIVE_CHARTED = 3
 TOPICS_FILE = "topics.csv"
+REMOVED_TEXT = "[Removed by the moderators]"
+AWAITING_TEXT = "[Waiting for a moderator]"
 
 
 # -- which run, and who may see it ----------------------------------------------------------------
@@ -215,8 +218,8 @@ def _cache(name: str, size: int) -> _RunCache:
 
 def cached_for_run(name: str, run: AnalysisRun, compute: Callable[[], Any], size: int = CACHE_SIZE):
     """A value computed once from an (immutable) run and kept per process, such as the rendered
-    findings of its report page."""
-    return _cache(name, size).get(_key(run), compute)
+    findings of its report page; computed again only if moderation has changed since."""
+    return _cache(name, size).get(_public_key(run), compute)
 
 
 def _key(run: AnalysisRun) -> tuple:
@@ -224,20 +227,44 @@ def _key(run: AnalysisRun) -> tuple:
     return (run.id, run.consultation_id, run.started_at, run.finished_at)
 
 
-def statement_texts(run: AnalysisRun) -> dict[int, str]:
-    """The texts of the statements the run saw (texts never change once written)."""
-    return dict(
-        db.session.execute(
-            select(Statement.id, Statement.text).where(
-                Statement.consultation_id == run.consultation_id,
-                Statement.id <= run.last_statement_id,
-            )
-        ).all()
+def _public_key(run: AnalysisRun) -> tuple:
+    """The run, and the last moderation decision on its consultation: a comment taken down after
+    the run must disappear from its public pages and downloads at once."""
+    last_decision = db.session.scalar(
+        select(func.max(Statement.moderated_at)).where(
+            Statement.consultation_id == run.consultation_id
+        )
     )
+    return (*_key(run), last_decision)
+
+
+def statement_texts(run: AnalysisRun) -> dict[int, str]:
+    """The texts of the statements the run saw, as the public may read them: a comment the
+    moderators rejected (or, under pre-moderation, have not yet accepted) is never shown, though
+    its votes still count where the analysis counted them."""
+    consultation = db.session.get(Consultation, run.consultation_id)
+    rows = db.session.execute(
+        select(Statement.id, Statement.text, Statement.moderation).where(
+            Statement.consultation_id == run.consultation_id,
+            Statement.id <= run.last_statement_id,
+        )
+    )
+    return {sid: public_text(consultation, text, moderation) for sid, text, moderation in rows}
+
+
+def public_text(consultation: Consultation, text: str, moderation: ModerationStatus) -> str:
+    if moderation is ModerationStatus.REJECTED:
+        return REMOVED_TEXT
+    if (
+        moderation is ModerationStatus.PENDING
+        and consultation.moderation_mode is ModerationMode.PRE
+    ):
+        return AWAITING_TEXT
+    return text
 
 
 def report_for(run: AnalysisRun) -> Report:
-    return _cache("reports", CACHE_SIZE).get(_key(run), lambda: _build_report(run))
+    return _cache("reports", CACHE_SIZE).get(_public_key(run), lambda: _build_report(run))
 
 
 def figures_for(run: AnalysisRun) -> Figures:
@@ -432,7 +459,7 @@ def run_json(run: AnalysisRun) -> bytes:
 def polis_zip(run: AnalysisRun) -> bytes:
     """The consultation in the classic Polis export format as the run saw it, with the run's
     opinion groups in ``group-id`` and, when it has topics, ``topics.csv``; zipped."""
-    return _cache("zips", EXPORT_CACHE_SIZE).get(_key(run), lambda: _build_zip(run))
+    return _cache("zips", EXPORT_CACHE_SIZE).get(_public_key(run), lambda: _build_zip(run))
 
 
 def _count(model: type, consultation_id: int, *where) -> int:
@@ -448,7 +475,11 @@ def _build_zip(run: AnalysisRun) -> bytes:
     cid = consultation.id
     n_comments = _count(Statement, cid, Statement.id <= run.last_statement_id)
     n_events = _count(VoteEvent, cid, VoteEvent.id <= run.last_vote_event_id)
-    comments = export.comments[:n_comments]
+    status = {code: moderation for moderation, code in MODERATION_CODE.items()}
+    comments = [
+        dataclasses.replace(c, text=public_text(consultation, c.text, status[c.moderated]))
+        for c in export.comments[:n_comments]
+    ]
     events = export.vote_events[:n_events]
     votes = export.votes if len(events) == len(export.vote_events) else latest_votes(events)
     people = _export_ids(
