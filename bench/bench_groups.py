@@ -83,8 +83,15 @@ def _ours(data: dict[str, np.ndarray], n: int, m: int, repeats: int) -> dict[str
     result = None
     for _ in range(repeats):
         # A fresh matrix each time so cached sparse matrices do not flatter the repeats.
-        v = VoteMatrix(votes.rows, votes.cols, votes.values, votes.participant_ids,
-                       votes.statement_ids, votes.moderated_out, votes.roles)
+        v = VoteMatrix(
+            votes.rows,
+            votes.cols,
+            votes.values,
+            votes.participant_ids,
+            votes.statement_ids,
+            votes.moderated_out,
+            votes.roles,
+        )
         t0, c0 = time.perf_counter(), time.process_time()
         result = analyse_votes(v)
         times.append(time.perf_counter() - t0)
@@ -94,8 +101,15 @@ def _ours(data: dict[str, np.ndarray], n: int, m: int, repeats: int) -> dict[str
     # separate run so that tracing does not slow the timed ones.
     import tracemalloc
 
-    v = VoteMatrix(votes.rows, votes.cols, votes.values, votes.participant_ids,
-                   votes.statement_ids, votes.moderated_out, votes.roles)
+    v = VoteMatrix(
+        votes.rows,
+        votes.cols,
+        votes.values,
+        votes.participant_ids,
+        votes.statement_ids,
+        votes.moderated_out,
+        votes.roles,
+    )
     tracemalloc.start()
     analyse_votes(v)
     traced = tracemalloc.get_traced_memory()[1] / 2**20
@@ -187,25 +201,35 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     targets = {"small": (0.3, None), "large": (30.0, 3072.0)}
     ok = True
-    print(f"{'case':<28} {'who':<9} {'time':>8} {'CPU':>8} {'peak MB':>8} {'k':>2} "
-          f"{'ARI planted':>11}")
+    print(
+        f"{'case':<28} {'who':<9} {'time':>8} {'CPU':>8} {'peak MB':>8} {'k':>2} "
+        f"{'ARI planted':>11}"
+    )
     for case in ["small"] if args.quick else ["small", "large"]:
         spec = CASES[case]
         label = f"{spec['n']:,} x {spec['m']:,}"
         ours = run(case, "ours")
         base = run(case, "baseline")
-        print(f"{label:<28} {'ours':<9} {ours['seconds']:>7.3f}s {ours['cpu_seconds']:>7.3f}s "
-              f"{ours['peak_mb']:>8.0f} "
-              f"{ours['k']:>2} {ours['ari_planted']:>11.3f}")
+        print(
+            f"{label:<28} {'ours':<9} {ours['seconds']:>7.3f}s {ours['cpu_seconds']:>7.3f}s "
+            f"{ours['peak_mb']:>8.0f} "
+            f"{ours['k']:>2} {ours['ari_planted']:>11.3f}"
+        )
         nv = f"({ours['n_votes']:,} votes)"
-        print(f"{nv:<28} {'baseline':<9} {base['seconds']:>7.3f}s {base['cpu_seconds']:>7.3f}s "
-              f"{base['peak_mb']:>8.0f} {base['k']:>2} {base['ari_planted']:>11.3f}")
-        print(f"{'':<28} {'ratio':<9} {ours['seconds'] / base['seconds']:>7.2f}x "
-              f"{ours['cpu_seconds'] / base['cpu_seconds']:>7.2f}x "
-              f"{ours['peak_mb'] / base['peak_mb']:>7.2f}x   (ours / baseline)")
-        print(f"{'':<28} building the VoteMatrix from triples {ours['build_seconds']:.3f}s (not "
-              f"in 'time'); peak MB is the whole process, data generation included; the "
-              f"analysis alone allocates {ours['traced_mb']:.0f} MB at peak (tracemalloc)")
+        print(
+            f"{nv:<28} {'baseline':<9} {base['seconds']:>7.3f}s {base['cpu_seconds']:>7.3f}s "
+            f"{base['peak_mb']:>8.0f} {base['k']:>2} {base['ari_planted']:>11.3f}"
+        )
+        print(
+            f"{'':<28} {'ratio':<9} {ours['seconds'] / base['seconds']:>7.2f}x "
+            f"{ours['cpu_seconds'] / base['cpu_seconds']:>7.2f}x "
+            f"{ours['peak_mb'] / base['peak_mb']:>7.2f}x   (ours / baseline)"
+        )
+        print(
+            f"{'':<28} building the VoteMatrix from triples {ours['build_seconds']:.3f}s (not "
+            f"in 'time'); peak MB is the whole process, data generation included; the "
+            f"analysis alone allocates {ours['traced_mb']:.0f} MB at peak (tracemalloc)"
+        )
         t_max, mb_max = targets[case]
         ok &= ours["seconds"] < t_max and (mb_max is None or ours["peak_mb"] < mb_max)
     print("targets met" if ok else "TARGETS MISSED")

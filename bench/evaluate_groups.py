@@ -112,8 +112,11 @@ def _load_export(folder: Path) -> Conversation | None:
     si = {s: j for j, s in enumerate(sids)}
     vrows = [x for x in vrows if x[0] in pi]
     votes = VoteMatrix.from_triples(
-        [pi[p] for p, _, _ in vrows], [si[s] for _, s, _ in vrows], [x[2] for x in vrows],
-        participant_ids=pids, statement_ids=sids,
+        [pi[p] for p, _, _ in vrows],
+        [si[s] for _, s, _ in vrows],
+        [x[2] for x in vrows],
+        participant_ids=pids,
+        statement_ids=sids,
         moderated_out=[mod.get(s) == -1 for s in sids],
     )
     groups = np.array([-1 if parts[p] is None else int(parts[p]) for p in pids])
@@ -132,20 +135,29 @@ def subsample(votes: VoteMatrix, keep: np.ndarray) -> VoteMatrix:
     new[keep] = np.arange(len(keep))
     m = new[votes.rows] >= 0
     return VoteMatrix.from_triples(
-        new[votes.rows[m]], votes.cols[m], votes.values[m],
+        new[votes.rows[m]],
+        votes.cols[m],
+        votes.values[m],
         participant_ids=[votes.participant_ids[i] for i in keep],
-        statement_ids=votes.statement_ids, moderated_out=votes.moderated_out,
+        statement_ids=votes.statement_ids,
+        moderated_out=votes.moderated_out,
     )
 
 
-def stability(votes: VoteMatrix, labels: np.ndarray, params: GroupParameters,
-              runs: int = 10, share: float = 0.9) -> float:
+def stability(
+    votes: VoteMatrix,
+    labels: np.ndarray,
+    params: GroupParameters,
+    runs: int = 10,
+    share: float = 0.9,
+) -> float:
     """Mean ARI between the full run and runs on random 90% samples, on shared participants."""
     rng = np.random.default_rng(12345)
     scores = []
     for _ in range(runs):
-        keep = np.sort(rng.choice(votes.n_participants, round(share * votes.n_participants),
-                                  replace=False))
+        keep = np.sort(
+            rng.choice(votes.n_participants, round(share * votes.n_participants), replace=False)
+        )
         try:
             sub = compute_opinion_groups(subsample(votes, keep), params).labels
         except NotEnoughData:
@@ -229,12 +241,18 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--set", action="append", default=[], metavar="NAME=VALUE")
     ap.add_argument("--csv-only", action="store_true", help="ignore deliberate.polis_format")
     ap.add_argument("-v", "--verbose", action="store_true")
-    ap.add_argument("--seeds", type=int, default=0,
-                    help="also report mean ARI/stability over this many other seeds")
+    ap.add_argument(
+        "--seeds",
+        type=int,
+        default=0,
+        help="also report mean ARI/stability over this many other seeds",
+    )
     args = ap.parse_args(argv)
     params = _parse_sets(args.set)
-    print(f"{'conversation':<28} {'k':>2} {'Polis k':>7} {'ARI':>5} {'target':>6} "
-          f"{'stability':>9} {'time':>7} {'ARI+assigned':>12}")
+    print(
+        f"{'conversation':<28} {'k':>2} {'Polis k':>7} {'ARI':>5} {'target':>6} "
+        f"{'stability':>9} {'time':>7} {'ARI+assigned':>12}"
+    )
     ok = True
     analyse_votes(load("brexit-consensus", use_export=False).votes)  # warm-up: lazy imports
     for name in CONVERSATIONS:
@@ -242,15 +260,19 @@ def main(argv: list[str] | None = None) -> int:
         beat = row["ari"] >= row["target"] - 1e-9  # type: ignore[operator]
         stable = row["stability"] >= 0.9  # type: ignore[operator]
         ok &= beat and stable
-        print(f"{row['conversation']:<28} {row['k']:>2} {row['polis_k']:>7} {row['ari']:>5.2f} "
-              f"{row['target']:>6.2f} {row['stability']:>9.2f} {row['time']:>6.3f}s "
-              f"{row['ari_assigned']:>12.2f}"
-              f"{'' if beat else '  < target'}{'' if stable else '  unstable'}")
+        print(
+            f"{row['conversation']:<28} {row['k']:>2} {row['polis_k']:>7} {row['ari']:>5.2f} "
+            f"{row['target']:>6.2f} {row['stability']:>9.2f} {row['time']:>6.3f}s "
+            f"{row['ari_assigned']:>12.2f}"
+            f"{'' if beat else '  < target'}{'' if stable else '  unstable'}"
+        )
         if args.verbose:
-            print(f"    both clustered {row['n_both']}, only Polis {row['only_polis']}, only ours "
-                  f"{row['only_ours']}; sizes {row['sizes']} vs Polis {row['polis_sizes']}\n"
-                  f"    grouped unlike Polis: {row['differ']} ({row['near']} near our boundary); "
-                  f"silhouettes {row['silhouettes']}; not chosen {row['rejected']}")
+            print(
+                f"    both clustered {row['n_both']}, only Polis {row['only_polis']}, only ours "
+                f"{row['only_ours']}; sizes {row['sizes']} vs Polis {row['polis_sizes']}\n"
+                f"    grouped unlike Polis: {row['differ']} ({row['near']} near our boundary); "
+                f"silhouettes {row['silhouettes']}; not chosen {row['rejected']}"
+            )
     if args.seeds:
         _seed_sweep(params, args.seeds, not args.csv_only)
     return 0 if ok else 1
@@ -265,8 +287,10 @@ def _seed_sweep(params: GroupParameters, n: int, use_export: bool) -> None:
         a = np.array([r["ari"] for r in rows])
         st = np.array([r["stability"] for r in rows])
         ks = [r["k"] for r in rows]
-        print(f"{name:<28} ARI {a.mean():.2f} ({a.min():.2f})  stability {st.mean():.2f} "
-              f"({st.min():.2f})  k {ks}")
+        print(
+            f"{name:<28} ARI {a.mean():.2f} ({a.min():.2f})  stability {st.mean():.2f} "
+            f"({st.min():.2f})  k {ks}"
+        )
 
 
 if __name__ == "__main__":

@@ -352,9 +352,7 @@ def test_two_identical_answers_racing_each_other_store_one(app, client, transpor
         if not started and statement.lstrip().upper().startswith(f"INSERT INTO {table.upper()}"):
             started.append(True)
             # In a thread of its own, as a real second request: its own app context and session.
-            worker = threading.Thread(
-                target=lambda: raced.append(twin.post(votes_url, data=data))
-            )
+            worker = threading.Thread(target=lambda: raced.append(twin.post(votes_url, data=data)))
             worker.start()
             worker.join(timeout=30)
 

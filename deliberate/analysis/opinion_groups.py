@@ -457,7 +457,12 @@ def _base_clusters(
 
 
 def _partition(
-    x: np.ndarray, d: np.ndarray, w: np.ndarray, k: int, min_size: int, params: GroupParameters,
+    x: np.ndarray,
+    d: np.ndarray,
+    w: np.ndarray,
+    k: int,
+    min_size: int,
+    params: GroupParameters,
     rng: np.random.Generator,
 ) -> np.ndarray | None:
     """Weighted k-means of the base clusters into k groups: the best-separated local optimum.
@@ -519,9 +524,11 @@ def _compute_opinion_groups(votes: VoteMatrix, params: GroupParameters) -> Opini
     max_k = min(params.max_groups, n_base, 2 + n_base // 12)
     dist = _distances(base_ctr)
     rng = np.random.default_rng(params.seed)
-    boot = np.random.default_rng(params.seed + 1).multinomial(
-        int(base_w.sum()), base_w / base_w.sum(), size=max(params.k_bootstrap, 1)
-    ).astype(np.float64)
+    boot = (
+        np.random.default_rng(params.seed + 1)
+        .multinomial(int(base_w.sum()), base_w / base_w.sum(), size=max(params.k_bootstrap, 1))
+        .astype(np.float64)
+    )
     sil: dict[int, float] = {}
     rejected: dict[int, str] = {}
     best: tuple[float, int, np.ndarray] | None = None

@@ -62,8 +62,9 @@ def polis_prop_z(successes: np.ndarray, n: np.ndarray) -> np.ndarray:
     return 2 * np.sqrt(nn) * (s / nn - 0.5)
 
 
-def polis_two_prop_z(s_in: np.ndarray, s_out: np.ndarray, n_in: np.ndarray,
-                     n_out: np.ndarray) -> np.ndarray:
+def polis_two_prop_z(
+    s_in: np.ndarray, s_out: np.ndarray, n_in: np.ndarray, n_out: np.ndarray
+) -> np.ndarray:
     """Polis' two-proportion z (rat) of a group against the rest, +1 pseudo-counts on all four."""
     s1, s2 = np.asarray(s_in, float) + 1, np.asarray(s_out, float) + 1
     n1, n2 = np.asarray(n_in, float) + 1, np.asarray(n_out, float) + 1
@@ -422,6 +423,7 @@ def fisher_exact_p(a: np.ndarray, b: np.ndarray, c: np.ndarray, d: np.ndarray) -
     x = lo[:, None] + np.arange(width)[None, :]
     valid = x <= hi[:, None]
     xs = np.where(valid, x, lo[:, None])
+
     def logpmf(x: np.ndarray, n: np.ndarray, r1: np.ndarray, c1: np.ndarray) -> np.ndarray:
         return _log_choose(r1, x) + _log_choose(n - r1, c1 - x) - _log_choose(n, c1)
 
@@ -465,18 +467,27 @@ def compare_roles(
     active = ~votes.moderated_out
     cols = np.flatnonzero(active & (c.seen[0] > 0) & (c.seen[1] > 0))
     if n_staff == 0 or n_cit == 0 or len(cols) == 0:
-        msg = "no staff votes" if n_staff == 0 else "no citizen votes" if n_cit == 0 else (
-            "no statement was voted on by both staff and citizens")
+        msg = (
+            "no staff votes"
+            if n_staff == 0
+            else "no citizen votes"
+            if n_cit == 0
+            else ("no statement was voted on by both staff and citizens")
+        )
         return RoleComparison(n_staff, n_cit, (), (), (), 0, msg)
     a1, d1, n1 = (x[0, cols].astype(float) for x in (c.agree, c.disagree, c.seen))
     a2, d2, n2 = (x[1, cols].astype(float) for x in (c.agree, c.disagree, c.seen))
     p = _two_proportion_p(a1, n1, a2, n2)
     total = n1 + n2
     agree_tot = a1 + a2
-    exp_min = np.minimum.reduce([
-        n1 * agree_tot / total, n1 * (total - agree_tot) / total,
-        n2 * agree_tot / total, n2 * (total - agree_tot) / total,
-    ])
+    exp_min = np.minimum.reduce(
+        [
+            n1 * agree_tot / total,
+            n1 * (total - agree_tot) / total,
+            n2 * agree_tot / total,
+            n2 * (total - agree_tot) / total,
+        ]
+    )
     small = exp_min < min_expected
     if small.any():
         p[small] = fisher_exact_p(a1[small], (n1 - a1)[small], a2[small], (n2 - a2)[small])
@@ -489,20 +500,31 @@ def compare_roles(
         RoleStatementStats(
             statement_id=votes.statement_ids[j],
             statement_index=int(j),
-            staff_agree=int(a1[i]), staff_disagree=int(d1[i]), staff_seen=int(n1[i]),
-            citizen_agree=int(a2[i]), citizen_disagree=int(d2[i]), citizen_seen=int(n2[i]),
-            staff_agree_rate=float(r1[i]), citizen_agree_rate=float(r2[i]),
-            staff_disagree_rate=float(d1[i] / n1[i]), citizen_disagree_rate=float(d2[i] / n2[i]),
-            difference=float(r1[i] - r2[i]), cohens_h=float(h[i]),
+            staff_agree=int(a1[i]),
+            staff_disagree=int(d1[i]),
+            staff_seen=int(n1[i]),
+            citizen_agree=int(a2[i]),
+            citizen_disagree=int(d2[i]),
+            citizen_seen=int(n2[i]),
+            staff_agree_rate=float(r1[i]),
+            citizen_agree_rate=float(r2[i]),
+            staff_disagree_rate=float(d1[i] / n1[i]),
+            citizen_disagree_rate=float(d2[i] / n2[i]),
+            difference=float(r1[i] - r2[i]),
+            cohens_h=float(h[i]),
             test="fisher" if small[i] else "z",
-            p_value=float(p[i]), q_value=float(q[i]),
-            both_agree_p=float(pb[i]), both_agree_q=float(qb[i]),
+            p_value=float(p[i]),
+            q_value=float(q[i]),
+            both_agree_p=float(pb[i]),
+            both_agree_q=float(qb[i]),
         )
         for i, j in enumerate(cols)
     )
-    differ = sorted((r for r in rows if r.q_value <= alpha),
-                    key=lambda r: (-abs(r.cohens_h), r.statement_index))[:top]
-    both = sorted((r for r in rows if r.both_agree_q <= alpha),
-                  key=lambda r: (-min(r.staff_agree_rate, r.citizen_agree_rate),
-                                 r.statement_index))[:top]
+    differ = sorted(
+        (r for r in rows if r.q_value <= alpha), key=lambda r: (-abs(r.cohens_h), r.statement_index)
+    )[:top]
+    both = sorted(
+        (r for r in rows if r.both_agree_q <= alpha),
+        key=lambda r: (-min(r.staff_agree_rate, r.citizen_agree_rate), r.statement_index),
+    )[:top]
     return RoleComparison(n_staff, n_cit, rows, tuple(differ), tuple(both), len(cols))

@@ -217,10 +217,21 @@ def _analyse(votes: VoteMatrix, params: AnalysisParameters) -> VoteAnalysis:
         og = compute_opinion_groups(votes, params.groups)
     except NotEnoughData as exc:
         return VoteAnalysis(
-            status=STATUS_NOT_ENOUGH_DATA, message=f"Not enough data for opinion groups: {exc}.",
-            n_clustered=0, k=0, silhouettes={}, rejected_k={}, groups=(), consensus_agree=(),
-            consensus_disagree=(), divisive=(), roles=roles, opinion_map=None, statements=None,
-            n_tests={}, **base,
+            status=STATUS_NOT_ENOUGH_DATA,
+            message=f"Not enough data for opinion groups: {exc}.",
+            n_clustered=0,
+            k=0,
+            silhouettes={},
+            rejected_k={},
+            groups=(),
+            consensus_agree=(),
+            consensus_disagree=(),
+            divisive=(),
+            roles=roles,
+            opinion_map=None,
+            statements=None,
+            n_tests={},
+            **base,
         )
     counts = GroupCounts.from_labels(votes, og.labels, og.k)
     mod = votes.moderated_out
@@ -245,29 +256,53 @@ def _analyse(votes: VoteMatrix, params: AnalysisParameters) -> VoteAnalysis:
     )
     n_agree, n_disagree, n_pass, n_seen = _overall_counts(votes)
     table = StatementTable(
-        statement_ids=sids, moderated_out=mod, n_agree=n_agree, n_disagree=n_disagree,
-        n_pass=n_pass, n_seen=n_seen, group_agree=counts.agree, group_disagree=counts.disagree,
+        statement_ids=sids,
+        moderated_out=mod,
+        n_agree=n_agree,
+        n_disagree=n_disagree,
+        n_pass=n_pass,
+        n_seen=n_seen,
+        group_agree=counts.agree,
+        group_disagree=counts.disagree,
         group_seen=counts.seen,
         group_informed_consensus_agree=group_informed_consensus(counts, AGREE),
         group_informed_consensus_disagree=group_informed_consensus(counts, DISAGREE),
         divisiveness=divisiveness(counts) if og.k > 1 else np.zeros(votes.n_statements),
     )
     omap = OpinionMap(
-        participant_ids=votes.participant_ids, x=og.coordinates[:, 0], y=og.coordinates[:, 1],
-        group=og.labels, assigned_group=og.assigned_labels, clustered=og.clustered,
-        n_votes=votes.votes_per_participant, components=og.components, statement_means=og.center,
+        participant_ids=votes.participant_ids,
+        x=og.coordinates[:, 0],
+        y=og.coordinates[:, 1],
+        group=og.labels,
+        assigned_group=og.assigned_labels,
+        clustered=og.clustered,
+        n_votes=votes.votes_per_participant,
+        components=og.components,
+        statement_means=og.center,
         explained_variance_ratio=og.explained_variance_ratio,
     )
     message = (
         f"{og.k} opinion groups among {int(og.clustered.sum())} participants."
-        if og.k > 1 else "No split into distinct opinion groups was found: one group."
+        if og.k > 1
+        else "No split into distinct opinion groups was found: one group."
     )
     n_tests = {"representative": n_rep, "consensus": n_cons, "divisive": n_div}
     if roles is not None:
         n_tests["roles"] = roles.n_tests
     return VoteAnalysis(
-        status=STATUS_OK, message=message, n_clustered=int(og.clustered.sum()), k=og.k,
-        silhouettes=og.silhouettes, rejected_k=og.rejected_k, groups=groups,
-        consensus_agree=cons_a, consensus_disagree=cons_d, divisive=div, roles=roles,
-        opinion_map=omap, statements=table, n_tests=n_tests, **base,
+        status=STATUS_OK,
+        message=message,
+        n_clustered=int(og.clustered.sum()),
+        k=og.k,
+        silhouettes=og.silhouettes,
+        rejected_k=og.rejected_k,
+        groups=groups,
+        consensus_agree=cons_a,
+        consensus_disagree=cons_d,
+        divisive=div,
+        roles=roles,
+        opinion_map=omap,
+        statements=table,
+        n_tests=n_tests,
+        **base,
     )

@@ -45,7 +45,11 @@ def load_polis(name: str) -> PolisConversation:
                     c.append(j)
                     v.append(int(float(cell)))
     votes = VoteMatrix.from_triples(
-        r, c, v, participant_ids=pids, statement_ids=[int(x) for x in cids],
+        r,
+        c,
+        v,
+        participant_ids=pids,
+        statement_ids=[int(x) for x in cids],
         moderated_out=[moderated.get(x, False) for x in cids],
     )
     return PolisConversation(votes, np.array(groups), texts)

@@ -34,8 +34,13 @@ def test_vote_matrix_keeps_the_last_of_repeated_votes_and_drops_unseen() -> None
         [0, 0, 1, 1, 0], [0, 1, 0, 1, 0], [1, -1, 0, np.nan, -1], n_statements=2
     )
     assert votes.n_participants == 2 and votes.n_votes == 3
-    cells = dict(zip(zip(votes.rows.tolist(), votes.cols.tolist(), strict=True),
-                     votes.values.tolist(), strict=True))
+    cells = dict(
+        zip(
+            zip(votes.rows.tolist(), votes.cols.tolist(), strict=True),
+            votes.values.tolist(),
+            strict=True,
+        )
+    )
     assert cells == {(0, 0): -1, (0, 1): -1, (1, 0): 0}
     with pytest.raises(ValueError, match="votes must be"):
         VoteMatrix.from_triples([0], [0], [2])
@@ -65,8 +70,12 @@ def test_same_result_in_two_runs_and_in_another_process() -> None:
         "print(' '.join(_digest(v) for v in _cases()))"
     )
     out = subprocess.run(
-        [sys.executable, "-c", code, str(ROOT)], capture_output=True, text=True, check=True,
-        cwd=ROOT, timeout=120,
+        [sys.executable, "-c", code, str(ROOT)],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+        timeout=120,
     )
     assert out.stdout.split() == first
 

@@ -22,8 +22,23 @@ from tests.analysis.helpers import PolisConversation
 
 def test_benjamini_hochberg_on_the_1995_paper_example() -> None:
     # Benjamini & Hochberg (1995), section 4: 15 p-values, FDR 0.05 rejects the four smallest.
-    p = [0.0201, 0.0001, 0.0004, 0.0019, 0.0095, 0.0278, 0.0298, 0.0344, 0.0459, 0.3240,
-         0.4262, 0.5719, 0.6528, 0.7590, 1.0]
+    p = [
+        0.0201,
+        0.0001,
+        0.0004,
+        0.0019,
+        0.0095,
+        0.0278,
+        0.0298,
+        0.0344,
+        0.0459,
+        0.3240,
+        0.4262,
+        0.5719,
+        0.6528,
+        0.7590,
+        1.0,
+    ]
     q = benjamini_hochberg(p)
     assert sorted(np.flatnonzero(q <= 0.05).tolist()) == [1, 2, 3, 4]
     assert q[1] == pytest.approx(0.0001 * 15)
@@ -115,7 +130,9 @@ def test_representative_statements_of_a_real_conversation(brexit: PolisConversat
     result = analyse_votes(brexit.votes)
     article_50 = next(i for i, t in brexit.texts.items() if "right to support the article 50" in t)
     stances = {
-        r.direction: g.id for g in result.groups for r in g.representative
+        r.direction: g.id
+        for g in result.groups
+        for r in g.representative
         if r.statement_id == article_50
     }
     assert set(stances) == {"agree", "disagree"} and stances["agree"] != stances["disagree"]
