@@ -349,6 +349,18 @@ def test_no_published_summary_is_a_not_found_page_saying_so(app, client, mission
     assert client.get("/consultations/999/report").status_code == 404
 
 
+def test_the_consultation_page_links_to_its_summary_once_one_is_published(
+    app, client, missions, team
+):
+    cid = imported(missions)
+    run = analyse(cid)
+    assert "Read the published summary" not in html_of(client.get(f"/consultations/{cid}"))
+    sign_in(client, team.email)
+    assert publish(client, cid, run.id).status_code == 302
+    page = html_of(client.get(f"/consultations/{cid}"))
+    assert f'href="/consultations/{cid}/report">Read the published summary' in page
+
+
 def test_a_newer_unpublished_run_never_changes_what_the_public_sees(
     app, client, missions, team, create_user
 ):

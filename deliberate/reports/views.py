@@ -49,6 +49,12 @@ bp.add_app_template_global(charts.vote_key, "vote_key")
 
 
 @bp.app_template_global()
+def has_published_summary(consultation_id: int) -> bool:
+    """For the consultation page's link to its open summary."""
+    return reports.published_run(consultation_id) is not None
+
+
+@bp.app_template_global()
 def mission_trajectory(mission: Mission) -> list[reports.Trajectory]:
     """The mission page's consultations and rounds over time, with their published figures."""
     return reports.mission_trajectory(mission)
