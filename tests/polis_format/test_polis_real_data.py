@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
@@ -91,10 +90,7 @@ def test_summary_and_conversation_id(read_real: ReadReal) -> None:
     assert read_real("brexit-consensus").conversation_id == "7wmvbjcjhp"
 
 
-def test_reading_biodiversity_takes_well_under_a_second(polis_data: Path) -> None:
-    """CPU time, not wall time: other test suites share the cores. Typically 0.15 to 0.3 s."""
-    start = time.process_time()
+def test_biodiversity_keeps_every_row_of_its_vote_history(polis_data: Path) -> None:
+    """Reading speed is measured by bench/bench_import.py, not asserted here."""
     export = read_export(polis_data / "scoop-hivemind.biodiversity")
-    elapsed = time.process_time() - start
     assert len(export.vote_events) == 29802
-    assert elapsed < 0.75, f"{elapsed:.2f} s of CPU"
