@@ -414,30 +414,20 @@ def seed_statements(consultation: Consultation) -> list[Statement]:
 
 
 def counts_for(consultation_ids: Iterable[int]) -> dict[int, ConsultationCounts]:
-    """Live statements, pending comments and participants per consultation, in three queries."""
+    """Live statements, pending comments and participants per consultation, in two queries."""
     ids = list(consultation_ids)
     if not ids:
         return {}
-    live = dict(
-        db.session.execute(
-            select(Statement.consultation_id, func.count(Statement.id))
-            .where(
-                Statement.consultation_id.in_(ids),
-                Statement.moderation == ModerationStatus.ACCEPTED,
-            )
-            .group_by(Statement.consultation_id)
+    by_moderation = {
+        (consultation_id, moderation): n
+        for consultation_id, moderation, n in db.session.execute(
+            select(Statement.consultation_id, Statement.moderation, func.count(Statement.id))
+            .where(Statement.consultation_id.in_(ids))
+            .group_by(Statement.consultation_id, Statement.moderation)
         ).all()
-    )
-    pending = dict(
-        db.session.execute(
-            select(Statement.consultation_id, func.count(Statement.id))
-            .where(
-                Statement.consultation_id.in_(ids),
-                Statement.moderation == ModerationStatus.PENDING,
-            )
-            .group_by(Statement.consultation_id)
-        ).all()
-    )
+    }
+    live = {i: by_moderation.get((i, ModerationStatus.ACCEPTED), 0) for i in ids}
+    pending = {i: by_moderation.get((i, ModerationStatus.PENDING), 0) for i in ids}
     people = dict(
         db.session.execute(
             select(Participant.consultation_id, func.count(Participant.id))
