@@ -34,8 +34,8 @@ from deliberate.models import (
     utcnow,
 )
 from deliberate.polis_format import read_export
-from deliberate.reports.figures import build_figures
-from deliberate.reports.summary import summarise
+from deliberate.reporting.figures import build_figures
+from deliberate.reporting.summary import summarise
 from deliberate.services import analysis_runs, reports
 from deliberate.services import consultations as consultation_service
 from deliberate.services.analysis import run_analysis

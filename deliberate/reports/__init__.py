@@ -1,5 +1,5 @@
-"""The open summary: a public report of every consultation's published analysis, and its figures.
+"""The open summary's pages: a public report of every consultation's published analysis.
 
-``views`` holds the blueprint (registered in ``deliberate.register_blueprints``); ``figures``,
-``summary`` and ``charts`` turn a stored analysis run into what the page shows, in pure Python.
+``views`` holds the blueprint (registered in ``deliberate.register_blueprints``); what the page
+says is built by ``deliberate.reporting`` (pure presentation) from the run's stored findings.
 """

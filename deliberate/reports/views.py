@@ -11,7 +11,7 @@ from flask_login import current_user
 from markupsafe import Markup
 
 from deliberate.models import AnalysisRun, Consultation, Mission
-from deliberate.reports import charts
+from deliberate.reporting import charts
 from deliberate.services import reports
 
 bp = Blueprint("reports", __name__)

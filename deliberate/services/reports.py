@@ -54,15 +54,15 @@ from deliberate.models import (
     utcnow,
 )
 from deliberate.polis_format import latest_votes, write_export
-from deliberate.reports import charts
-from deliberate.reports.figures import (
+from deliberate.reporting import charts
+from deliberate.reporting.figures import (
     Figures,
     StatementRow,
     build_figures,
     group_name,
     topic_of_statements,
 )
-from deliberate.reports.summary import Sentence, summarise
+from deliberate.reporting.summary import Sentence, summarise
 from deliberate.services import analysis_runs
 from deliberate.services.consultations import (
     ConsultationCounts,

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from markupsafe import Markup, escape
 
-from deliberate.reports.figures import COLOURS, MARKERS, GroupFigure, OpinionMap
+from deliberate.reporting.figures import COLOURS, MARKERS, GroupFigure, OpinionMap
 
 MAP_WIDTH, MAP_HEIGHT, MAP_MARGIN = 640, 440, 28
 MAP_MAX_POINTS = 4000  # beyond this the map shows an even sample of each group (said in its text)

@@ -30,7 +30,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from deliberate.reports.figures import (
+from deliberate.reporting.figures import (
     AGREE,
     ConsensusFigure,
     Figures,
