@@ -8,6 +8,7 @@ import click
 from flask.cli import AppGroup
 
 from deliberate.extensions import db
+from deliberate.findings import read_findings
 from deliberate.services.errors import Refused
 
 deliberate_cli = AppGroup("deliberate", help="Deliberate's own commands.")
@@ -134,10 +135,11 @@ def analyse(consultation_id: int) -> None:
         db.session.commit()
     run = run_analysis(consultation_id, refit_topics=True)
     db.session.commit()
-    votes, topics = run.results["votes"], run.results["topics"]
+    findings = read_findings(run.results)
     click.echo(
         f"Stored analysis run {run.id} of consultation {consultation_id} in {run.duration_ms} ms: "
         f"{run.n_participants} participants, {run.n_statements} statements, {run.n_votes} votes. "
-        f"{votes['message']}"
+        f"{findings.votes.message}"
     )
-    click.echo(f"Topics: {topics.get('message') or topics.get('status')}")
+    topics = findings.topics
+    click.echo(f"Topics: {(topics.message or topics.status) if topics else 'not analysed'}")

@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from deliberate import PROJECT_ROOT
 from deliberate.extensions import db
+from deliberate.findings import read_findings
 from deliberate.missions.catalogue import ensure_missions
 from deliberate.models import (
     Consultation,
@@ -265,7 +266,8 @@ def analyse_demo_consultations() -> Iterator[str]:
     for consultation_id in db.session.scalars(keys.order_by(Consultation.id)):
         if latest_run(consultation_id) is None:
             run = run_analysis(consultation_id)
-            yield f"analysed consultation {consultation_id}: {run.results['votes']['message']}"
+            message = read_findings(run.results).votes.message
+            yield f"analysed consultation {consultation_id}: {message}"
 
 
 # A question asked in two rounds, so the demo shows how views move between rounds. Votes are
@@ -421,7 +423,7 @@ def publish_demo_summaries(team: User) -> Iterator[str]:
         run = latest_run(consultation.id)
         if run is None or reports.published_run(consultation.id) is not None:
             continue
-        if (run.results or {}).get("votes", {}).get("status") != "ok":
+        if not read_findings(run.results).votes.ok:
             continue
         reports.publish_run(team, consultation, run)
         yield f"published the summary of consultation {consultation.id}"

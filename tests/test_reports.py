@@ -20,6 +20,7 @@ import pytest
 from sqlalchemy import func, select
 
 from deliberate.extensions import db
+from deliberate.findings import read_findings
 from deliberate.models import (
     AnalysisRun,
     Consultation,
@@ -532,7 +533,7 @@ TEXTS = {
 
 
 def test_a_majority_without_a_significant_test_is_never_called_agreement():
-    sentences = summarise(build_figures(stored_results(consensus_q=0.4), TEXTS))
+    sentences = summarise(build_figures(read_findings(stored_results(consensus_q=0.4)), TEXTS))
     text = " ".join(s.text for s in sentences)
     assert "Waiting times should be published" in text  # 90%, significant: said, with figures
     assert "45 of 50 (90%)" in text
@@ -540,17 +541,19 @@ def test_a_majority_without_a_significant_test_is_never_called_agreement():
     assert "more statement" not in text  # nor counted among the agreed ones
     assert "differ" not in text.replace("do their answers differ significantly", "")
     # The same 60% with a significant stored test is claimed, and counted.
-    significant = " ".join(s.text for s in summarise(build_figures(stored_results(), TEXTS)))
+    significant = " ".join(
+        s.text for s in summarise(build_figures(read_findings(stored_results()), TEXTS))
+    )
     assert "1 more statement are listed under common ground" in significant or (
         "1 more statement is listed" in significant
     )
 
 
 def test_staff_and_citizens_are_said_to_differ_only_with_a_significant_test():
-    not_tested = summarise(build_figures(stored_results(roles_q=0.5), TEXTS))
+    not_tested = summarise(build_figures(read_findings(stored_results(roles_q=0.5)), TEXTS))
     roles = [s for s in not_tested if s.rule == "roles-differ"]
     assert len(roles) == 1 and roles[0].text.startswith("On none of the 3 statements")
-    tested = summarise(build_figures(stored_results(roles_q=0.01), TEXTS))
+    tested = summarise(build_figures(read_findings(stored_results(roles_q=0.01)), TEXTS))
     roles = next(s for s in tested if s.rule == "roles-differ")
     assert "differ most on “Nurses should prescribe more medicines.”" in roles.text
     assert "14 of 20 (70%) staff agreed, against 32 of 80 (40%) citizens" in roles.text

@@ -18,6 +18,7 @@ from deliberate import jobs
 from deliberate.analysis import VoteMatrix
 from deliberate.analysis.topics import Topic, TopicModel
 from deliberate.extensions import db
+from deliberate.findings import read_findings
 from deliberate.models import (
     AnalysisRun,
     Consultation,
@@ -122,7 +123,7 @@ def test_analyse_embeds_then_stores_topics_joined_with_votes_and_export_writes_t
     assert any("police" in t["label"] or "policing" in t["label"] for t in named)
 
     # Topic x everyone / role / opinion group: the counts are those of the stored votes.
-    groups = set(topics.opinion_groups_of(run.results["votes"]).values())
+    groups = set(read_findings(run.results).votes.opinion_group_of().values())
     for joined in found["by_topic"]:
         votes = (
             db.session.execute(

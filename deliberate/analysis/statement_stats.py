@@ -235,7 +235,7 @@ def consensus_statements(
     statement_ids: Sequence[Any],
     *,
     alpha: float = 0.1,
-    top: int = 5,
+    top: int | None = 5,
 ) -> tuple[tuple[ConsensusStatement, ...], tuple[ConsensusStatement, ...], int]:
     """Statements a majority of *every* group agrees with (and, separately, rejects).
 
@@ -243,7 +243,7 @@ def consensus_statements(
     consensual on its own. Here each group must have a majority, tested exactly (binomial, rate >
     1/2); the claim's p-value is the largest over groups (intersection-union) and BH runs over all
     active statements x both directions. Ranked by group-informed consensus.
-    Returns (agreed, rejected, family size).
+    Returns (agreed, rejected, family size); ``top`` None keeps every statement that passed.
     """
     active = ~np.asarray(moderated_out, dtype=bool)
     results: list[tuple[ConsensusStatement, ...]] = []

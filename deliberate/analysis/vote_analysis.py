@@ -125,6 +125,7 @@ class VoteAnalysis:
     groups: tuple[OpinionGroup, ...]
     consensus_agree: tuple[ConsensusStatement, ...]
     consensus_disagree: tuple[ConsensusStatement, ...]
+    n_consensus: dict[str, int]  # statements that passed each consensus test, quoted or not
     divisive: tuple[DivisiveStatement, ...]
     roles: RoleComparison | None
     opinion_map: OpinionMap | None
@@ -226,6 +227,7 @@ def _analyse(votes: VoteMatrix, params: AnalysisParameters) -> VoteAnalysis:
             groups=(),
             consensus_agree=(),
             consensus_disagree=(),
+            n_consensus={},
             divisive=(),
             roles=roles,
             opinion_map=None,
@@ -240,9 +242,10 @@ def _analyse(votes: VoteMatrix, params: AnalysisParameters) -> VoteAnalysis:
     reps, n_rep = representative_statements(
         counts, mod, sids, alpha=alpha, top=params.max_representative
     )
-    cons_a, cons_d, n_cons = consensus_statements(
-        counts, mod, sids, alpha=alpha, top=params.max_consensus
-    )
+    # Every statement that passed is counted (pages state the total); the best few are quoted.
+    cons_a, cons_d, n_cons = consensus_statements(counts, mod, sids, alpha=alpha, top=None)
+    n_consensus = {AGREE: len(cons_a), DISAGREE: len(cons_d)}
+    cons_a, cons_d = cons_a[: params.max_consensus], cons_d[: params.max_consensus]
     div, n_div = divisive_statements(counts, mod, sids, alpha=alpha, top=params.max_divisive)
     groups = tuple(
         OpinionGroup(
@@ -299,6 +302,7 @@ def _analyse(votes: VoteMatrix, params: AnalysisParameters) -> VoteAnalysis:
         groups=groups,
         consensus_agree=cons_a,
         consensus_disagree=cons_d,
+        n_consensus=n_consensus,
         divisive=div,
         roles=roles,
         opinion_map=omap,

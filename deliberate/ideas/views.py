@@ -20,7 +20,6 @@ bp = Blueprint("ideas", __name__)
 PROPOSE_LIMIT = "10 per minute"
 SUPPORT_LIMIT = "10 per minute"
 TEAM_LIMIT = "30 per minute"
-LATEST_ON_MISSION_PAGE = 3
 
 
 def _per_person() -> str:
@@ -36,12 +35,6 @@ def _mission_or_404(slug: str) -> Mission:
 
 def _idea_or_404(idea_id: int) -> Idea:
     return db.get_or_404(Idea, idea_id)
-
-
-@bp.app_template_global()
-def latest_ideas(mission: Mission) -> list[ideas.IdeaSummary]:
-    """The newest few ideas, for the "Ideas from frontline staff" part of the mission page."""
-    return ideas.mission_ideas(mission, limit=LATEST_ON_MISSION_PAGE)
 
 
 @bp.route("/missions/<slug>/ideas/new", methods=["GET", "POST"])

@@ -8,8 +8,10 @@ from sqlalchemy import select
 
 from deliberate.extensions import db
 from deliberate.models import Consultation, ConsultationState, Mission
+from deliberate.services import ideas, reports
 
 bp = Blueprint("missions", __name__)
+LATEST_IDEAS = 3  # the newest ideas from frontline staff shown on a mission page
 
 
 @bp.get("/")
@@ -29,5 +31,10 @@ def mission(slug: str):
         query.order_by(Consultation.created_at.desc(), Consultation.id.desc())
     ).all()
     return render_template(
-        "missions/mission.html", mission=mission, consultations=consultations, on_team=on_team
+        "missions/mission.html",
+        mission=mission,
+        consultations=consultations,
+        on_team=on_team,
+        trajectories=reports.mission_trajectory(mission),
+        mission_ideas=ideas.mission_ideas(mission, limit=LATEST_IDEAS),
     )

@@ -1,16 +1,26 @@
 """The figures of a report, read from a stored analysis run: plain values a page can show.
 
-Pure Python over the run's stored JSON (``results["votes"]`` from the vote analysis and, when the
-run has them, ``results["topics"]``) and the statements' texts: no numpy, no database, no Flask, so
-the request path stays light and the same figures feed the page, its plain-English summary and its
-charts. Every figure keeps the counts behind it (``Tally``), never only a rate.
+Pure Python over the run's typed findings (``deliberate.findings``, the one reader of what a run
+stored) and the statements' texts: no numpy, no database, no Flask, so the request path stays
+light and the same figures feed the page, its plain-English summary and its charts. Every
+figure keeps the counts behind it (``Tally``), never only a rate.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+from deliberate.findings import (
+    ConsensusFinding,
+    DivisiveFinding,
+    Findings,
+    RoleFinding,
+    TopicFindings,
+    TopicTally,
+    VoteFindings,
+)
 
 AGREE = "agree"
 DISAGREE = "disagree"
@@ -54,10 +64,15 @@ class Tally:
 
 
 @dataclass(frozen=True)
-class GroupVotes:
+class Votes:
+    """Agree and disagree answers among those counted (the people of a group, or the votes on a
+    topic's statements)."""
+
     agree: int
     disagree: int
     seen: int
+    passed: int = 0
+    voters: int = 0  # on a topic: the people behind its votes
 
     @property
     def agreed(self) -> Tally:
@@ -79,7 +94,7 @@ class StatementRow:
     disagree: int
     passed: int
     seen: int
-    groups: tuple[GroupVotes, ...] = ()
+    groups: tuple[Votes, ...] = ()
     topic_id: int | None = None
     topic_label: str | None = None
 
@@ -205,23 +220,6 @@ class Roles:
 
 
 @dataclass(frozen=True)
-class TopicVotes:
-    agree: int
-    disagree: int
-    passed: int
-    votes: int
-    voters: int
-
-    @property
-    def agreed(self) -> Tally:
-        return Tally(self.agree, self.votes)
-
-    @property
-    def disagreed(self) -> Tally:
-        return Tally(self.disagree, self.votes)
-
-
-@dataclass(frozen=True)
 class TopicFigure:
     id: int
     label: str
@@ -229,10 +227,10 @@ class TopicFigure:
     size: int
     statement_ids: tuple[int, ...]
     representative: tuple[StatementRow, ...]
-    everyone: TopicVotes | None
-    staff: TopicVotes | None
-    citizens: TopicVotes | None
-    groups: tuple[TopicVotes | None, ...]
+    everyone: Votes | None
+    staff: Votes | None
+    citizens: Votes | None
+    groups: tuple[Votes | None, ...]
 
     @property
     def is_other(self) -> bool:
@@ -296,6 +294,8 @@ class Figures:
     groups: tuple[GroupFigure, ...]
     consensus_agree: tuple[ConsensusFigure, ...]
     consensus_disagree: tuple[ConsensusFigure, ...]
+    n_consensus_agree: int | None  # every statement that passed the test, not only those quoted
+    n_consensus_disagree: int | None
     divisive: tuple[DivisiveFigure, ...]
     roles: Roles | None
     topics: Topics
@@ -330,38 +330,20 @@ class Figures:
             seen.setdefault(row.id, row)
         return tuple(seen.values())
 
-    def agreed_by_every_group(self) -> int:
-        """Statements a majority of those voting in every group agreed with (descriptive counts,
-        not a test): how the trajectory follows common ground from round to round."""
-        if not self.ok:
-            return 0
-        return sum(
-            1
-            for s in self.statements
-            if s.active
-            and s.groups
-            and all(g.seen for g in s.groups)
-            and all(2 * g.agree > g.seen for g in s.groups)
-        )
+    def agreed_by_every_group(self) -> int | None:
+        """Statements that passed the test "a majority of every group agreed" (the same stored
+        result the report quotes from; None when an old run did not store the total)."""
+        return self.n_consensus_agree if self.ok else 0
 
 
-# -- reading the stored JSON ----------------------------------------------------------------------
-
-
-def _int(value: Any) -> int:
-    return int(value) if value is not None else 0
-
-
-def _float(value: Any, default: float = float("nan")) -> float:
-    return float(value) if value is not None else default
+# -- from the stored findings ----------------------------------------------------------------------
 
 
 def _statement_rows(
-    votes: Mapping[str, Any], texts: Mapping[int, str], topic_of: Mapping[int, tuple[int, str]]
+    votes: VoteFindings, texts: Mapping[int, str], topic_of: Mapping[int, tuple[int, str]]
 ) -> tuple[StatementRow, ...]:
-    table = votes.get("statements") or {}
-    ids = [int(i) for i in table.get("statement_ids") or []]
-    if not ids:
+    table = votes.statements
+    if table is None:
         # No vote table (not enough data): still list the statements, without counts.
         return tuple(
             StatementRow(
@@ -369,27 +351,25 @@ def _statement_rows(
             )
             for sid in sorted(texts)
         )
-    group_agree = table.get("group_agree") or []
-    group_disagree = table.get("group_disagree") or []
-    group_seen = table.get("group_seen") or []
-    k = len(group_seen)
+    k = len(table.group_seen)
     rows = []
-    for j, sid in enumerate(ids):
-        groups = tuple(
-            GroupVotes(_int(group_agree[g][j]), _int(group_disagree[g][j]), _int(group_seen[g][j]))
-            for g in range(k)
-        )
+    for j, sid in enumerate(table.statement_ids):
         topic_id, topic_label = topic_of.get(sid, (None, None))
         rows.append(
             StatementRow(
                 id=sid,
                 text=texts.get(sid, ""),
-                active=not bool((table.get("moderated_out") or [False] * len(ids))[j]),
-                agree=_int(table["n_agree"][j]),
-                disagree=_int(table["n_disagree"][j]),
-                passed=_int(table["n_pass"][j]),
-                seen=_int(table["n_seen"][j]),
-                groups=groups,
+                active=not table.moderated_out[j],
+                agree=table.n_agree[j],
+                disagree=table.n_disagree[j],
+                passed=table.n_pass[j],
+                seen=table.n_seen[j],
+                groups=tuple(
+                    Votes(
+                        table.group_agree[g][j], table.group_disagree[g][j], table.group_seen[g][j]
+                    )
+                    for g in range(k)
+                ),
                 topic_id=topic_id,
                 topic_label=topic_label,
             )
@@ -403,249 +383,185 @@ def _rest(row: StatementRow, group: int, direction: str) -> Tally:
     return Tally(count, sum(g.seen for g in others))
 
 
-def _groups(votes: Mapping[str, Any], row_of) -> tuple[GroupFigure, ...]:
-    out = []
-    for g in votes.get("groups") or []:
-        gid = int(g["id"])
-        distinctive = []
-        for r in g.get("representative") or []:
-            row = row_of(r["statement_id"])
-            if row is None:
-                continue
-            distinctive.append(
-                Distinctive(
-                    statement=row,
-                    direction=r["direction"],
-                    group=Tally(_int(r["n_success"]), _int(r["n_seen"])),
-                    rest=_rest(row, gid, r["direction"]),
-                    q_value=_float(r.get("q_value"), 1.0),
-                )
-            )
-        center = g.get("center") or (0.0, 0.0)
-        out.append(
-            GroupFigure(
-                id=gid,
-                size=_int(g.get("size")),
-                n_assigned=_int(g.get("n_assigned")),
-                center=(_float(center[0], 0.0), _float(center[1], 0.0)),
-                distinctive=tuple(distinctive),
-            )
-        )
-    return tuple(out)
+RowOf = Callable[[int], StatementRow | None]
 
 
-def _consensus(items: Sequence[Mapping[str, Any]], row_of) -> tuple[ConsensusFigure, ...]:
+def _groups(votes: VoteFindings, row_of: RowOf) -> tuple[GroupFigure, ...]:
     out = []
-    for c in items or []:
-        row = row_of(c["statement_id"])
-        if row is None:
-            continue
-        out.append(
-            ConsensusFigure(
+    for g in votes.groups:
+        distinctive = tuple(
+            Distinctive(
                 statement=row,
-                direction=c["direction"],
-                per_group=tuple(Tally(_int(a), _int(n)) for a, n in c.get("group_counts") or []),
-                q_value=_float(c.get("q_value"), 1.0),
+                direction=r.direction,
+                group=Tally(r.n_success, r.n_seen),
+                rest=_rest(row, g.id, r.direction),
+                q_value=r.q_value,
             )
+            for r in g.representative
+            if (row := row_of(r.statement_id)) is not None
         )
+        out.append(GroupFigure(g.id, g.size, g.n_assigned, g.center, distinctive))
     return tuple(out)
 
 
-def _divisive(items: Sequence[Mapping[str, Any]], row_of) -> tuple[DivisiveFigure, ...]:
-    out = []
-    for d in items or []:
-        row = row_of(d["statement_id"])
-        if row is None or not row.groups:
-            continue
-        out.append(
-            DivisiveFigure(
-                statement=row,
-                most_agreeing=int(d["most_agreeing_group"]),
-                most_disagreeing=int(d["most_disagreeing_group"]),
-                q_value=_float(d.get("q_value"), 1.0),
-            )
+def _consensus(items: tuple[ConsensusFinding, ...], row_of: RowOf) -> tuple[ConsensusFigure, ...]:
+    return tuple(
+        ConsensusFigure(
+            statement=row,
+            direction=c.direction,
+            per_group=tuple(Tally(a, n) for a, n in c.group_counts),
+            q_value=c.q_value,
         )
-    return tuple(out)
+        for c in items
+        if (row := row_of(c.statement_id)) is not None
+    )
 
 
-def _role_figure(r: Mapping[str, Any], row_of) -> RoleFigure | None:
-    row = row_of(r["statement_id"])
-    if row is None:
-        return None
+def _divisive(items: tuple[DivisiveFinding, ...], row_of: RowOf) -> tuple[DivisiveFigure, ...]:
+    return tuple(
+        DivisiveFigure(row, d.most_agreeing_group, d.most_disagreeing_group, d.q_value)
+        for d in items
+        if (row := row_of(d.statement_id)) is not None and row.groups
+    )
+
+
+def _role_figure(r: RoleFinding, row: StatementRow) -> RoleFigure:
     return RoleFigure(
         statement=row,
-        staff=Tally(_int(r["staff_agree"]), _int(r["staff_seen"])),
-        citizens=Tally(_int(r["citizen_agree"]), _int(r["citizen_seen"])),
-        staff_disagree=Tally(_int(r["staff_disagree"]), _int(r["staff_seen"])),
-        citizens_disagree=Tally(_int(r["citizen_disagree"]), _int(r["citizen_seen"])),
-        q_value=_float(r.get("q_value"), 1.0),
-        both_agree_q=_float(r.get("both_agree_q"), 1.0),
-        test=str(r.get("test") or ""),
+        staff=Tally(r.staff_agree, r.staff_seen),
+        citizens=Tally(r.citizen_agree, r.citizen_seen),
+        staff_disagree=Tally(r.staff_disagree, r.staff_seen),
+        citizens_disagree=Tally(r.citizen_disagree, r.citizen_seen),
+        q_value=r.q_value,
+        both_agree_q=r.both_agree_q,
+        test=r.test,
     )
 
 
-def _roles(votes: Mapping[str, Any], row_of) -> Roles | None:
-    roles = votes.get("roles")
-    if not roles:
+def _roles(votes: VoteFindings, row_of: RowOf) -> Roles | None:
+    roles = votes.roles
+    if roles is None:
         return None
 
-    def figures(items) -> tuple[RoleFigure, ...]:
-        return tuple(f for f in (_role_figure(r, row_of) for r in items or []) if f is not None)
+    def figures(items: tuple[RoleFinding, ...]) -> tuple[RoleFigure, ...]:
+        return tuple(
+            _role_figure(r, row) for r in items if (row := row_of(r.statement_id)) is not None
+        )
 
     return Roles(
-        n_staff=_int(roles.get("n_staff")),
-        n_citizens=_int(roles.get("n_citizens")),
-        message=str(roles.get("message") or ""),
-        n_compared=_int(roles.get("n_tests")),
-        differ_most=figures(roles.get("differ_most")),
-        both_agree=figures(roles.get("both_agree")),
+        n_staff=roles.n_staff,
+        n_citizens=roles.n_citizens,
+        message=roles.message,
+        n_compared=roles.n_tests,
+        differ_most=figures(roles.differ_most),
+        both_agree=figures(roles.both_agree),
     )
 
 
-def _topic_votes(tally: Mapping[str, Any] | None) -> TopicVotes | None:
-    if not tally:
+def _topic_votes(tally: TopicTally | None) -> Votes | None:
+    if tally is None:
         return None
-    return TopicVotes(
-        agree=_int(tally.get("agree")),
-        disagree=_int(tally.get("disagree")),
-        passed=_int(tally.get("pass")),
-        votes=_int(tally.get("votes")),
-        voters=_int(tally.get("voters")),
-    )
+    return Votes(tally.agree, tally.disagree, tally.votes, tally.passed, tally.voters)
 
 
-def topic_of_statements(stored: Mapping[str, Any] | None) -> dict[int, tuple[int, str]]:
-    """Statement id -> (topic id, label) as the run stored them."""
-    stored = stored or {}
-    ids = stored.get("statement_ids") or []
-    assignments = stored.get("assignments") or []
-    labels = {int(t["id"]): str(t["label"]) for t in stored.get("topics") or []}
-    return {
-        int(sid): (int(tid), labels.get(int(tid), "Other"))
-        for sid, tid in zip(ids, assignments, strict=False)
-    }
-
-
-def _topics(stored: Mapping[str, Any] | None, k: int, row_of) -> Topics:
-    if not stored:
+def _topics(stored: TopicFindings | None, k: int, row_of: RowOf) -> Topics:
+    if stored is None:
         return Topics(False, "Topics are not available for this run.")
-    status = stored.get("status")
-    if status != "ok":
-        message = str(stored.get("message") or "")
-        return Topics(False, f"Topics are not available for this run. {message}".strip())
-    joined = {int(t["topic_id"]): t for t in stored.get("by_topic") or []}
-    ids = [int(s) for s in stored.get("statement_ids") or []]
+    if not stored.ok:
+        return Topics(False, f"Topics are not available for this run. {stored.message}".strip())
+    joined = {j.topic_id: j for j in stored.by_topic}
+    described = {t.id: t for t in stored.topics}
+    ids = stored.statement_ids
     figures = []
-    described = {int(t["id"]): t for t in stored.get("topics") or []}
-    order = list(described) + [tid for tid in joined if tid not in described]
-    for tid in order:
-        topic = described.get(tid, {})
-        join = joined.get(tid, {})
-        members = tuple(int(s) for s in join.get("statement_ids") or ())
+    for tid in list(described) + [tid for tid in joined if tid not in described]:
+        topic, join = described.get(tid), joined.get(tid)
+        members = join.statement_ids if join is not None else ()
         if not members:
             members = tuple(
-                sid
-                for sid, t in zip(ids, stored.get("assignments") or [], strict=False)
-                if int(t) == tid
+                sid for sid, t in zip(ids, stored.assignments, strict=False) if t == tid
             )
-        representative_ids = join.get("representative_statement_ids")
+        representative_ids = join.representative_statement_ids if join is not None else None
         if representative_ids is None:
-            representative_ids = [ids[i] for i in topic.get("representative") or [] if i < len(ids)]
-        representative = tuple(
-            row for row in (row_of(sid) for sid in representative_ids) if row is not None
-        )
-        roles = join.get("roles") or {}
-        groups = join.get("groups") or {}
+            chosen = topic.representative if topic is not None else ()
+            representative_ids = tuple(ids[i] for i in chosen if i < len(ids))
         figures.append(
             TopicFigure(
                 id=tid,
-                label=str(topic.get("label") or join.get("label") or "Other"),
-                keywords=tuple(topic.get("keywords") or ()),
-                size=_int(topic.get("size", len(members))),
+                label=(topic.label if topic else None) or (join.label if join else "Other"),
+                keywords=topic.keywords if topic else (),
+                size=topic.size if topic else len(members),
                 statement_ids=members,
-                representative=representative,
-                everyone=_topic_votes(join.get("everyone")),
-                staff=_topic_votes(roles.get("staff")),
-                citizens=_topic_votes(roles.get("citizen")),
-                groups=tuple(_topic_votes(groups.get(str(g))) for g in range(k)),
+                representative=tuple(
+                    row for row in (row_of(sid) for sid in representative_ids) if row is not None
+                ),
+                everyone=_topic_votes(join.everyone) if join else None,
+                staff=_topic_votes(join.staff) if join else None,
+                citizens=_topic_votes(join.citizens) if join else None,
+                groups=tuple(_topic_votes(join.groups.get(g)) if join else None for g in range(k)),
             )
         )
     figures.sort(key=lambda t: (t.is_other, -t.size, t.id))
     return Topics(
         available=True,
-        message=str(stored.get("message") or ""),
+        message=stored.message,
         topics=tuple(figures),
-        language=str(stored.get("language") or ""),
-        model_name=str(stored.get("model_name") or ""),
-        model_fingerprint=str(stored.get("model_fingerprint") or ""),
-        parameters=stored.get("parameters") or {},
+        language=stored.language,
+        model_name=stored.model_name,
+        model_fingerprint=stored.model_fingerprint,
+        parameters=stored.parameters,
         n_statements=len(ids),
     )
 
 
-def _opinion_map(votes: Mapping[str, Any]) -> OpinionMap | None:
-    stored = votes.get("opinion_map")
-    if not stored:
+def _opinion_map(votes: VoteFindings) -> OpinionMap | None:
+    stored = votes.opinion_map
+    if stored is None:
         return None
-    xs, ys = stored.get("x") or [], stored.get("y") or []
-    groups = stored.get("group") or []
-    assigned = stored.get("assigned_group") or groups
     points = []
-    for x, y, g, a in zip(xs, ys, groups, assigned, strict=False):
+    for x, y, g, a in zip(stored.x, stored.y, stored.group, stored.assigned_group, strict=False):
         if x is None or y is None:
             continue
         clustered = g is not None and g >= 0
-        nearest = int(g) if clustered else (int(a) if a is not None else -1)
-        points.append(MapPoint(float(x), float(y), nearest, clustered))
-    return OpinionMap(
-        points=tuple(points),
-        n_people=len(points),
-        explained=tuple(float(v) for v in stored.get("explained_variance_ratio") or ()),
-    )
+        nearest = g if clustered and g is not None else (a if a is not None else -1)
+        points.append(MapPoint(x, y, nearest, clustered))
+    return OpinionMap(tuple(points), len(points), stored.explained_variance_ratio)
 
 
-def build_figures(results: Mapping[str, Any], texts: Mapping[int, str]) -> Figures:
-    """The figures of a run from its stored results and the texts of its statements."""
-    votes = results.get("votes") or {}
-    topics_stored = results.get("topics")
-    topic_of = (
-        topic_of_statements(topics_stored) if (topics_stored or {}).get("status") == "ok" else {}
-    )
+def build_figures(findings: Findings, texts: Mapping[int, str]) -> Figures:
+    """The figures of a run from its stored findings and the texts of its statements."""
+    votes = findings.votes
+    topics = findings.topics
+    topic_of = topics.topic_of_statements() if topics is not None and topics.ok else {}
     rows = _statement_rows(votes, texts, topic_of)
     by_id = {r.id: r for r in rows}
-
-    def row_of(statement_id: Any) -> StatementRow | None:
-        return by_id.get(int(statement_id)) if statement_id is not None else None
-
-    roles = _roles(votes, row_of)
-    k = _int(votes.get("k"))
-    params = votes.get("parameters") or {}
-    n_participants = _int(votes.get("n_participants"))
-    n_voters = roles.n_staff + roles.n_citizens if roles else n_participants
+    roles = _roles(votes, by_id.get)
+    n_voters = roles.n_staff + roles.n_citizens if roles else votes.n_participants
     return Figures(
-        status=str(votes.get("status") or "not_enough_data"),
-        message=str(votes.get("message") or ""),
-        alpha=_float(params.get("alpha"), 0.1),
-        n_participants=n_participants,
+        status=votes.status,
+        message=votes.message,
+        alpha=votes.alpha,
+        n_participants=votes.n_participants,
         n_voters=n_voters,
         n_staff=roles.n_staff if roles else 0,
         n_citizens=roles.n_citizens if roles else n_voters,
-        n_statements=_int(votes.get("n_statements")),
-        n_active_statements=_int(votes.get("n_active_statements")),
-        n_votes=_int(votes.get("n_votes")),
-        n_clustered=_int(votes.get("n_clustered")),
-        k=k,
-        groups=_groups(votes, row_of),
-        consensus_agree=_consensus(votes.get("consensus_agree"), row_of),
-        consensus_disagree=_consensus(votes.get("consensus_disagree"), row_of),
-        divisive=_divisive(votes.get("divisive"), row_of),
+        n_statements=votes.n_statements,
+        n_active_statements=votes.n_active_statements,
+        n_votes=votes.n_votes,
+        n_clustered=votes.n_clustered,
+        k=votes.k,
+        groups=_groups(votes, by_id.get),
+        consensus_agree=_consensus(votes.consensus_agree, by_id.get),
+        consensus_disagree=_consensus(votes.consensus_disagree, by_id.get),
+        n_consensus_agree=votes.n_consensus_agree,
+        n_consensus_disagree=votes.n_consensus_disagree,
+        divisive=_divisive(votes.divisive, by_id.get),
         roles=roles,
-        topics=_topics(topics_stored, k, row_of),
+        topics=_topics(topics, votes.k, by_id.get),
         statements=rows,
         opinion_map=_opinion_map(votes),
-        silhouettes=votes.get("silhouettes") or {},
-        rejected_k=votes.get("rejected_k") or {},
-        n_tests=votes.get("n_tests") or {},
-        method_version=str(votes.get("method_version") or ""),
+        silhouettes=votes.silhouettes,
+        rejected_k=votes.rejected_k,
+        n_tests=votes.n_tests,
+        method_version=votes.method_version,
         index=by_id,
     )

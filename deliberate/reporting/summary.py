@@ -303,7 +303,7 @@ def topics(f: Figures) -> Iterable[Sentence]:
         Part(f"“{largest.label}”", f"#{largest.anchor}"),
         f" ({largest.size} statements).",
     )
-    voted = [x for x in named if x.everyone and x.everyone.votes]
+    voted = [x for x in named if x.everyone and x.everyone.seen]
     if len(voted) >= 2:
         most = max(voted, key=lambda x: (x.everyone.agreed.rate, -x.id))
         least = min(voted, key=lambda x: (x.everyone.agreed.rate, x.id))

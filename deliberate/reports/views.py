@@ -10,7 +10,7 @@ from flask import Blueprint, Response, abort, render_template, request
 from flask_login import current_user
 from markupsafe import Markup
 
-from deliberate.models import AnalysisRun, Consultation, Mission
+from deliberate.models import AnalysisRun, Consultation
 from deliberate.reporting import charts
 from deliberate.services import reports
 
@@ -52,12 +52,6 @@ bp.add_app_template_global(charts.vote_key, "vote_key")
 def has_published_summary(consultation_id: int) -> bool:
     """For the consultation page's link to its open summary."""
     return reports.published_run(consultation_id) is not None
-
-
-@bp.app_template_global()
-def mission_trajectory(mission: Mission) -> list[reports.Trajectory]:
-    """The mission page's consultations and rounds over time, with their published figures."""
-    return reports.mission_trajectory(mission)
 
 
 def _rendered(template: str, **context) -> Markup:

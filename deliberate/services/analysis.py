@@ -19,6 +19,7 @@ from sqlalchemy import select
 from deliberate import PROJECT_ROOT
 from deliberate.analysis import AnalysisParameters, VoteMatrix, analyse_votes
 from deliberate.extensions import db
+from deliberate.findings import stamp
 from deliberate.models import (
     AnalysisRun,
     ModerationStatus,
@@ -130,7 +131,7 @@ def run_analysis(
         parameters=parameters,
         code_version=f"{code_version()} {result.method_version}",
         model_fingerprint=outcome.fingerprint if outcome else None,
-        results=results,
+        results=stamp(results),
         duration_ms=round((time.perf_counter() - clock) * 1000),
     )
     db.session.add(run)

@@ -12,6 +12,7 @@ from flask import current_app
 from sqlalchemy import func, select
 
 from deliberate.extensions import db
+from deliberate.findings import read_findings
 from deliberate.models import AnalysisRun, RunStatus, Statement, VoteEvent
 
 
@@ -56,10 +57,7 @@ def is_stale(consultation_id: int) -> bool:
 
 def opinion_group_of(run: AnalysisRun) -> dict[int, int]:
     """Participant id -> opinion group in a run (clustered participants only)."""
-    votes = (run.results or {}).get("votes", {})
-    opinion_map = votes.get("opinion_map") or {}
-    ids, groups = opinion_map.get("participant_ids", []), opinion_map.get("group", [])
-    return {int(p): int(g) for p, g in zip(ids, groups, strict=True) if g is not None and g >= 0}
+    return read_findings(run.results).votes.opinion_group_of()
 
 
 def request_analysis(consultation_id: int) -> bool:

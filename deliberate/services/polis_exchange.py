@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import csv
 import hashlib
-from collections.abc import Iterable, Iterator
+import io
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -237,8 +238,9 @@ def _counts(consultation_id: int) -> tuple[int, int, int]:
     return count(Participant), count(Statement), count(Vote)
 
 
-def _export_ids(rows: list[tuple[int, int | None]]) -> dict[int, int]:
+def _export_ids(rows: Iterable[tuple[int, int | None]]) -> dict[int, int]:
     """Own id -> export id: the source id where there is one, else new ids above all source ids."""
+    rows = list(rows)
     taken = [source for _, source in rows if source is not None]
     next_id = max(taken, default=-1) + 1
     mapping: dict[int, int] = {}
@@ -251,17 +253,19 @@ def _export_ids(rows: list[tuple[int, int | None]]) -> dict[int, int]:
     return mapping
 
 
+def export_ids(model: type[Participant] | type[Statement], consultation_id: int) -> dict[int, int]:
+    """Own id -> the id a Polis export gives it (``participant`` / ``comment-id``): the one rule
+    every download and export uses, so a file's ids always match the other files'."""
+    return _export_ids(
+        db.session.execute(
+            select(model.id, model.source_id).where(model.consultation_id == consultation_id)
+        ).all()
+    )
+
+
 def build_export(consultation: Consultation) -> PolisExport:
     cid = consultation.id
-    people = _export_ids(
-        list(
-            db.session.execute(
-                select(Participant.id, Participant.source_id).where(
-                    Participant.consultation_id == cid
-                )
-            ).all()
-        )
-    )
+    people = export_ids(Participant, cid)
     statements = (
         db.session.execute(
             select(Statement).where(Statement.consultation_id == cid).order_by(Statement.id)
@@ -269,7 +273,7 @@ def build_export(consultation: Consultation) -> PolisExport:
         .scalars()
         .all()
     )
-    comment_ids = _export_ids([(s.id, s.source_id) for s in statements])
+    comment_ids = export_ids(Statement, cid)
     comments = [
         PolisComment(
             comment_id=comment_ids[s.id],
@@ -310,34 +314,29 @@ def build_export(consultation: Consultation) -> PolisExport:
     )
 
 
-def topic_rows(consultation: Consultation) -> list[tuple[int, int, str]]:
-    """(comment-id, topic-id, topic-label) of every statement that has a topic in the newest run
-    (or, written since, the nearest topic of its model); -1 is "Other". Ids as in comments.csv."""
-    from deliberate.services.topics import statement_topics
-
-    placed = statement_topics(consultation.id)
-    comment_ids = _export_ids(
-        list(
-            db.session.execute(
-                select(Statement.id, Statement.source_id).where(
-                    Statement.consultation_id == consultation.id
-                )
-            ).all()
+def topics_csv(placed: Mapping[int, tuple[int, str]], comment_ids: Mapping[int, int]) -> str:
+    """The one writer of ``topics.csv``: comment-id, topic-id, topic-label (-1 is "Other"), ids as
+    in comments.csv, in comment order."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["comment-id", "topic-id", "topic-label"])
+    writer.writerows(
+        sorted(
+            (comment_ids[sid], topic_id, label)
+            for sid, (topic_id, label) in placed.items()
+            if sid in comment_ids
         )
     )
-    return sorted(
-        (comment_ids[sid], topic_id, label)
-        for sid, (topic_id, label) in placed.items()
-        if sid in comment_ids
-    )
+    return out.getvalue()
 
 
 def write_topics(consultation: Consultation, outdir: Path) -> Path:
-    """Write topics.csv beside a Polis export: only the header when nothing is analysed yet."""
+    """Write topics.csv beside a Polis export: every statement with a topic in the newest run (or,
+    written since, the nearest topic of its model); only the header when nothing is analysed."""
+    from deliberate.services.topics import statement_topics
+
     outdir.mkdir(parents=True, exist_ok=True)
     path = outdir / TOPICS_FILE
-    with path.open("w", encoding="utf-8", newline="") as handle:
-        out = csv.writer(handle, lineterminator="\n")
-        out.writerow(["comment-id", "topic-id", "topic-label"])
-        out.writerows(topic_rows(consultation))
+    placed = statement_topics(consultation.id)
+    path.write_text(topics_csv(placed, export_ids(Statement, consultation.id)), encoding="utf-8")
     return path

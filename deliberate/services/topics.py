@@ -23,6 +23,7 @@ import numpy as np
 from sqlalchemy import and_, exists, or_, select
 
 from deliberate.extensions import db
+from deliberate.findings import TopicFindings, read_findings, read_votes
 from deliberate.models import AnalysisRun, ModerationStatus, Statement, Vote
 from deliberate.services import embeddings
 from deliberate.services.analysis_runs import latest_run
@@ -34,7 +35,6 @@ if TYPE_CHECKING:
 
 REFIT_GROWTH = 0.2  # refit once statements grew by more than this share since the last fit
 OTHER = -1
-MODEL_KEYS = ("status", "message", "assignments", "topics", "parameters", "language")
 ROLES = ("staff", "citizen")
 
 
@@ -68,39 +68,41 @@ def topic_statements(consultation_id: int) -> list[tuple[int, str]]:
     return [(sid, text) for sid, text in rows]
 
 
-def _model_from(stored: dict[str, Any]) -> TopicModel:
+def _model_from(stored: TopicFindings) -> TopicModel:
     from deliberate.analysis.topics import TopicModel
 
-    return TopicModel.from_dict({key: stored[key] for key in MODEL_KEYS if key in stored})
+    return TopicModel.from_dict(stored.model_dict())
+
+
+def _stored_topics(run: AnalysisRun | None) -> TopicFindings | None:
+    return read_findings(run.results).topics if run is not None else None
 
 
 def _reusable_fit(
     consultation_id: int, fingerprint: str, statement_ids: list[int]
-) -> tuple[dict[str, Any], dict[str, Any]] | None:
+) -> tuple[TopicFindings, dict[str, Any]] | None:
     """The newest run's topics and where they were fitted, when they can take the new statements
     without a refit."""
     run = latest_run(consultation_id)
-    stored = ((run.results or {}).get("topics") if run else None) or {}
-    if stored.get("status") != "ok" or stored.get("model_fingerprint") != fingerprint:
+    stored = _stored_topics(run)
+    if run is None or stored is None or not stored.ok or stored.model_fingerprint != fingerprint:
         return None
-    before = stored.get("statement_ids") or []
-    fit = stored.get("fit") or {}
+    before = stored.statement_ids
+    fitted_in = stored.fit.fitted_in_run if stored.fit else None
+    n_fitted = stored.fit.n_statements if stored.fit else len(before)
     if not set(before) <= set(statement_ids):
         return None  # a statement left (rejected, deleted): the fit described it
-    if len(statement_ids) > (1 + REFIT_GROWTH) * fit.get("n_statements", len(before)):
+    if len(statement_ids) > (1 + REFIT_GROWTH) * n_fitted:
         return None
-    return stored, {
-        "fitted_in_run": fit.get("fitted_in_run") or run.id,
-        "n_statements": fit.get("n_statements", len(before)),
-    }
+    return stored, {"fitted_in_run": fitted_in or run.id, "n_statements": n_fitted}
 
 
-def _extend(stored: dict[str, Any], statement_ids: list[int], vectors: dict[int, np.ndarray]):
+def _extend(stored: TopicFindings, statement_ids: list[int], vectors: dict[int, np.ndarray]):
     """The stored fit with new statements placed in their nearest topic (no refit)."""
     from deliberate.analysis.topics import Topic, assign_topic
 
     model = _model_from(stored)
-    before = list(stored["statement_ids"])
+    before = list(stored.statement_ids)
     known = set(before)
     added = [sid for sid in statement_ids if sid not in known]
     assignments = list(model.assignments) + [assign_topic(model, vectors[sid]) for sid in added]
@@ -162,16 +164,9 @@ def analyse_topics(
         "model_fingerprint": fingerprint,
         "model_name": embedder.name,
         "fit": fit,
-        "by_topic": topic_vote_join(ids, model, matrix, opinion_groups_of(votes)),
+        "by_topic": topic_vote_join(ids, model, matrix, read_votes(votes).opinion_group_of()),
     }
     return TopicOutcome(results=results, fingerprint=fingerprint, new_vectors=new_vectors)
-
-
-def opinion_groups_of(votes: dict[str, Any]) -> dict[int, int]:
-    """Participant id -> opinion group, from a stored vote analysis (clustered people only)."""
-    opinion_map = votes.get("opinion_map") or {}
-    ids, groups = opinion_map.get("participant_ids") or [], opinion_map.get("group") or []
-    return {int(p): int(g) for p, g in zip(ids, groups, strict=True) if g is not None and g >= 0}
 
 
 def _tally(agree: int, disagree: int, passed: int, voters: int) -> dict[str, Any]:
@@ -276,26 +271,20 @@ def statement_topics(
 ) -> dict[int, tuple[int, str]]:
     """Statement id -> (topic id, label) from the newest run; statements written since the run
     that have a vector take the nearest topic of its model at once, without a refit."""
-    run = run or latest_run(consultation_id)
-    stored = ((run.results or {}).get("topics") if run else None) or {}
-    ids = stored.get("statement_ids") or []
-    if not ids:
+    stored = _stored_topics(run or latest_run(consultation_id))
+    if stored is None or not stored.statement_ids:
         return {}
-    labels = {t["id"]: t["label"] for t in stored.get("topics", [])}
-    placed = {
-        sid: (tid, labels.get(tid, "Other"))
-        for sid, tid in zip(ids, stored["assignments"], strict=True)
-    }
-    if stored.get("status") != "ok":
+    placed = stored.topic_of_statements()
+    if not stored.ok:
         return placed
     newer = [sid for sid, _ in topic_statements(consultation_id) if sid not in placed]
     if newer:
         from deliberate.analysis.topics import assign_topic
 
         model = _model_from(stored)
-        vectors = embeddings.load_vectors(consultation_id, stored["model_fingerprint"], newer)
+        vectors = embeddings.load_vectors(consultation_id, stored.model_fingerprint, newer)
         for sid in newer:
             if sid in vectors:
                 tid = assign_topic(model, vectors[sid])
-                placed[sid] = (tid, labels.get(tid, "Other"))
+                placed[sid] = (tid, stored.label_of(tid))
     return placed

@@ -1,0 +1,182 @@
+"""Rounds of a question: comparing two, and a mission's trajectory over its consultations.
+
+Every figure comes from the rounds' published runs through their findings: a page that states
+"agreed by every group" reads the same stored, tested count as the report of that run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from itertools import pairwise
+
+from markupsafe import Markup
+from sqlalchemy import select
+
+from deliberate.extensions import db
+from deliberate.models import AnalysisRun, Consultation, ConsultationState, Mission, Statement
+from deliberate.reporting import charts
+from deliberate.reporting.figures import Figures, StatementRow
+from deliberate.services.consultations import ConsultationCounts, counts_for, next_round_of
+from deliberate.services.reports.report import figures_for
+from deliberate.services.reports.runs import published_run
+
+
+def rounds_of(consultation: Consultation) -> list[Consultation]:
+    """Every round of the consultation's question, first round first."""
+    first = consultation
+    while first.previous_round is not None:
+        first = first.previous_round
+    chain = [first]
+    while (after := next_round_of(chain[-1])) is not None:
+        chain.append(after)
+    return chain
+
+
+@dataclass(frozen=True)
+class CarriedStatement:
+    """A statement asked in both rounds (same words once normalised), with both rounds' votes."""
+
+    then: StatementRow
+    now: StatementRow
+
+    @property
+    def change(self) -> int | None:
+        """Points of agreement gained (or lost, when negative) between the rounds."""
+        if self.then.agreed.percent is None or self.now.agreed.percent is None:
+            return None
+        return self.now.agreed.percent - self.then.agreed.percent
+
+
+@dataclass(frozen=True)
+class RoundComparison:
+    earlier: Consultation
+    later: Consultation
+    earlier_run: AnalysisRun
+    later_run: AnalysisRun
+    earlier_figures: Figures
+    later_figures: Figures
+    carried: tuple[CarriedStatement, ...]  # largest change first
+    n_new: int  # statements of the later round not asked in the earlier one
+
+    @property
+    def n_up(self) -> int:
+        return sum(1 for c in self.carried if (c.change or 0) > 0)
+
+    @property
+    def n_down(self) -> int:
+        return sum(1 for c in self.carried if (c.change or 0) < 0)
+
+
+def compare_rounds(
+    earlier: Consultation, earlier_run: AnalysisRun, later: Consultation, later_run: AnalysisRun
+) -> RoundComparison:
+    """Agreement then and now on every statement both rounds asked (matched by normalised text)."""
+    then_figures, now_figures = figures_for(earlier_run), figures_for(later_run)
+
+    def by_text(consultation: Consultation, run: AnalysisRun) -> dict[str, int]:
+        rows = db.session.execute(
+            select(Statement.normalised_text, Statement.id)
+            .where(
+                Statement.consultation_id == consultation.id,
+                Statement.id <= run.last_statement_id,
+            )
+            .order_by(Statement.id.desc())
+        )
+        return {text: sid for text, sid in rows}
+
+    then_ids, now_ids = by_text(earlier, earlier_run), by_text(later, later_run)
+    carried = []
+    for text, now_id in now_ids.items():
+        then_id = then_ids.get(text)
+        then_row, now_row = then_figures.statement(then_id), now_figures.statement(now_id)
+        if then_row is None or now_row is None or not (then_row.seen and now_row.seen):
+            continue
+        carried.append(CarriedStatement(then_row, now_row))
+    carried.sort(key=lambda c: (-abs(c.change or 0), c.now.id))
+    n_new = sum(1 for text in now_ids if text not in then_ids)
+    return RoundComparison(
+        earlier, later, earlier_run, later_run, then_figures, now_figures, tuple(carried), n_new
+    )
+
+
+@dataclass(frozen=True)
+class RoundPoint:
+    """One round on a mission's trajectory, with its published figures when it has them."""
+
+    consultation: Consultation
+    run: AnalysisRun | None
+    figures: Figures | None
+    live: ConsultationCounts
+
+
+@dataclass(frozen=True)
+class Trajectory:
+    """One question asked over one or more rounds, and how its answers moved."""
+
+    rounds: tuple[RoundPoint, ...]
+    comparisons: tuple[RoundComparison, ...]  # between consecutive rounds both published
+    chart: Markup
+    chart_description: str
+
+    @property
+    def title(self) -> str:
+        return self.rounds[-1].consultation.title
+
+
+def mission_trajectory(mission: Mission) -> list[Trajectory]:
+    """The public consultations of a mission grouped into their rounds, newest question first,
+    each round with its published figures (participation, groups, common ground, topics)."""
+    consultations = list(
+        db.session.scalars(
+            select(Consultation)
+            .where(
+                Consultation.mission_id == mission.id,
+                Consultation.state != ConsultationState.DRAFT,
+            )
+            .order_by(Consultation.created_at, Consultation.id)
+        )
+    )
+    live = counts_for(c.id for c in consultations)
+    public = {c.id for c in consultations}
+    chains: list[list[Consultation]] = []
+    placed: set[int] = set()
+    for consultation in consultations:
+        if consultation.id in placed:
+            continue
+        chain = [c for c in rounds_of(consultation) if c.id in public]
+        placed.update(c.id for c in chain)
+        chains.append(chain)
+    out = []
+    for chain in chains:
+        points = []
+        for consultation in chain:
+            run = published_run(consultation.id)
+            points.append(
+                RoundPoint(
+                    consultation, run, figures_for(run) if run else None, live[consultation.id]
+                )
+            )
+        comparisons = tuple(
+            compare_rounds(a.consultation, a.run, b.consultation, b.run)
+            for a, b in pairwise(points)
+            if a.run is not None and b.run is not None
+        )
+        chart, text = _trajectory_chart(points)
+        out.append(Trajectory(tuple(points), comparisons, chart, text))
+    out.sort(key=lambda t: max(p.consultation.created_at for p in t.rounds), reverse=True)
+    return out
+
+
+def _trajectory_chart(points: list[RoundPoint]) -> tuple[Markup, str]:
+    published = [p for p in points if p.figures is not None]
+    if len(points) < 2 or len(published) < 2:
+        return Markup(""), ""
+    columns = [(f"Round {p.consultation.round_number}", p.figures.n_voters) for p in published]
+    text = (
+        "People taking part in each round: "
+        + "; ".join(f"{label}: {value:,}" for label, value in columns)
+        + "."
+    )
+    return charts.column_svg(
+        f"trajectory-{points[0].consultation.id}", columns, "People taking part by round", text
+    ), text
