@@ -23,9 +23,13 @@ Choices, each measured by a prototype on seventeen real conversations (issue 10)
   every person factor absorbed by the statement intercepts, a shift of the person intercepts
   absorbed by μ, ...), still unconverged after thousands of sweeps. Each sweep therefore ends with
   exact moves along those directions: they leave every prediction unchanged and minimise the
-  penalty in closed form, and the fit converges in about a dozen sweeps.
+  penalty in closed form. The fit then converges in 12 to 32 sweeps on seven real conversations
+  (what is left is the ordinary linear rate of one-factor ALS), 0.02 to 0.2 s each, and in about
+  a second on a synthetic matrix of Bowling Green's size (bench/evaluate_bridging.py).
 - The 90% interval of each intercept comes from a bootstrap over people (a person drawn k times
-  counts k times), each refit warm-started from the full fit, so it costs a few sweeps.
+  counts k times), each refit warm-started from the full fit, so it costs a few sweeps. It is a
+  percentile interval around a shrunk estimate: on answers drawn from the model it held the
+  planted intercept for 83% of statements (8 seeds), a little under the nominal 90%.
 """
 
 from __future__ import annotations
