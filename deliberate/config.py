@@ -74,6 +74,8 @@ def settings_from_environment(instance_path: Path, env: dict[str, str] | None = 
         "EMBEDDING_DELAY_SECONDS": float(env.get("DELIBERATE_EMBEDDING_DELAY_SECONDS", "10")),
         # Cosine similarity from which a new comment is shown its near-duplicates first.
         "SIMILAR_STATEMENT_THRESHOLD": float(env.get("DELIBERATE_SIMILAR_THRESHOLD", "0.80")),
+        # Resamples of people behind each bridging score's 90% interval (background work only).
+        "BRIDGING_RESAMPLES": int(env.get("DELIBERATE_BRIDGING_RESAMPLES", "200")),
         # New votes wait this long before a re-analysis, so a burst becomes one run.
         "ANALYSIS_DEBOUNCE_SECONDS": float(env.get("DELIBERATE_ANALYSIS_DEBOUNCE_SECONDS", "30")),
         "STAFF_EMAIL_DOMAINS": staff_domains,

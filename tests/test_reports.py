@@ -172,6 +172,20 @@ def test_public_report_of_a_real_conversation_shows_its_findings_without_sign_in
     divisive = votes["divisive"][0]["statement_id"]
     assert f'id="s-{divisive}"' in html
     assert "Where people divide" in text and "Common ground" in text
+    # Agreement across viewpoints: the stored bridging ranking, best first, with its interval.
+    ranked = sorted(
+        (s for s in run.results["bridging"]["statements"] if s["ranked"]), key=lambda s: s["rank"]
+    )
+    best = ranked[0]
+    cell = re.search(rf'data-bridging="{best["statement_id"]}">([^<]*)<', html).group(1)
+    assert cell == (
+        f"{best['score']:+.2f} ({best['interval_low']:+.2f} to {best['interval_high']:+.2f})"
+    )
+    assert best["interval_low"] <= best["score"] <= best["interval_high"]
+    assert html.index(f'data-bridging="{best["statement_id"]}"') < html.index(
+        f'data-bridging="{ranked[1]["statement_id"]}"'
+    )
+    assert "Agreement across viewpoints" in text and "at least 10 answers are ranked" in text
     assert "Topics are not available for this run" in text
     assert "cannot be compared in this analysis: 0 verified staff and 204 citizens voted" in text
     # How it was made, with the source's attribution.

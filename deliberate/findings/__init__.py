@@ -12,6 +12,7 @@ rather than read wrongly.
 from __future__ import annotations
 
 from deliberate.findings._json import Malformed
+from deliberate.findings.bridging import BridgingFindings, StatementBridging
 from deliberate.findings.reader import (
     SCHEMA_VERSION,
     Findings,
@@ -39,6 +40,7 @@ __all__ = [
     "AGREE",
     "DISAGREE",
     "SCHEMA_VERSION",
+    "BridgingFindings",
     "ConsensusFinding",
     "DivisiveFinding",
     "Findings",
@@ -48,6 +50,7 @@ __all__ = [
     "RepresentativeFinding",
     "RoleFinding",
     "RoleFindings",
+    "StatementBridging",
     "StatementCounts",
     "TopicDescription",
     "TopicFindings",

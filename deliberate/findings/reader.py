@@ -6,11 +6,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from deliberate.findings._json import Malformed, integer, obj
+from deliberate.findings.bridging import BridgingFindings, read_bridging
 from deliberate.findings.topics import TopicFindings, read_topics
 from deliberate.findings.votes import VoteFindings, read_votes
 
 # 1: the first runs (no version stored). 2: adds ``votes.n_consensus``, the number of statements
-# that passed the consensus test in all, so pages never count consensus from raw votes.
+# that passed the consensus test in all (pages never count consensus from raw votes), and
+# ``bridging``, agreement across viewpoints with intervals.
 SCHEMA_VERSION = 2
 READABLE = frozenset({1, 2})
 
@@ -24,6 +26,7 @@ class Findings:
     schema_version: int
     votes: VoteFindings
     topics: TopicFindings | None
+    bridging: BridgingFindings | None
 
 
 def stamp(results: dict[str, Any]) -> dict[str, Any]:
@@ -46,6 +49,7 @@ def read_findings(results: Any) -> Findings:
             schema_version=version,
             votes=read_votes(stored.get("votes")),
             topics=read_topics(stored.get("topics")),
+            bridging=read_bridging(stored.get("bridging")),
         )
     except (KeyError, TypeError, IndexError, ValueError) as error:
         if isinstance(error, Malformed):

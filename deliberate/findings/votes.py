@@ -102,6 +102,8 @@ class StatementCounts:
     group_agree: tuple[tuple[int, ...], ...]  # [group][statement], clustered participants only
     group_disagree: tuple[tuple[int, ...], ...]
     group_seen: tuple[tuple[int, ...], ...]
+    # Polis' group-informed consensus of agreement: the product over groups of (agree+1)/(seen+2).
+    group_informed_consensus: tuple[float | None, ...]
 
 
 @dataclass(frozen=True)
@@ -268,6 +270,9 @@ def _statements(data: Any, where: str) -> StatementCounts | None:
         group_agree=matrix(t.get("group_agree"), f"{where}.group_agree"),
         group_disagree=matrix(t.get("group_disagree"), f"{where}.group_disagree"),
         group_seen=matrix(t.get("group_seen"), f"{where}.group_seen"),
+        group_informed_consensus=optional_reals(
+            t.get("group_informed_consensus_agree") or [None] * len(ids), f"{where}.gic"
+        ),
     )
 
 

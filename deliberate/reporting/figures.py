@@ -261,6 +261,32 @@ class Topics:
 
 
 @dataclass(frozen=True)
+class BridgingFigure:
+    """A statement people agreed with across viewpoints: its bridging score and 90% interval."""
+
+    statement: StatementRow
+    rank: int
+    score: float
+    low: float | None
+    high: float | None
+    group_informed_consensus: float | None
+
+    @property
+    def clearly_positive(self) -> bool:
+        """The whole interval above zero: more agreement than disagreement expected across the
+        divide, not only at the best estimate."""
+        return self.low is not None and self.low > 0
+
+
+@dataclass(frozen=True)
+class Bridging:
+    top: tuple[BridgingFigure, ...]  # the most bridging statements, best first
+    n_ranked: int
+    min_answers: int
+    interval: float  # coverage of each interval, e.g. 0.9
+
+
+@dataclass(frozen=True)
 class MapPoint:
     x: float
     y: float
@@ -299,6 +325,7 @@ class Figures:
     divisive: tuple[DivisiveFigure, ...]
     roles: Roles | None
     topics: Topics
+    bridging: Bridging | None
     statements: tuple[StatementRow, ...]
     opinion_map: OpinionMap | None
     silhouettes: Mapping[str, float]
@@ -513,6 +540,26 @@ def _topics(stored: TopicFindings | None, k: int, row_of: RowOf) -> Topics:
     )
 
 
+BRIDGING_SHOWN = 10
+
+
+def _bridging(findings: Findings, row_of: RowOf) -> Bridging | None:
+    stored = findings.bridging
+    if stored is None:
+        return None
+    table = findings.votes.statements
+    gic = (
+        dict(zip(table.statement_ids, table.group_informed_consensus, strict=True)) if table else {}
+    )
+    ranking = stored.ranking()
+    top = tuple(
+        BridgingFigure(row, s.rank or 0, s.score, s.low, s.high, gic.get(s.statement_id))
+        for s in ranking[:BRIDGING_SHOWN]
+        if s.score is not None and (row := row_of(s.statement_id)) is not None
+    )
+    return Bridging(top, len(ranking), stored.min_answers, stored.interval)
+
+
 def _opinion_map(votes: VoteFindings) -> OpinionMap | None:
     stored = votes.opinion_map
     if stored is None:
@@ -557,6 +604,7 @@ def build_figures(findings: Findings, texts: Mapping[int, str]) -> Figures:
         divisive=_divisive(votes.divisive, by_id.get),
         roles=roles,
         topics=_topics(topics, votes.k, by_id.get),
+        bridging=_bridging(findings, by_id.get),
         statements=rows,
         opinion_map=_opinion_map(votes),
         silhouettes=votes.silhouettes,

@@ -15,9 +15,11 @@ from typing import Any
 import numpy as np
 from flask import current_app
 from sqlalchemy import select
+from threadpoolctl import threadpool_limits
 
 from deliberate import PROJECT_ROOT
 from deliberate.analysis import AnalysisParameters, VoteMatrix, analyse_votes
+from deliberate.analysis.bridging import BridgingParameters, bridging_ranking
 from deliberate.extensions import db
 from deliberate.findings import stamp
 from deliberate.models import (
@@ -108,6 +110,10 @@ def run_analysis(
     votes = result.to_dict()
     parameters: dict[str, Any] = {"votes": result.parameters.to_dict()}
     results: dict[str, Any] = {"votes": votes}
+    bridging = BridgingParameters(n_bootstrap=current_app.config["BRIDGING_RESAMPLES"])
+    with threadpool_limits(limits=1):
+        results["bridging"] = bridging_ranking(matrix, bridging).to_dict()
+    parameters["bridging"] = results["bridging"]["parameters"]
     outcome = None
     if topics:
         try:
