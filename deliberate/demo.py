@@ -239,6 +239,7 @@ def load_demo_data() -> Iterator[str]:
     yield f"demo accounts ready (password: {DEMO_PASSWORD!r}): " + ", ".join(people)
     yield from load_demo_ideas(people)
     yield from load_demo_rounds(people["team@example.org"])
+    yield from load_demo_without_groups()
     yield from import_real_conversations()
     yield from analyse_demo_consultations()
     yield from publish_demo_summaries(people["team@example.org"])
@@ -373,6 +374,27 @@ def _demo_seed(consultation: Consultation, text: str) -> None:
     db.session.flush()
 
 
+def _participant(consultation: Consultation, role: ParticipantRole, start, token: str):
+    participant = Participant(
+        consultation_id=consultation.id, role=role, created_at=start, anonymous_token_hash=token
+    )
+    db.session.add(participant)
+    db.session.flush()
+    return participant
+
+
+def _cast(participant: Participant, statement: Statement, choice: int, cast_at_ms: int) -> None:
+    row = {
+        "consultation_id": participant.consultation_id,
+        "participant_id": participant.id,
+        "statement_id": statement.id,
+        "choice": choice,
+        "cast_at_ms": cast_at_ms,
+    }
+    db.session.add(Vote(**row))
+    db.session.add(VoteEvent(**row))
+
+
 def _synthetic_votes(consultation: Consultation, round_index: int, people: int, start) -> None:
     """Seeded votes: a quarter of people are staff; two in three are in camp "home first"."""
     rng = random.Random(f"{ROUNDS_KEY}:{round_index}")  # noqa: S311 - demo data, not secrets
@@ -385,14 +407,7 @@ def _synthetic_votes(consultation: Consultation, round_index: int, people: int, 
     base_ms = int(start.replace(tzinfo=UTC).timestamp() * 1000)
     for n in range(people):
         role = ParticipantRole.STAFF if n % 4 == 0 else ParticipantRole.CITIZEN
-        participant = Participant(
-            consultation_id=consultation.id,
-            role=role,
-            created_at=start,
-            anonymous_token_hash=f"{ROUNDS_KEY}:{round_index}:{n}",
-        )
-        db.session.add(participant)
-        db.session.flush()
+        participant = _participant(consultation, role, start, f"{ROUNDS_KEY}:{round_index}:{n}")
         camp = 0 if rng.random() < 2 / 3 else 1
         for statement in statements:
             chance = chances.get(statement.normalised_text)
@@ -400,15 +415,76 @@ def _synthetic_votes(consultation: Consultation, round_index: int, people: int, 
                 continue
             draw = rng.random()
             choice = 1 if draw < chance[camp] else 0 if draw < chance[camp] + 0.08 else -1
-            row = {
-                "consultation_id": consultation.id,
-                "participant_id": participant.id,
-                "statement_id": statement.id,
-                "choice": choice,
-                "cast_at_ms": base_ms + 60_000 * n,
-            }
-            db.session.add(Vote(**row))
-            db.session.add(VoteEvent(**row))
+            _cast(participant, statement, choice, base_ms + 60_000 * n)
+    db.session.flush()
+
+
+# A consultation with no opinion groups in it at all: every person answers every statement
+# independently, with the same chance of agreeing as everyone else. Its report must say there are
+# no clear opinion groups and make no claim about groups (the null test of issue 10 in the demo).
+NO_GROUPS_KEY = "demo-no-groups:streets"
+NO_GROUPS_TITLE = "What would make your high street feel safer after dark?"
+NO_GROUPS_CONTEXT = (
+    "A short survey of ideas for town-centre safety. (Demo: the answers are synthetic and "
+    "independent, so this consultation has no real opinion groups.)"
+)
+NO_GROUPS_STATEMENTS = (
+    ("Better street lighting would make me feel safer.", 0.85),
+    ("More police on foot patrol in the evening.", 0.70),
+    ("CCTV cameras make little difference to how safe I feel.", 0.45),
+    ("Late-night buses should run more often.", 0.65),
+    ("Shops and cafes open later would bring more people out.", 0.55),
+    ("Taxi ranks need marshals at weekends.", 0.50),
+    ("Street pastors and volunteers help people get home.", 0.60),
+    ("Empty shop fronts make the street feel unsafe.", 0.75),
+    ("Licensing hours for bars should be shorter.", 0.35),
+    ("Safe-haven places to wait for a lift should be signposted.", 0.70),
+    ("I avoid the high street after dark.", 0.40),
+    ("Public toilets should stay open later.", 0.55),
+)
+NO_GROUPS_PEOPLE = 240
+
+
+def load_demo_without_groups() -> Iterator[str]:
+    if db.session.scalar(select(Consultation.id).where(Consultation.source_key == NO_GROUPS_KEY)):
+        return
+    streets = next(m for m in ensure_missions() if m.slug == "safer-streets")
+    now = utcnow()
+    consultation = Consultation(
+        mission=streets,
+        title=NO_GROUPS_TITLE,
+        context=NO_GROUPS_CONTEXT,
+        source_key=NO_GROUPS_KEY,
+    )
+    db.session.add(consultation)
+    db.session.flush()
+    for text, _ in NO_GROUPS_STATEMENTS:
+        _demo_seed(consultation, text)
+    consultation.open(now - timedelta(days=10))
+    chances = {normalise_statement(text): chance for text, chance in NO_GROUPS_STATEMENTS}
+    _independent_votes(consultation, chances, NO_GROUPS_PEOPLE, now - timedelta(days=9))
+    yield f"demo consultation without opinion groups: {consultation.id}"
+
+
+def _independent_votes(
+    consultation: Consultation, chances: dict[str, float], people: int, start
+) -> None:
+    """Seeded votes with no structure: each answer drawn on its own from its statement's rate."""
+    rng = random.Random(consultation.source_key)  # noqa: S311 - demo data, not secrets
+    statements = db.session.scalars(
+        select(Statement).where(Statement.consultation_id == consultation.id).order_by(Statement.id)
+    ).all()
+    base_ms = int(start.replace(tzinfo=UTC).timestamp() * 1000)
+    for n in range(people):
+        role = ParticipantRole.STAFF if n % 5 == 0 else ParticipantRole.CITIZEN
+        participant = _participant(consultation, role, start, f"{consultation.source_key}:{n}")
+        for statement in statements:
+            if rng.random() < 0.1:  # not everyone sees every statement
+                continue
+            draw = rng.random()
+            chance = chances[statement.normalised_text]
+            choice = 1 if draw < chance else 0 if draw < chance + 0.08 else -1
+            _cast(participant, statement, choice, base_ms + 60_000 * n)
     db.session.flush()
 
 

@@ -8,6 +8,7 @@ figure keeps the counts behind it (``Tally``), never only a rate.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,8 +22,10 @@ from deliberate.findings import (
     TopicTally,
     VoteFindings,
 )
+from deliberate.reporting.uncertainty import wilson
 
 AGREE = "agree"
+SMALL_SHARE = 30  # shares of fewer people than this are shown with their interval
 DISAGREE = "disagree"
 OTHER_TOPIC = -1
 # Markers and colours of the opinion groups: every group differs in shape as well as colour, so
@@ -58,6 +61,19 @@ class Tally:
     @property
     def rate(self) -> float | None:
         return self.count / self.seen if self.seen else None
+
+    @property
+    def small(self) -> bool:
+        """Few enough people that the share's interval is wide: pages show it."""
+        return 0 < self.seen < SMALL_SHARE
+
+    @property
+    def interval_percent(self) -> tuple[int, int] | None:
+        """The share's 95% Wilson interval, in whole percent (outwards)."""
+        interval = wilson(self.count, self.seen)
+        if interval is None:
+            return None
+        return math.floor(100 * interval[0]), math.ceil(100 * interval[1])
 
     def __str__(self) -> str:
         return f"{self.count} of {self.seen}"

@@ -14,8 +14,10 @@ the statistics do not support:
 
 Rules, in the order the sentences appear:
 
-1. participation: who took part (staff and citizens apart), votes, statements. Always.
-2. groups: how many opinion groups, of what sizes; or that there is not enough data yet.
+1. participation: who took part (staff and citizens apart), votes, statements, and that they chose
+   to take part (not a sample of the population). Always. A small consultation says it is small.
+2. groups: how many opinion groups, of what sizes (small ones said to be small); or that there is
+   not enough data yet.
 3. agreement: the strongest statement a majority of every group agreed with.
 4. rejection: the strongest statement a majority of every group disagreed with.
 5. division: the statement the groups split on most, with the agreeing and disagreeing shares.
@@ -40,6 +42,8 @@ from deliberate.reporting.figures import (
 )
 
 QUOTE_MAX = 140
+SMALL_CONSULTATION = 50  # fewer people taking part: the summary says the consultation is small
+SMALL_GROUP = 20  # a smaller opinion group: the summary says the groups are small
 
 
 @dataclass(frozen=True)
@@ -98,8 +102,15 @@ def participation(f: Figures) -> Iterable[Sentence]:
         f" ({_and(who)})" if who else "",
         f", casting {f.n_votes:,} votes on ",
         Part(f"{f.n_statements:,} statements", "#statements"),
-        ".",
+        ". They chose to take part and are not a sample of the population: every share in this "
+        "summary is a share of these participants.",
     )
+    if 0 < f.n_voters < SMALL_CONSULTATION:
+        yield _sentence(
+            "small",
+            f"This is a small consultation ({_people(f.n_voters)}): its shares are uncertain, "
+            "and shares of fewer than 30 people are shown with their 95% interval.",
+        )
 
 
 def groups(f: Figures) -> Iterable[Sentence]:
@@ -119,11 +130,18 @@ def groups(f: Figures) -> Iterable[Sentence]:
         )
         return
     sizes = [f"{g.name} ({g.size:,})" for g in f.groups]
+    smallest = min(g.size for g in f.groups)
     yield _sentence(
         "groups",
         "Voting patterns split the ",
         Part(f"{f.n_clustered:,} people who voted enough", "#opinion-groups"),
         f" into {f.k} opinion groups: {_and(sizes)}.",
+        (
+            f" The groups are small (the smallest has {_people(smallest)}), so what is said "
+            "about them is uncertain."
+            if smallest < SMALL_GROUP
+            else ""
+        ),
     )
 
 

@@ -15,7 +15,8 @@ from sqlalchemy import select
 from deliberate.extensions import db
 from deliberate.models import AnalysisRun, Consultation, ConsultationState, Mission, Statement
 from deliberate.reporting import charts
-from deliberate.reporting.figures import Figures, StatementRow
+from deliberate.reporting.changes import CarriedStatement, changes_between
+from deliberate.reporting.figures import Figures
 from deliberate.services.consultations import ConsultationCounts, counts_for, next_round_of
 from deliberate.services.reports.report import figures_for
 from deliberate.services.reports.runs import published_run
@@ -33,21 +34,6 @@ def rounds_of(consultation: Consultation) -> list[Consultation]:
 
 
 @dataclass(frozen=True)
-class CarriedStatement:
-    """A statement asked in both rounds (same words once normalised), with both rounds' votes."""
-
-    then: StatementRow
-    now: StatementRow
-
-    @property
-    def change(self) -> int | None:
-        """Points of agreement gained (or lost, when negative) between the rounds."""
-        if self.then.agreed.percent is None or self.now.agreed.percent is None:
-            return None
-        return self.now.agreed.percent - self.then.agreed.percent
-
-
-@dataclass(frozen=True)
 class RoundComparison:
     earlier: Consultation
     later: Consultation
@@ -59,12 +45,17 @@ class RoundComparison:
     n_new: int  # statements of the later round not asked in the earlier one
 
     @property
+    def n_changed(self) -> int:
+        """Statements whose agreement changed (the test holds), up or down."""
+        return sum(1 for c in self.carried if c.changed)
+
+    @property
     def n_up(self) -> int:
-        return sum(1 for c in self.carried if (c.change or 0) > 0)
+        return sum(1 for c in self.carried if c.changed and (c.change or 0) > 0)
 
     @property
     def n_down(self) -> int:
-        return sum(1 for c in self.carried if (c.change or 0) < 0)
+        return sum(1 for c in self.carried if c.changed and (c.change or 0) < 0)
 
 
 def compare_rounds(
@@ -85,17 +76,18 @@ def compare_rounds(
         return {text: sid for text, sid in rows}
 
     then_ids, now_ids = by_text(earlier, earlier_run), by_text(later, later_run)
-    carried = []
+    pairs = []
     for text, now_id in now_ids.items():
         then_id = then_ids.get(text)
-        then_row, now_row = then_figures.statement(then_id), now_figures.statement(now_id)
+        then_row = then_figures.statement(then_id) if then_id is not None else None
+        now_row = now_figures.statement(now_id)
         if then_row is None or now_row is None or not (then_row.seen and now_row.seen):
             continue
-        carried.append(CarriedStatement(then_row, now_row))
-    carried.sort(key=lambda c: (-abs(c.change or 0), c.now.id))
+        pairs.append((then_row, now_row))
+    carried = changes_between(pairs, now_figures.alpha)
     n_new = sum(1 for text in now_ids if text not in then_ids)
     return RoundComparison(
-        earlier, later, earlier_run, later_run, then_figures, now_figures, tuple(carried), n_new
+        earlier, later, earlier_run, later_run, then_figures, now_figures, carried, n_new
     )
 
 
