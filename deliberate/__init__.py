@@ -30,6 +30,7 @@ def create_app(config: dict | None = None) -> Flask:
     register_extensions(app)
     register_blueprints(app)
     register_commands(app)
+    register_unit_of_work(app)
     return app
 
 
@@ -68,6 +69,13 @@ def register_blueprints(app: Flask) -> None:
     for blueprint in (pages_bp, auth_bp, missions_bp, consultations_bp, ideas_bp, manage_bp):
         app.register_blueprint(blueprint)
     app.register_blueprint(reports_bp)
+
+
+def register_unit_of_work(app: Flask) -> None:
+    """Every view commits once, or saves nothing (after the blueprints: it wraps their views)."""
+    from deliberate import unit_of_work
+
+    unit_of_work.init_app(app)
 
 
 def register_commands(app: Flask) -> None:

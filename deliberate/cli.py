@@ -1,7 +1,11 @@
-"""``flask --app wsgi deliberate ...``: the commands operators and the set-up scripts run."""
+"""``flask --app wsgi deliberate ...``: the commands operators and the set-up scripts run.
+
+Each command's writes are one unit of work: saved together at the end, or not at all.
+"""
 
 from __future__ import annotations
 
+from contextlib import ExitStack
 from pathlib import Path
 
 import click
@@ -10,6 +14,7 @@ from flask.cli import AppGroup
 from deliberate.extensions import db
 from deliberate.findings import read_findings
 from deliberate.services.errors import Refused
+from deliberate.unit_of_work import unit_of_work
 
 deliberate_cli = AppGroup("deliberate", help="Deliberate's own commands.")
 
@@ -22,15 +27,14 @@ def create_admin(email: str, name: str, password: str) -> None:
     """Create an administrator account, or make an existing account an administrator."""
     from deliberate.services import accounts
 
-    user = accounts.find_user_by_email(email)
-    if user is None:
-        try:
-            user = accounts.register_user(email, name, password)
-        except Refused as refusal:
-            db.session.rollback()
-            raise click.ClickException(refusal.message) from None
-    user.is_admin = True
-    db.session.commit()
+    try:
+        with unit_of_work():
+            user = accounts.find_user_by_email(email)
+            if user is None:
+                user = accounts.register_user(email, name, password)
+            user.is_admin = True
+    except Refused as refusal:
+        raise click.ClickException(refusal.message) from None
     click.echo(f"{user.email} is an administrator.")
 
 
@@ -43,9 +47,9 @@ def load_demo() -> None:
 
     if current_app.config["ENV_NAME"] == "production":
         raise click.ClickException("Demo data has known passwords: never load it in production.")
-    for line in load_demo_data():
-        click.echo(line)
-    db.session.commit()
+    with unit_of_work():
+        for line in load_demo_data():
+            click.echo(line)
 
 
 @deliberate_cli.command("import-polis")
@@ -58,26 +62,25 @@ def import_polis(folder: Path, mission_slug: str | None) -> None:
     from deliberate.missions.catalogue import ensure_missions
     from deliberate.models import Mission
     from deliberate.polis_format import PolisFormatError
+    from deliberate.services.embeddings import request_embedding
     from deliberate.services.polis_exchange import import_polis_folder
 
-    missions = ensure_missions()
-    if mission_slug is None:
-        mission = missions[0]
-    else:
-        mission = db.session.scalar(select(Mission).where(Mission.slug == mission_slug))
-        if mission is None:
-            known = ", ".join(m.slug for m in missions)
-            raise click.ClickException(f"No mission '{mission_slug}'. Missions: {known}")
-    try:
-        result = import_polis_folder(folder, mission)
-    except PolisFormatError as error:
-        db.session.rollback()
-        raise click.ClickException(f"Nothing was imported. {error}") from None
-    db.session.commit()
+    with unit_of_work():
+        missions = ensure_missions()
+        if mission_slug is None:
+            mission = missions[0]
+        else:
+            mission = db.session.scalar(select(Mission).where(Mission.slug == mission_slug))
+            if mission is None:
+                known = ", ".join(m.slug for m in missions)
+                raise click.ClickException(f"No mission '{mission_slug}'. Missions: {known}")
+        try:
+            result = import_polis_folder(folder, mission)
+        except PolisFormatError as error:
+            raise click.ClickException(f"Nothing was imported. {error}") from None
+        if result.created:
+            request_embedding(result.consultation_id)  # one job embeds the whole conversation
     if result.created:
-        from deliberate.services.embeddings import request_embedding
-
-        request_embedding(result.consultation_id)  # one job embeds the whole conversation
         click.echo(
             f"Imported {result.statements} statements, {result.participants} participants and "
             f"{result.votes} votes into '{mission.name}'."
@@ -109,32 +112,38 @@ def export_polis(consultation_id: int, outdir: Path) -> None:
 @click.argument("consultation_id", type=int)
 def analyse(consultation_id: int) -> None:
     """Embed the statements not embedded yet, then find the topics and analyse the votes, and store
-    both in one run (earlier runs stay as they were)."""
+    both in one run (earlier runs stay as they were). The background job's code, lock included;
+    a failure is stored as a failed run, shown on the team's dashboard."""
     from deliberate.analysis.embeddings import ModelIntegrityError
-    from deliberate.models import Consultation
-    from deliberate.services import embeddings
-    from deliberate.services.analysis import run_analysis
+    from deliberate.jobs import tasks
+    from deliberate.models import AnalysisRun, Consultation
 
     if db.session.get(Consultation, consultation_id) is None:
         raise click.ClickException(f"No consultation {consultation_id}.")
-    try:
-        embedder = embeddings.current_embedder()
-    except (ModelIntegrityError, OSError) as error:
-        raise click.ClickException(f"The embedding model could not be loaded: {error}") from None
-    todo = embeddings.count_missing(consultation_id, embedder.fingerprint)
-    if todo:
-        with click.progressbar(length=todo, label=f"Embedding {todo} statements") as bar:
-            done_before = 0
+    with ExitStack() as bars:
+        bar = None
 
-            def advance(done: int) -> None:
-                nonlocal done_before
-                bar.update(done - done_before)
-                done_before = done
+        def advance(done: int, total: int) -> None:
+            nonlocal bar
+            if bar is None:
+                label = f"Embedding {total} statements"
+                bar = bars.enter_context(click.progressbar(length=total, label=label))
+            bar.update(done - bar.pos)
 
-            embeddings.embed_missing(consultation_id, embedder, progress=advance)
-        db.session.commit()
-    run = run_analysis(consultation_id, refit_topics=True)
-    db.session.commit()
+        try:
+            run_id = tasks.analyse(
+                consultation_id, only_when_stale=False, refit_topics=True, progress=advance
+            )
+        except tasks.AnotherWorkerIsOnIt:
+            raise click.ClickException(
+                f"Consultation {consultation_id} is being analysed by a worker now: "
+                "try again once it has finished."
+            ) from None
+        except (ModelIntegrityError, OSError) as error:
+            raise click.ClickException(
+                f"The embedding model could not be loaded: {error}"
+            ) from None
+    run = db.session.get(AnalysisRun, run_id)
     findings = read_findings(run.results)
     click.echo(
         f"Stored analysis run {run.id} of consultation {consultation_id} in {run.duration_ms} ms: "

@@ -1,4 +1,8 @@
-"""Sending email: to an outbox folder (and the log) in development, over SMTP when configured."""
+"""Email: rendered from templates/email/ and sent by a background job, never inside a request.
+
+``queue_email`` asks for one; it is sent once the request (or job, or command) commits. Delivery
+goes to an outbox folder (and the log) in development, over SMTP when configured.
+"""
 
 from __future__ import annotations
 
@@ -10,8 +14,22 @@ from flask import current_app
 
 from deliberate.models import utcnow
 
+PlainValue = str | int | float
 
-def send_email(to: str, subject: str, body: str) -> None:
+
+def queue_email(to: str, subject: str, template: str, **context: PlainValue) -> None:
+    """Send ``template`` rendered with ``context`` to ``to``, from a background job. Only plain
+    values travel to the job (a queue on Redis stores them), never rows from the database."""
+    from deliberate import jobs
+    from deliberate.jobs.tasks import send_email
+
+    unsent = [name for name, value in context.items() if not isinstance(value, PlainValue)]
+    if unsent:
+        raise TypeError(f"Email context must be plain values, not {', '.join(unsent)}")
+    jobs.enqueue(send_email, to, subject, template, context)
+
+
+def deliver(to: str, subject: str, body: str) -> None:
     config = current_app.config
     message = EmailMessage()
     message["From"] = config["MAIL_FROM"]

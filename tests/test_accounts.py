@@ -147,13 +147,16 @@ def test_sign_in_never_redirects_to_another_site(client, create_user):
 
 
 def _request_link(client, work_email: str):
-    return submit_form(
+    response = submit_form(
         client,
         "/account",
         {"work_email": work_email},
         action="/account/staff",
         follow_redirects=True,
     )
+    # The email is sent by a background job, after the request has committed.
+    assert client.application.extensions["deliberate_jobs"].wait_until_idle(timeout=60)
+    return response
 
 
 def _link_from_outbox(outbox) -> str:

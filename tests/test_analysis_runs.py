@@ -160,3 +160,22 @@ def test_with_redis_jobs_go_through_rq_once_per_consultation(redis_app, app, cli
     runs = runs_of(cid)
     assert len(runs) == 2 and runs[1].n_votes == 2
     assert not analysis_runs.is_stale(cid)
+
+
+def test_the_analyse_command_takes_its_turn_behind_a_worker(redis_app, app, missions):
+    """`deliberate analyse` runs the background job's code, lock included."""
+    consultation = Consultation(mission=missions["nhs"], title="Being analysed")
+    db.session.add(consultation)
+    db.session.commit()
+    lock = Redis.from_url(REDIS_URL).lock(f"deliberate:lock:analyse-{consultation.id}", timeout=60)
+    assert lock.acquire(blocking=False)  # a worker is analysing it
+    try:
+        with redis_app.app_context():
+            result = redis_app.test_cli_runner().invoke(
+                args=["deliberate", "analyse", str(consultation.id)]
+            )
+    finally:
+        lock.release()
+    assert result.exit_code != 0
+    assert "is being analysed by a worker now" in result.output
+    assert runs_of(consultation.id) == []

@@ -602,12 +602,14 @@ def test_a_real_majority_that_is_not_significant_is_not_called_most_people(
     assert "Waiting times should be published" in summary
     assert "Clinics should open on Saturdays" not in summary
     table_row = re.search(rf'id="s-{statements[0].id}".*?</tr>', html, re.S)
-    assert table_row is None or "11 of 20 (55%, 95% interval 34–75%)" in text_of(table_row.group(0))
+    assert table_row is None or "11 of 20 (55%, 95% interval 34 to 75%)" in text_of(
+        table_row.group(0)
+    )
     all_rows = html_of(
         client.get(f"/consultations/{consultation.id}/report/runs/{run.id}/statements")
     )
     row = re.search(rf'id="s-{statements[0].id}".*?</tr>', all_rows, re.S).group(0)
-    assert "11 of 20 (55%, 95% interval 34–75%)" in text_of(row)
+    assert "11 of 20 (55%, 95% interval 34 to 75%)" in text_of(row)
 
 
 # -- the team's analysis page, rounds and the mission page ----------------------------------------

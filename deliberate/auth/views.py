@@ -9,11 +9,11 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_login import current_user, login_required, login_user, logout_user
 
 from deliberate.auth.forms import RegisterForm, SignInForm, StaffVerificationForm
-from deliberate.extensions import db, limiter
+from deliberate.extensions import limiter
 from deliberate.forms_support import show_refusal
-from deliberate.mail import send_email
 from deliberate.services import accounts
 from deliberate.services.errors import Refused
+from deliberate.unit_of_work import may_be_refused
 
 bp = Blueprint("auth", __name__)
 
@@ -36,15 +36,10 @@ def register():
         return redirect(url_for("auth.account"))
     form = RegisterForm()
     if form.validate_on_submit():
-        try:
+        with may_be_refused(form):
             user = accounts.register_user(
                 form.email.data, form.display_name.data, form.password.data
             )
-        except Refused as refusal:
-            db.session.rollback()
-            show_refusal(form, refusal)
-        else:
-            db.session.commit()
             login_user(user)
             flash("Your account has been created.", "success")
             return redirect(_safe_next(url_for("auth.account")))
@@ -91,27 +86,13 @@ def request_staff_verification():
     form = StaffVerificationForm()
     config = current_app.config
     if form.validate_on_submit():
-        try:
+        valid_for = timedelta(hours=config["STAFF_VERIFICATION_HOURS"])
+        with may_be_refused(form):
             token = accounts.start_staff_verification(
-                current_user,
-                form.work_email.data,
-                config["STAFF_EMAIL_DOMAINS"],
-                timedelta(hours=config["STAFF_VERIFICATION_HOURS"]),
+                current_user, form.work_email.data, config["STAFF_EMAIL_DOMAINS"], valid_for
             )
-        except Refused as refusal:
-            db.session.rollback()
-            show_refusal(form, refusal)
-        else:
-            db.session.commit()
             link = url_for("auth.verify_staff", token=token, _external=True)
-            send_email(
-                form.work_email.data,
-                "Confirm your work email address for Deliberate",
-                f"Hello {current_user.display_name},\n\n"
-                f"Open this link to confirm that you work in a public service:\n\n{link}\n\n"
-                f"It works once and expires in {config['STAFF_VERIFICATION_HOURS']} hours. "
-                "If you did not ask for it, ignore this email.\n",
-            )
+            accounts.email_staff_verification(current_user, form.work_email.data, link, valid_for)
             flash(
                 f"We have sent a link to {form.work_email.data}. Open it to finish verifying.",
                 "success",
@@ -125,13 +106,12 @@ def request_staff_verification():
 @bp.get("/account/verify-staff/<token>")
 @login_required
 def verify_staff(token: str):
-    try:
+    with may_be_refused() as refusal:
         accounts.confirm_staff_verification(
             current_user, token, current_app.config["STAFF_EMAIL_DOMAINS"]
         )
-    except Refused as refusal:
-        db.session.rollback()
-        return render_template("auth/verification_failed.html", message=refusal.message), 400
-    db.session.commit()
-    flash("Your work email address is confirmed: you now take part as verified staff.", "success")
-    return redirect(url_for("auth.account"))
+        flash(
+            "Your work email address is confirmed: you now take part as verified staff.", "success"
+        )
+        return redirect(url_for("auth.account"))
+    return render_template("auth/verification_failed.html", message=refusal.message), 400

@@ -22,6 +22,7 @@ from flask import (
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
+from deliberate import unit_of_work
 from deliberate.consultations.forms import AboutYouForm, CommentForm, HeldCommentForm, VoteForm
 from deliberate.consultations.participant_cookie import (
     cookie_was_unreadable,
@@ -33,9 +34,9 @@ from deliberate.extensions import db, limiter
 from deliberate.forms_support import show_refusal
 from deliberate.models import CheckStatus, Consultation, ModerationMode, SimilarityCheck, Statement
 from deliberate.services import analysis_runs, embeddings, participation, similar_statements
-from deliberate.services.errors import Refused
 from deliberate.services.participation import CommentOutcome, Presence, SignInRequired
 from deliberate.services.statements import DuplicateStatement
+from deliberate.unit_of_work import Refusal, may_be_refused
 
 T = TypeVar("T")
 
@@ -69,14 +70,12 @@ def _show_url(consultation: Consultation) -> str:
 
 
 def _sign_in_redirect(consultation: Consultation):
-    db.session.rollback()
     flash("Sign in to take part in this consultation.", "info")
     return redirect(url_for("auth.sign_in", next=_show_url(consultation)))
 
 
 def _finish_write(consultation: Consultation, presence: Presence, target: str, message: str):
-    """Commit, confirm, ask for a (debounced) re-analysis, and let the browser keep its token."""
-    db.session.commit()
+    """Confirm, ask for a (debounced) re-analysis, and let the browser keep its token."""
     analysis_runs.request_analysis(consultation.id)
     flash(message, "success")
     if presence.token is not None and (presence.started_afresh or cookie_was_unreadable()):
@@ -90,7 +89,7 @@ def _once_more_on_conflict(write: Callable[[], T]) -> T:
     try:
         return write()
     except IntegrityError:
-        db.session.rollback()
+        unit_of_work.rollback()
         return write()
 
 
@@ -157,30 +156,28 @@ def vote(consultation_id: int):
     if not form.validate_on_submit():
         first_error = next(iter(form.errors.values()))[0]
         return render_problem(consultation, first_error, 400)
-    try:
+    with may_be_refused() as refusal:
         visitor = visitor_for(consultation, for_write=True)
         outcome = _once_more_on_conflict(
             lambda: participation.cast_vote(
                 consultation, visitor, form.chosen_statement_id, form.vote_choice
             )
         )
-    except SignInRequired:
+        choice = form.vote_choice.label
+        if back_to_answers:
+            target = url_for(
+                "consultations.answers",
+                consultation_id=consultation.id,
+                _anchor=f"statement-{outcome.vote.statement_id}",
+            )
+            message = f"Your answer is now: {choice}."
+        else:
+            target = _show_url(consultation)
+            message = f"Your answer was saved: {choice}."
+        return _finish_write(consultation, outcome.presence, target, message)
+    if isinstance(refusal.error, SignInRequired):
         return _sign_in_redirect(consultation)
-    except Refused as refusal:
-        db.session.rollback()
-        return render_problem(consultation, refusal.message, 400)
-    choice = form.vote_choice.label
-    if back_to_answers:
-        target = url_for(
-            "consultations.answers",
-            consultation_id=consultation.id,
-            _anchor=f"statement-{outcome.vote.statement_id}",
-        )
-        message = f"Your answer is now: {choice}."
-    else:
-        target = _show_url(consultation)
-        message = f"Your answer was saved: {choice}."
-    return _finish_write(consultation, outcome.presence, target, message)
+    return render_problem(consultation, refusal.message, 400)
 
 
 @bp.get("/<int:consultation_id>/answers")
@@ -216,32 +213,26 @@ def comment(consultation_id: int):
     form = CommentForm()
     if not form.validate_on_submit():
         return _render_show(consultation, comment_form=form, status=400)
-    try:
+    with may_be_refused(form) as refusal:
         visitor = visitor_for(consultation, for_write=True)
         held = similar_statements.hold_for_check(consultation, visitor, form.text.data)
-        outcome = (
-            None
-            if held is not None
-            else _once_more_on_conflict(
-                lambda: participation.add_comment(consultation, visitor, form.text.data)
-            )
+        if held is not None:
+            similar_statements.request_check(held)
+            session[HELD_COMMENTS] = [*session.get(HELD_COMMENTS, [])[-4:], held.id]
+            return redirect(_held_url(consultation, held.id), 303)
+        outcome = _once_more_on_conflict(
+            lambda: participation.add_comment(consultation, visitor, form.text.data)
         )
-    except SignInRequired:
+        return _finish_comment(consultation, outcome)
+    return _refuse_comment(consultation, form, refusal)
+
+
+def _refuse_comment(consultation: Consultation, form: CommentForm, refusal: Refusal):
+    """The comment page again, the refusal on the form; or the sign-in page, when that is it."""
+    if isinstance(refusal.error, SignInRequired):
         return _sign_in_redirect(consultation)
-    except Refused as refusal:
-        return _refuse_comment(consultation, form, refusal)
-    if held is not None:
-        db.session.commit()
-        similar_statements.request_check(held)
-        session[HELD_COMMENTS] = [*session.get(HELD_COMMENTS, [])[-4:], held.id]
-        return redirect(_held_url(consultation, held.id), 303)
-    return _finish_comment(consultation, outcome)
-
-
-def _refuse_comment(consultation: Consultation, form: CommentForm, refusal: Refused):
-    db.session.rollback()
-    show_refusal(form, refusal)
-    original = refusal.original if isinstance(refusal, DuplicateStatement) else None
+    error = refusal.error
+    original = error.original if isinstance(error, DuplicateStatement) else None
     return _render_show(consultation, comment_form=form, duplicate=original, status=400)
 
 
@@ -276,25 +267,23 @@ def _forget_held(check_id: int) -> None:
 
 def _post_held(consultation: Consultation, check_id: int):
     """Post a held comment as its author, with the usual confirmation or refusal."""
-    try:
+    with may_be_refused() as refusal:
         visitor = visitor_for(consultation, for_write=True)
         outcome = _once_more_on_conflict(
             lambda: similar_statements.post_held_comment(consultation, visitor, check_id)
         )
-    except SignInRequired:
-        return _sign_in_redirect(consultation)
-    except Refused as refusal:
-        db.session.rollback()
-        held = similar_statements.held_comment(consultation, check_id)
-        form = CommentForm(formdata=None, data={"text": held.text if held else ""})
-        similar_statements.drop_held_comment(check_id)
-        db.session.commit()
         _forget_held(check_id)
-        return _refuse_comment(consultation, form, refusal)
+        if outcome is None:  # posted already, from another tab or a double click
+            return redirect(_show_url(consultation))
+        return _finish_comment(consultation, outcome, embedded=True)
+    if isinstance(refusal.error, SignInRequired):
+        return _sign_in_redirect(consultation)
+    held = similar_statements.held_comment(consultation, check_id)
+    form = CommentForm(formdata=None, data={"text": held.text if held else ""})
+    show_refusal(form, refusal.error)
+    similar_statements.drop_held_comment(check_id)
     _forget_held(check_id)
-    if outcome is None:  # posted already, from another tab or a double click
-        return redirect(_show_url(consultation))
-    return _finish_comment(consultation, outcome, embedded=True)
+    return _refuse_comment(consultation, form, refusal)
 
 
 @bp.get("/<int:consultation_id>/comments/held/<int:check_id>")
@@ -347,19 +336,15 @@ def about_you(consultation_id: int):
     form.offer(areas)
     visitor = visitor_for(consultation, for_write=form.is_submitted())
     if form.validate_on_submit():
-        try:
+        with may_be_refused(form) as refusal:
             presence = _once_more_on_conflict(
                 lambda: participation.describe_participant(consultation, visitor, form.chosen_area)
             )
-        except SignInRequired:
-            return _sign_in_redirect(consultation)
-        except Refused as refusal:
-            db.session.rollback()
-            show_refusal(form, refusal)
-        else:
             return _finish_write(
                 consultation, presence, _show_url(consultation), "Thank you: your answer was saved."
             )
+        if isinstance(refusal.error, SignInRequired):
+            return _sign_in_redirect(consultation)
     elif not form.is_submitted():
         participant = participation.find_participant(consultation, visitor)
         if participant is not None and participant.service_area:

@@ -8,12 +8,11 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from deliberate.extensions import db, limiter
-from deliberate.forms_support import show_refusal
 from deliberate.ideas.forms import MoveIdeaForm, ProposeIdeaForm, SupportForm, TrialLearningForm
 from deliberate.models import Idea, IdeaStage, Mission
 from deliberate.models.idea import IDEA_TEXT_MAX, IDEA_TITLE_MAX
 from deliberate.services import ideas
-from deliberate.services.errors import Refused
+from deliberate.unit_of_work import may_be_refused
 
 bp = Blueprint("ideas", __name__)
 
@@ -46,7 +45,7 @@ def new(slug: str):
         return render_template("ideas/staff_only.html", mission=mission), 403
     form = ProposeIdeaForm()
     if form.validate_on_submit():
-        try:
+        with may_be_refused(form) as refusal:
             idea = ideas.propose_idea(
                 current_user,
                 mission,
@@ -55,17 +54,11 @@ def new(slug: str):
                 proposal=form.proposal.data,
                 evidence=form.evidence.data,
             )
-        except ideas.DuplicateIdea as duplicate:
-            db.session.rollback()
-            flash(f"{duplicate.message}: here it is.", "info")
-            return redirect(url_for("ideas.idea", idea_id=duplicate.original.id))
-        except Refused as refusal:
-            db.session.rollback()
-            show_refusal(form, refusal)
-        else:
-            db.session.commit()
             flash("Your idea has been published. The mission team will review it.", "success")
             return redirect(url_for("ideas.idea", idea_id=idea.id))
+        if isinstance(refusal.error, ideas.DuplicateIdea):
+            flash(f"{refusal.message}: here it is.", "info")
+            return redirect(url_for("ideas.idea", idea_id=refusal.error.original.id))
     return render_template(
         "ideas/new.html",
         mission=mission,
@@ -128,14 +121,11 @@ def support(idea_id: int):
     if not current_user.is_authenticated:
         # Back to the idea, not to this POST-only address, once signed in.
         return redirect(url_for("auth.sign_in", next=page))
-    try:
+    with may_be_refused() as refusal:
         ideas.support_idea(current_user, idea)
-    except Refused as refusal:
-        db.session.rollback()
-        flash(refusal.message, "info")
-    else:
-        db.session.commit()
         flash("Thank you: your support has been counted.", "success")
+        return redirect(page)
+    flash(refusal.message, "info")
     return redirect(page)
 
 
@@ -153,13 +143,8 @@ def move(idea_id: int):
     form = MoveIdeaForm()
     form.offer(idea.next_stages)
     if form.validate_on_submit():
-        try:
+        with may_be_refused(form):
             change = ideas.move_idea(current_user, idea, form.stage.data, form.reason.data)
-        except Refused as refusal:
-            db.session.rollback()
-            show_refusal(form, refusal)
-        else:
-            db.session.commit()
             flash(f"The idea is now {change.to_stage.label.lower()}.", "success")
             return redirect(url_for("ideas.idea", idea_id=idea.id))
     return _render_idea(idea, move_form=form, status=400)
@@ -172,13 +157,8 @@ def learning(idea_id: int):
     _team_only(idea)
     form = TrialLearningForm()
     if form.validate_on_submit():
-        try:
+        with may_be_refused(form):
             ideas.record_trial_learning(current_user, idea, form.learning.data)
-        except Refused as refusal:
-            db.session.rollback()
-            show_refusal(form, refusal)
-        else:
-            db.session.commit()
             flash("What the trial learnt has been saved.", "success")
             return redirect(url_for("ideas.idea", idea_id=idea.id))
     return _render_idea(idea, learning_form=form, status=400)

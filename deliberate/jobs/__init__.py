@@ -1,5 +1,9 @@
 """Background jobs. Entry points take ids, never ORM objects; one interface, two runners.
 
+A job is named by its function (``jobs.enqueue(analyse_consultation, consultation_id)``). Asked
+for inside a unit of work (a request, a job, a command), it is queued once that unit commits, and
+never if it rolls back.
+
 Embedded default: one worker thread inside the web process, so a newcomer needs nothing running.
 At scale (``REDIS_URL`` set): RQ on Redis; run ``rq worker --with-scheduler deliberate`` on as many
 machines as needed, with the same settings as the site.
@@ -11,28 +15,33 @@ Both runners key jobs: a job whose key is already waiting is not queued again, w
 from __future__ import annotations
 
 import heapq
-import importlib
 import itertools
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import partial
 from typing import Any, Protocol
 
 from flask import Flask, current_app
 
+from deliberate import unit_of_work
+
 QUEUE_NAME = "deliberate"
 
+JobFunction = Callable[..., Any]
 
-def resolve(path: str) -> Callable[..., Any]:
-    module, _, name = path.rpartition(".")
-    return getattr(importlib.import_module(module), name)
+
+def name_of(function: JobFunction) -> str:
+    return f"{function.__module__}.{function.__qualname__}"
 
 
 class JobRunner(Protocol):
-    def enqueue(self, path: str, *args: Any, key: str | None = None, delay: float = 0) -> bool:
-        """Queue ``path(*args)``; False when a job with the same key is already waiting."""
+    def enqueue(
+        self, function: JobFunction, *args: Any, key: str | None = None, delay: float = 0
+    ) -> bool:
+        """Queue ``function(*args)``; False when a job with the same key is already waiting."""
 
     def shutdown(self, timeout: float = 30) -> None:
         """Stop taking and running jobs in this process."""
@@ -42,7 +51,7 @@ class JobRunner(Protocol):
 class _Job:
     due: float
     seq: int
-    path: str = field(compare=False)
+    function: JobFunction = field(compare=False)
     args: tuple = field(compare=False)
     key: str | None = field(compare=False)
 
@@ -61,14 +70,16 @@ class InProcessRunner:
         self._thread: threading.Thread | None = None
         self.failures: list[tuple[str, BaseException]] = []
 
-    def enqueue(self, path: str, *args: Any, key: str | None = None, delay: float = 0) -> bool:
+    def enqueue(
+        self, function: JobFunction, *args: Any, key: str | None = None, delay: float = 0
+    ) -> bool:
         with self._cond:
             if self._stopped or (key is not None and key in self._waiting_keys):
                 return False
             if key is not None:
                 self._waiting_keys.add(key)
             heapq.heappush(
-                self._heap, _Job(time.monotonic() + delay, next(self._seq), path, args, key)
+                self._heap, _Job(time.monotonic() + delay, next(self._seq), function, args, key)
             )
             self._ensure_thread()
             self._cond.notify_all()
@@ -100,10 +111,12 @@ class InProcessRunner:
         while (job := self._next_job()) is not None:
             try:
                 with self.app.app_context():
-                    resolve(job.path)(*job.args)
+                    job.function(*job.args)
             except Exception as error:  # a failed job must not stop the worker
-                self.failures.append((job.path, error))
-                self.app.logger.exception("Background job %s%r failed", job.path, job.args)
+                self.failures.append((name_of(job.function), error))
+                self.app.logger.exception(
+                    "Background job %s%r failed", name_of(job.function), job.args
+                )
             finally:
                 with self._cond:
                     self._busy = False
@@ -146,7 +159,9 @@ class RQRunner:
         self.connection = Redis.from_url(redis_url)
         self.queue = Queue(queue_name, connection=self.connection)
 
-    def enqueue(self, path: str, *args: Any, key: str | None = None, delay: float = 0) -> bool:
+    def enqueue(
+        self, function: JobFunction, *args: Any, key: str | None = None, delay: float = 0
+    ) -> bool:
         from rq.exceptions import NoSuchJobError
         from rq.job import Job, JobStatus
 
@@ -160,9 +175,9 @@ class RQRunner:
                 return False
         options: dict[str, Any] = {"job_id": key, "result_ttl": 3600, "failure_ttl": 7 * 86400}
         if delay > 0:
-            self.queue.enqueue_in(timedelta(seconds=delay), path, *args, **options)
+            self.queue.enqueue_in(timedelta(seconds=delay), function, *args, **options)
         else:
-            self.queue.enqueue(path, *args, **options)
+            self.queue.enqueue(function, *args, **options)
         return True
 
     def shutdown(self, timeout: float = 30) -> None:
@@ -178,5 +193,12 @@ def runner() -> JobRunner:
     return current_app.extensions["deliberate_jobs"]
 
 
-def enqueue(path: str, *args: Any, key: str | None = None, delay: float = 0) -> bool:
-    return runner().enqueue(path, *args, key=key, delay=delay)
+def enqueue(function: JobFunction, *args: Any, key: str | None = None, delay: float = 0) -> bool:
+    """Queue ``function(*args)`` now, or once the open unit of work commits (then True: asked
+    for). False when a job with the same key is already waiting."""
+    queue = partial(runner().enqueue, function, *args, key=key, delay=delay)
+    work = unit_of_work.current()
+    if work is None:
+        return queue()
+    work.after_commit(queue)
+    return True

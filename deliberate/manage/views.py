@@ -26,7 +26,6 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from deliberate.extensions import db, limiter
-from deliberate.forms_support import show_refusal
 from deliberate.manage.forms import (
     ConsultationForm,
     ModerationForm,
@@ -38,8 +37,8 @@ from deliberate.reports.forms import CompareForm, PublishForm, RunNowForm
 from deliberate.services import consultations as service
 from deliberate.services import reports
 from deliberate.services.embeddings import request_embedding
-from deliberate.services.errors import Refused
 from deliberate.services.statements import DuplicateStatement
+from deliberate.unit_of_work import may_be_refused
 
 bp = Blueprint("manage", __name__, url_prefix="/manage")
 
@@ -122,15 +121,10 @@ def new_consultation(slug: str):
     mission = _mission_run_by_user(slug)
     form = ConsultationForm()
     if form.validate_on_submit():
-        try:
+        with may_be_refused(form):
             consultation = service.create_consultation(
                 current_user, mission, service.ConsultationSettings(**form.changes())
             )
-        except Refused as refusal:
-            db.session.rollback()
-            show_refusal(form, refusal)
-        else:
-            db.session.commit()
             flash("Draft consultation created. Add seed statements, then open it.", "success")
             return redirect(url_for("manage.consultation", consultation_id=consultation.id))
     status = 400 if form.errors else 200
@@ -180,13 +174,8 @@ def edit_consultation(consultation_id: int):
     form = form_class() if request.method == "POST" else form_class.for_consultation(consultation)
     if form.validate_on_submit():
         settings = replace(service.ConsultationSettings.of(consultation), **form.changes())
-        try:
+        with may_be_refused(form):
             service.update_consultation(current_user, consultation, settings)
-        except Refused as refusal:
-            db.session.rollback()
-            show_refusal(form, refusal)
-        else:
-            db.session.commit()
             flash("Your changes have been saved.", "success")
             return redirect(url_for("manage.consultation", consultation_id=consultation.id))
     status = 400 if form.errors else 200
@@ -199,41 +188,30 @@ def edit_consultation(consultation_id: int):
 def add_seed_statement(consultation_id: int):
     consultation = _consultation_run_by_user(consultation_id)
     form = SeedStatementForm()
+    duplicate = None
     if form.validate_on_submit():
-        try:
+        with may_be_refused(form) as refusal:
             service.add_seed_statement(current_user, consultation, form.text.data)
-        except DuplicateStatement as duplicate:
-            db.session.rollback()
-            show_refusal(form, duplicate)
-            return _render_consultation(
-                consultation, seed_form=form, duplicate=duplicate.original, status=400
-            )
-        except Refused as refusal:
-            db.session.rollback()
-            show_refusal(form, refusal)
-        else:
-            db.session.commit()
             request_embedding(consultation.id)
             flash("Seed statement added.", "success")
             return redirect(
                 url_for("manage.consultation", consultation_id=consultation.id, _anchor="seeds")
             )
-    return _render_consultation(consultation, seed_form=form, status=400)
+        if isinstance(refusal.error, DuplicateStatement):
+            duplicate = refusal.error.original
+    return _render_consultation(consultation, seed_form=form, duplicate=duplicate, status=400)
 
 
 def _move(consultation_id: int, move, done: str):
     """Carry out one life-cycle move; a move the consultation cannot make is explained on its page
     and changes nothing (so a double-clicked button is harmless)."""
     consultation = _consultation_run_by_user(consultation_id)
-    try:
+    with may_be_refused() as refusal:
         result = move(current_user, consultation)
-    except Refused as refusal:
-        db.session.rollback()
-        return _render_consultation(consultation, problem=refusal.message, status=409)
-    db.session.commit()
-    flash(done, "success")
-    target = result if isinstance(result, Consultation) else consultation
-    return redirect(url_for("manage.consultation", consultation_id=target.id))
+        flash(done, "success")
+        target = result if isinstance(result, Consultation) else consultation
+        return redirect(url_for("manage.consultation", consultation_id=target.id))
+    return _render_consultation(consultation, problem=refusal.message, status=409)
 
 
 @bp.post("/consultations/<int:consultation_id>/open")
@@ -299,19 +277,16 @@ def moderate(statement_id: int):
     if not form.validate_on_submit():
         abort(400)
     accept = form.decision.data == "accept"
-    try:
+    with may_be_refused() as refusal:
         service.moderate(current_user, statement, accept)
-    except Refused as refusal:
-        db.session.rollback()
-        return _render_moderation(consultation, problem=refusal.message, status=409)
-    db.session.commit()
-    flash(
-        "Comment accepted: people can now vote on it." if accept else "Comment rejected.",
-        "success",
-    )
-    if form.return_to.data == "statement":
-        return redirect(url_for("manage.statement", statement_id=statement.id))
-    return redirect(url_for("manage.moderation", consultation_id=consultation.id))
+        flash(
+            "Comment accepted: people can now vote on it." if accept else "Comment rejected.",
+            "success",
+        )
+        if form.return_to.data == "statement":
+            return redirect(url_for("manage.statement", statement_id=statement.id))
+        return redirect(url_for("manage.moderation", consultation_id=consultation.id))
+    return _render_moderation(consultation, problem=refusal.message, status=409)
 
 
 # -- analysis, publishing and comparing rounds ----------------------------------------------------
@@ -338,15 +313,19 @@ def analysis(consultation_id: int):
     """Taking part as it happens, the moderation backlog, the analysis (stale or not, run now,
     with its progress), publishing a run, the rounds to compare and the downloads."""
     consultation = _consultation_run_by_user(consultation_id)
+    board = reports.dashboard(consultation)
     progress = reports.progress_of(consultation, _run_request(consultation))
-    if progress.state in ("done", "overdue"):
+    failure = board.failure
+    if progress.state == "running" and failure and failure.finished_at >= progress.requested_at:
+        progress = replace(progress, state="failed")  # the run asked for failed: stop waiting
+    if progress.state in ("done", "overdue", "failed"):
         _remember_run_request(consultation, None)
     refreshing = progress.state == "running" and request.args.get("refresh") != "off"
     response = make_response(
         render_template(
             "manage/analysis.html",
             consultation=consultation,
-            board=reports.dashboard(consultation),
+            board=board,
             progress=progress,
             refreshing=refreshing,
             refresh_seconds=ANALYSIS_REFRESH_SECONDS,
@@ -362,13 +341,12 @@ def run_analysis_now(consultation_id: int):
     consultation = _consultation_run_by_user(consultation_id)
     if not RunNowForm().validate_on_submit():
         abort(400)
-    try:
-        asked = reports.request_run_now(current_user, consultation)
-    except Refused as refusal:
-        flash(refusal.message, "info")
-    else:
-        _remember_run_request(consultation, asked)
-    return redirect(url_for("manage.analysis", consultation_id=consultation.id))
+    page = url_for("manage.analysis", consultation_id=consultation.id)
+    with may_be_refused() as refusal:
+        _remember_run_request(consultation, reports.request_run_now(current_user, consultation))
+        return redirect(page)
+    flash(refusal.message, "info")
+    return redirect(page)
 
 
 @bp.post("/consultations/<int:consultation_id>/runs/<int:run_id>/publish")
@@ -379,15 +357,12 @@ def publish_run(consultation_id: int, run_id: int):
         abort(404)
     if not PublishForm().validate_on_submit():
         abort(400)
-    try:
+    with may_be_refused() as refusal:
         reports.publish_run(current_user, consultation, run)
-    except Refused as refusal:
-        db.session.rollback()
-        flash(refusal.message, "info")
-        return redirect(url_for("manage.analysis", consultation_id=consultation.id))
-    db.session.commit()
-    flash("Published: the public summary now shows this analysis.", "success")
-    return redirect(url_for("manage.analysis", consultation_id=consultation.id, _anchor="runs"))
+        flash("Published: the public summary now shows this analysis.", "success")
+        return redirect(url_for("manage.analysis", consultation_id=consultation.id, _anchor="runs"))
+    flash(refusal.message, "info")
+    return redirect(url_for("manage.analysis", consultation_id=consultation.id))
 
 
 @bp.get("/consultations/<int:consultation_id>/compare")

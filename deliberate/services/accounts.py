@@ -11,6 +11,7 @@ from flask import current_app
 from sqlalchemy import func, select
 
 from deliberate.extensions import db
+from deliberate.mail import queue_email
 from deliberate.models import StaffVerification, User, utcnow
 from deliberate.services.errors import Refused
 
@@ -128,6 +129,18 @@ def start_staff_verification(
     )
     db.session.flush()
     return token
+
+
+def email_staff_verification(user: User, work_email: str, link: str, valid_for: timedelta) -> None:
+    """Send the one-time link to the work address, once the verification is saved."""
+    queue_email(
+        work_email,
+        "Confirm your work email address for Deliberate",
+        "email/staff_verification.txt",
+        name=user.display_name,
+        link=link,
+        hours=round(valid_for.total_seconds() / 3600),
+    )
 
 
 def confirm_staff_verification(

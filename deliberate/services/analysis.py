@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import subprocess
 import time
+from datetime import datetime
 from functools import cache
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
@@ -15,6 +16,7 @@ from typing import Any
 import numpy as np
 from flask import current_app
 from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError
 from threadpoolctl import threadpool_limits
 
 from deliberate import PROJECT_ROOT
@@ -144,5 +146,46 @@ def run_analysis(
     if outcome is not None and outcome.new_vectors:
         ids = list(outcome.new_vectors)
         store_vectors(outcome.fingerprint, ids, [outcome.new_vectors[i] for i in ids])
+    db.session.flush()
+    return run
+
+
+FAILURE_REASON_MAX = 300
+
+
+def failure_reason(error: BaseException) -> str:
+    """What went wrong, short enough for the dashboard and free of personal data: the exception's
+    type and the first line of its message. A database error gives its type only, since its
+    message can quote the values written (a statement's text, an email address); the service's
+    log has the rest."""
+    if isinstance(error, DBAPIError):
+        return f"{type(error.orig or error).__name__} from the database"
+    lines = str(error).strip().splitlines()
+    reason = f"{type(error).__name__}: {lines[0]}" if lines else type(error).__name__
+    if len(reason) > FAILURE_REASON_MAX:
+        reason = reason[: FAILURE_REASON_MAX - 1] + "…"
+    return reason
+
+
+def record_failure(
+    consultation_id: int, started_at: datetime, error: BaseException, step: str = ""
+) -> AnalysisRun:
+    """Store a failed attempt as a run with its reason, so the team sees it on the dashboard.
+
+    It has no results and is never shown as an analysis: every page reads finished runs only.
+    ``step`` names the part that failed when it was not the analysis itself. Flushes; the caller
+    commits, in a transaction apart from the one that failed."""
+    reason = failure_reason(error)
+    now = utcnow()
+    run = AnalysisRun(
+        consultation_id=consultation_id,
+        status=RunStatus.FAILED,
+        started_at=started_at,
+        finished_at=now,
+        code_version=code_version()[:80],
+        error=f"{step}: {reason}" if step else reason,
+        duration_ms=round((now - started_at).total_seconds() * 1000),
+    )
+    db.session.add(run)
     db.session.flush()
     return run

@@ -43,6 +43,25 @@ def latest_run(consultation_id: int) -> AnalysisRun | None:
     )
 
 
+def latest_failure(consultation_id: int) -> AnalysisRun | None:
+    """The newest attempt when it failed: a failed run newer than the newest finished one."""
+    newest_done = (
+        select(func.max(AnalysisRun.id))
+        .where(AnalysisRun.consultation_id == consultation_id, AnalysisRun.status == RunStatus.DONE)
+        .scalar_subquery()
+    )
+    return db.session.scalar(
+        select(AnalysisRun)
+        .where(
+            AnalysisRun.consultation_id == consultation_id,
+            AnalysisRun.status == RunStatus.FAILED,
+            AnalysisRun.id > func.coalesce(newest_done, 0),
+        )
+        .order_by(AnalysisRun.id.desc())
+        .limit(1)
+    )
+
+
 def is_stale(consultation_id: int) -> bool:
     """True when votes or statements have arrived since the newest run (or there is none)."""
     run = latest_run(consultation_id)
@@ -63,9 +82,10 @@ def opinion_group_of(run: AnalysisRun) -> dict[int, int]:
 def request_analysis(consultation_id: int) -> bool:
     """Ask for a background re-analysis; bursts of votes collapse into one run (debounced)."""
     from deliberate import jobs
+    from deliberate.jobs.tasks import analyse_consultation
 
     return jobs.enqueue(
-        "deliberate.jobs.tasks.analyse_consultation",
+        analyse_consultation,
         consultation_id,
         key=f"analyse-{consultation_id}",
         delay=current_app.config["ANALYSIS_DEBOUNCE_SECONDS"],

@@ -36,9 +36,10 @@ def current_embedder() -> Embedder:
 def request_embedding(consultation_id: int) -> bool:
     """Ask for the consultation's new statements to be embedded soon, in one background job."""
     from deliberate import jobs
+    from deliberate.jobs.tasks import embed_consultation
 
     return jobs.enqueue(
-        "deliberate.jobs.tasks.embed_consultation",
+        embed_consultation,
         consultation_id,
         key=f"embed-{consultation_id}",
         delay=current_app.config.get("EMBEDDING_DELAY_SECONDS", EMBEDDING_DELAY_SECONDS),

@@ -80,12 +80,11 @@ def hold_for_check(
 
 
 def request_check(check: SimilarityCheck) -> bool:
-    """Queue the comparison; call after the commit that stored the held comment."""
+    """Queue the comparison, once the held comment is saved."""
     from deliberate import jobs
+    from deliberate.jobs.tasks import check_similar_statements
 
-    return jobs.enqueue(
-        "deliberate.jobs.tasks.check_similar_statements", check.id, key=f"similar-{check.id}"
-    )
+    return jobs.enqueue(check_similar_statements, check.id, key=f"similar-{check.id}")
 
 
 def held_comment(consultation: Consultation, check_id: int) -> SimilarityCheck | None:

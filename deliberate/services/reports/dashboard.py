@@ -84,7 +84,8 @@ class RunRequest:
 
 @dataclass(frozen=True)
 class Progress:
-    """Where a requested run is: "idle" (none asked), "running", "done" or "overdue"."""
+    """Where a requested run is: "idle" (none asked), "running", "done" or "overdue" (the view
+    shows "failed" when the newest attempt failed, from ``Dashboard.failure``)."""
 
     state: str
     requested_at: datetime | None = None
@@ -100,10 +101,11 @@ def request_run_now(
     if not analysis_runs.is_stale(consultation.id):
         raise Refused("The analysis is up to date: nothing has changed since the last run")
     from deliberate import jobs
+    from deliberate.jobs.tasks import analyse_consultation
 
     newest = analysis_runs.latest_run(consultation.id)
     jobs.enqueue(
-        "deliberate.jobs.tasks.analyse_consultation",
+        analyse_consultation,
         consultation.id,
         key=f"analyse-now-{consultation.id}",
         delay=0,
@@ -133,6 +135,7 @@ class Dashboard:
     stale: bool
     runs: list[AnalysisRun]
     rounds: list[Consultation]
+    failure: AnalysisRun | None  # the newest attempt, when it failed
 
 
 def dashboard(consultation: Consultation) -> Dashboard:
@@ -144,6 +147,7 @@ def dashboard(consultation: Consultation) -> Dashboard:
         stale=analysis_runs.is_stale(consultation.id),
         runs=finished_runs(consultation.id),
         rounds=rounds_of(consultation),
+        failure=analysis_runs.latest_failure(consultation.id),
     )
 
 
