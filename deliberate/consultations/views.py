@@ -33,7 +33,13 @@ from deliberate.consultations.participant_cookie import (
 from deliberate.extensions import db, limiter
 from deliberate.forms_support import show_refusal
 from deliberate.models import CheckStatus, Consultation, ModerationMode, SimilarityCheck, Statement
-from deliberate.services import analysis_runs, embeddings, participation, similar_statements
+from deliberate.services import (
+    analysis_runs,
+    embeddings,
+    participation,
+    reports,
+    similar_statements,
+)
 from deliberate.services.participation import CommentOutcome, Presence, SignInRequired
 from deliberate.services.statements import DuplicateStatement
 from deliberate.unit_of_work import Refusal, may_be_refused
@@ -120,6 +126,7 @@ def _render_show(
         vote_problem=vote_problem,
         duplicate=duplicate,
         pre_moderated=consultation.moderation_mode is ModerationMode.PRE,
+        has_published_summary=reports.published_run(consultation.id) is not None,
     ), status
 
 

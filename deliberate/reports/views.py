@@ -48,12 +48,6 @@ bp.add_app_template_global(charts.marker_icon, "marker_icon")
 bp.add_app_template_global(charts.vote_key, "vote_key")
 
 
-@bp.app_template_global()
-def has_published_summary(consultation_id: int) -> bool:
-    """For the consultation page's link to its open summary."""
-    return reports.published_run(consultation_id) is not None
-
-
 def _rendered(template: str, **context) -> Markup:
     """A fragment rendered by Jinja (so escaped), kept as markup to include in a page."""
     return Markup(render_template(template, **context))  # noqa: S704 - Jinja escaped it
