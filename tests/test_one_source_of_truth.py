@@ -13,6 +13,7 @@ import re
 import pytest
 from sqlalchemy import select
 
+from deliberate.demo import NO_GROUPS_KEY
 from deliberate.extensions import db
 from deliberate.findings import SCHEMA_VERSION, UnknownSchema, read_findings
 from deliberate.models import AnalysisRun, Consultation, Mission
@@ -62,7 +63,8 @@ def test_every_page_states_the_same_tested_count_of_statements_every_group_agree
         )["results"]
         assert stored["schema_version"] == SCHEMA_VERSION
         findings = read_findings(stored)
-        if not findings.votes.ok:
+        test = findings.votes.groups_test
+        if not findings.votes.ok or (test is not None and test.no_clear_groups):
             continue
         expected = stored["votes"]["n_consensus"]["agree"]
         assert findings.votes.n_consensus_agree == expected
@@ -86,6 +88,18 @@ def test_every_page_states_the_same_tested_count_of_statements_every_group_agree
             ).votes.n_consensus_agree
             assert leading_number(on_compare[earlier.id]) == earlier_count
     assert checked >= 5
+
+    # The demo consultation built with no opinion groups (independent answers) says so, and
+    # makes no claim about groups: no group names, no divisions, no group views.
+    no_groups = db.session.scalar(
+        select(Consultation).where(Consultation.source_key == NO_GROUPS_KEY)
+    )
+    html = client.get(f"/consultations/{no_groups.id}/report").get_data(as_text=True)
+    assert "data-no-clear-groups" in html and "No clear opinion groups" in html
+    summary = html[html.index('id="in-brief"') : html.index('id="key-figures"')]
+    assert "There are no clear opinion groups" in summary
+    assert "Group A" not in html and 'data-rule="division"' not in html
+    assert 'data-rule="group_views"' not in html
 
 
 def test_a_run_from_an_unknown_schema_version_is_refused_with_a_clear_error():

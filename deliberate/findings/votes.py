@@ -118,6 +118,32 @@ class OpinionMapData:
     explained_variance_ratio: tuple[float, ...]
 
 
+GROUPS = "groups"  # the split is beyond chance: the groups are published
+NO_CLEAR_GROUPS = "no_clear_groups"  # the split is no better than on shuffled answers
+NOT_TESTED = "not_tested"
+
+
+@dataclass(frozen=True)
+class GroupsTest:
+    """The evidence that the opinion groups are real: the clustering's separation against its
+    distribution when each statement's answers are shuffled among the people who saw it."""
+
+    decision: str  # GROUPS, NO_CLEAR_GROUPS or NOT_TESTED
+    statistic: float  # silhouette of the k found on the real votes
+    k_found: int  # the k the clustering chose before the test
+    k: int  # the k kept
+    p_value: float | None
+    permutations: int
+    stopped_early: bool
+    alpha: float
+    null_q95: float  # the separation reached by 5% of the shuffles
+    message: str  # the sentence the analysis wrote, with its figures
+
+    @property
+    def no_clear_groups(self) -> bool:
+        return self.decision == NO_CLEAR_GROUPS
+
+
 @dataclass(frozen=True)
 class VoteFindings:
     status: str  # "ok" or "not_enough_data"
@@ -145,6 +171,9 @@ class VoteFindings:
     opinion_map: OpinionMapData | None
     statements: StatementCounts | None
     n_tests: Mapping[str, int]
+    groups_test: GroupsTest | None  # None: a run made before groups were tested against chance
+    claims_method: str  # "same_votes" (before version 2) or how group claims were made honest
+    n_too_few_votes: int  # on the map, left out of the statistics
 
     @property
     def ok(self) -> bool:
@@ -294,6 +323,26 @@ def _opinion_map(data: Any, where: str) -> OpinionMapData | None:
     )
 
 
+def _groups_test(data: Any) -> GroupsTest | None:
+    if not data:
+        return None
+    t = obj(data, "votes.groups_test")
+    quantiles = obj(t.get("null_quantiles"), "votes.groups_test.null_quantiles")
+    p = t.get("p_value")
+    return GroupsTest(
+        decision=text(t.get("decision")) or NOT_TESTED,
+        statistic=real(t.get("statistic")),
+        k_found=integer(t.get("k_found")),
+        k=integer(t.get("k")),
+        p_value=None if p is None else float(p),
+        permutations=integer(t.get("permutations")),
+        stopped_early=bool(t.get("stopped_early")),
+        alpha=real(t.get("alpha"), 0.05),
+        null_q95=real(quantiles.get("0.95")),
+        message=text(t.get("message")),
+    )
+
+
 def _total(stored: JSON, direction: str, quoted: int, cap: int) -> int | None:
     """Statements that passed the consensus test in all. Older runs stored only the quoted few:
     their total is known only when the list was not cut short."""
@@ -335,4 +384,7 @@ def read_votes(data: Any) -> VoteFindings:
         opinion_map=_opinion_map(v.get("opinion_map"), "votes.opinion_map"),
         statements=_statements(v.get("statements"), "votes.statements"),
         n_tests={str(k): integer(n) for k, n in obj(v.get("n_tests"), "n_tests").items()},
+        groups_test=_groups_test(v.get("groups_test")),
+        claims_method=text(v.get("claims_method")) or "same_votes",
+        n_too_few_votes=integer(v.get("n_too_few_votes")),
     )

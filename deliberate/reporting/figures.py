@@ -17,6 +17,7 @@ from deliberate.findings import (
     ConsensusFinding,
     DivisiveFinding,
     Findings,
+    GroupsTest,
     RoleFinding,
     TopicFindings,
     TopicTally,
@@ -348,11 +349,23 @@ class Figures:
     rejected_k: Mapping[str, str]
     n_tests: Mapping[str, int]
     method_version: str
+    groups_test: GroupsTest | None  # None: made before groups were tested against chance
+    n_too_few_votes: int  # people on the map left out of the statistics (too few answers)
     index: Mapping[int, StatementRow] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def ok(self) -> bool:
         return self.status == "ok"
+
+    @property
+    def no_clear_groups(self) -> bool:
+        """The clustering split people no better than on shuffled answers: no group claims."""
+        return self.groups_test is not None and self.groups_test.no_clear_groups
+
+    @property
+    def has_groups(self) -> bool:
+        """Opinion groups to speak of: more than one, beyond chance where tested."""
+        return self.ok and self.k > 1 and not self.no_clear_groups
 
     def statement(self, statement_id: int) -> StatementRow | None:
         return self.index.get(statement_id)
@@ -382,6 +395,10 @@ class Figures:
 # -- from the stored findings ----------------------------------------------------------------------
 
 
+def _no_clear_groups(votes: VoteFindings) -> bool:
+    return votes.groups_test is not None and votes.groups_test.no_clear_groups
+
+
 def _statement_rows(
     votes: VoteFindings, texts: Mapping[int, str], topic_of: Mapping[int, tuple[int, str]]
 ) -> tuple[StatementRow, ...]:
@@ -394,7 +411,8 @@ def _statement_rows(
             )
             for sid in sorted(texts)
         )
-    k = len(table.group_seen)
+    # No clear groups: the one "group" is everyone clustered; no page shows it as a group.
+    k = 0 if _no_clear_groups(votes) else len(table.group_seen)
     rows = []
     for j, sid in enumerate(table.statement_ids):
         topic_id, topic_label = topic_of.get(sid, (None, None))
@@ -612,14 +630,14 @@ def build_figures(findings: Findings, texts: Mapping[int, str]) -> Figures:
         n_votes=votes.n_votes,
         n_clustered=votes.n_clustered,
         k=votes.k,
-        groups=_groups(votes, by_id.get),
+        groups=() if _no_clear_groups(votes) else _groups(votes, by_id.get),
         consensus_agree=_consensus(votes.consensus_agree, by_id.get),
         consensus_disagree=_consensus(votes.consensus_disagree, by_id.get),
         n_consensus_agree=votes.n_consensus_agree,
         n_consensus_disagree=votes.n_consensus_disagree,
         divisive=_divisive(votes.divisive, by_id.get),
         roles=roles,
-        topics=_topics(topics, votes.k, by_id.get),
+        topics=_topics(topics, 0 if _no_clear_groups(votes) else votes.k, by_id.get),
         bridging=_bridging(findings, by_id.get),
         statements=rows,
         opinion_map=_opinion_map(votes),
@@ -627,5 +645,7 @@ def build_figures(findings: Findings, texts: Mapping[int, str]) -> Figures:
         rejected_k=votes.rejected_k,
         n_tests=votes.n_tests,
         method_version=votes.method_version,
+        groups_test=votes.groups_test,
+        n_too_few_votes=votes.n_too_few_votes,
         index=by_id,
     )

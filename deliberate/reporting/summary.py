@@ -20,6 +20,8 @@ Rules, in the order the sentences appear:
    not enough data yet.
 3. agreement: the strongest statement a majority of every group agreed with.
 4. rejection: the strongest statement a majority of every group disagreed with.
+4b. across viewpoints: with no opinion groups to speak of, the statement most agreed with across
+   viewpoints (bridging), only when its whole interval is above zero.
 5. division: the statement the groups split on most, with the agreeing and disagreeing shares.
 6. group views: per group, the statement that sets it apart most from the other groups.
 7. staff and citizens: that they cannot be compared; or where they differ most and what both
@@ -121,6 +123,18 @@ def groups(f: Figures) -> Iterable[Sentence]:
             Part(f.message.rstrip(".") + ".", "#opinion-groups"),
         )
         return
+    if f.no_clear_groups and f.groups_test is not None:
+        test = f.groups_test
+        p = f"p = {test.p_value:.3f}" if test.p_value is not None else "not tested"
+        yield _sentence(
+            "groups",
+            "There are no clear opinion groups: the votes of the ",
+            Part(f"{f.n_clustered:,} people who voted enough", "#opinion-groups"),
+            " split no better than the same answers shuffled at random would "
+            f"({p} over {test.permutations} shuffles), so this summary makes no claim about "
+            "groups.",
+        )
+        return
     if f.k <= 1:
         yield _sentence(
             "groups",
@@ -208,6 +222,26 @@ def rejection(f: Figures) -> Iterable[Sentence]:
     supported = [c for c in f.consensus_disagree if _is_supported_consensus(c, f.alpha)]
     if supported:
         yield _consensus_sentence("rejection", supported[0], f, len(supported) - 1)
+
+
+def across_viewpoints(f: Figures) -> Iterable[Sentence]:
+    """Without opinion groups to speak of, common ground is agreement across viewpoints, and only
+    a statement whose whole interval shows more agreement than disagreement is named."""
+    if f.has_groups or f.bridging is None or not f.bridging.top:
+        return
+    best = f.bridging.top[0]
+    if not best.clearly_positive or best.low is None or best.high is None:
+        return
+    yield _sentence(
+        "across_viewpoints",
+        "Agreed with across viewpoints most: ",
+        quote(best.statement),
+        f", score {best.score:+.2f} on a scale from -1 to +1 ({f.bridging.interval:.0%} interval "
+        f"{best.low:+.2f} to {best.high:+.2f}); {share(best.statement.agreed)} of those who voted "
+        "on it agreed. See ",
+        Part("agreement across viewpoints", "#across-viewpoints"),
+        ".",
+    )
 
 
 def division(f: Figures) -> Iterable[Sentence]:
@@ -342,6 +376,7 @@ RULES = (
     groups,
     agreement,
     rejection,
+    across_viewpoints,
     division,
     group_views,
     staff_and_citizens,

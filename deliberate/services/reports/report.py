@@ -80,7 +80,7 @@ def figures_for(run: AnalysisRun) -> Figures:
 def _build_report(run: AnalysisRun) -> Report:
     figures = build_figures(findings_of(run), statement_texts(run))
     map_svg, map_text = Markup(""), ""
-    if figures.opinion_map is not None and figures.opinion_map.points:
+    if figures.opinion_map is not None and figures.opinion_map.points and figures.groups:
         map_text = charts.describe_map(figures.opinion_map, figures.groups)
         map_svg = charts.opinion_map_svg(
             figures.opinion_map, figures.groups, "Opinion map of everyone who voted", map_text
