@@ -16,8 +16,8 @@ import numpy as np
 from flask import current_app
 from sqlalchemy import select
 
-from deliberate import PROJECT_ROOT
 from deliberate.analysis import AnalysisParameters, VoteMatrix, analyse_votes
+from deliberate.config import PROJECT_ROOT
 from deliberate.extensions import db
 from deliberate.models import (
     AnalysisRun,
