@@ -49,9 +49,12 @@ browser:
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null \
 		|| { echo "Could not install chromium: run 'apt-get install chromium' as root."; exit 1; }; }
 
-lint: install
+# Style, the import contracts between layers, and types (pyproject.toml configures all three).
+lint: $(VENV)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 format: install
 	$(BIN)/ruff format .

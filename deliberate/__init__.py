@@ -12,9 +12,7 @@ from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from deliberate.config import settings_from_environment
-
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+from deliberate.config import PROJECT_ROOT, settings_from_environment
 
 
 def create_app(config: dict | None = None) -> Flask:

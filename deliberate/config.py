@@ -11,6 +11,9 @@ import os
 import secrets
 from pathlib import Path
 
+# The checkout: templates, static files, migrations and data/ live beside the package.
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
 DEFAULT_STAFF_DOMAINS = ("nhs.net", "nhs.uk", "police.uk", "gov.uk", "sch.uk", "ac.uk")
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from deliberate import PROJECT_ROOT
+from deliberate.config import PROJECT_ROOT
 from deliberate.extensions import db
 from deliberate.findings import read_findings
 from deliberate.missions.catalogue import ensure_missions

@@ -143,7 +143,7 @@ def redis_app(database_url, _migrated, tmp_path, app):
 
 
 def test_with_redis_jobs_go_through_rq_once_per_consultation(redis_app, app, client):
-    from rq import SimpleWorker
+    from deliberate.worker import Worker
 
     cid = demo_consultation(app)
     vote_through_the_site(client, cid, 2)  # stale: the demo's run has not seen these votes
@@ -153,10 +153,14 @@ def test_with_redis_jobs_go_through_rq_once_per_consultation(redis_app, app, cli
         assert analysis_runs.request_analysis(cid)
         assert not analysis_runs.request_analysis(cid)  # already queued
         assert runner.queue.count == 1
-        worker = SimpleWorker(
-            [runner.queue], connection=runner.connection, name=f"test-{uuid.uuid4().hex[:8]}"
-        )
-        worker.work(burst=True)
+    # The production worker, outside any app context: it runs the job inside its own app.
+    worker = Worker(
+        [runner.queue],
+        connection=runner.connection,
+        name=f"test-{uuid.uuid4().hex[:8]}",
+        app=redis_app,
+    )
+    worker.work(burst=True)
     runs = runs_of(cid)
     assert len(runs) == 2 and runs[1].n_votes == 2
     assert not analysis_runs.is_stale(cid)

@@ -9,7 +9,6 @@ import uuid
 
 import pytest
 from flask import abort, request
-from rq import SimpleWorker
 from sqlalchemy import func, select
 
 from deliberate import jobs, unit_of_work
@@ -19,6 +18,7 @@ from deliberate.mail import queue_email
 from deliberate.models import Consultation, StaffVerification, User
 from deliberate.services import analysis_runs
 from deliberate.unit_of_work import may_be_refused
+from deliberate.worker import Worker
 from tests import test_analysis_runs
 from tests.conftest import sign_in, submit_form
 
@@ -157,9 +157,8 @@ def test_the_staff_verification_email_is_sent_by_a_background_job(redis_app, cre
     assert (to, template) == ("sam@nhs.net", "email/staff_verification.txt")
     assert {type(v) for v in context.values()} <= {str, int}
 
-    with redis_app.app_context():
-        worker = SimpleWorker([queue], connection=queue.connection, name=uuid.uuid4().hex[:8])
-        worker.work(burst=True)
+    worker = Worker([queue], connection=queue.connection, name=uuid.uuid4().hex[:8], app=redis_app)
+    worker.work(burst=True)
     [sent] = emails(outbox)
     assert sent["Subject"] == subject and sent["To"] == "sam@nhs.net"
     body = sent.get_content()

@@ -159,8 +159,8 @@ def _fingerprint(model: str | None) -> str:
         return f"{DEFAULT_SOURCE} sha256:{digest}"
     folder = Path(model)
     if folder.is_dir():
-        digest = weights_digest(folder)
-        return f"{folder.resolve().name} sha256:{digest}" if digest else folder.resolve().name
+        found = weights_digest(folder)
+        return f"{folder.resolve().name} sha256:{found}" if found else folder.resolve().name
     return _hub_fingerprint(model)
 
 
@@ -194,7 +194,9 @@ def _load_quietly(model: str | None) -> Embedder:
     else:
         loaded = SentenceTransformer(model, device="cpu")
         name = model
-    dimension = int(loaded.get_embedding_dimension())
+    dimension = loaded.get_embedding_dimension()
+    if dimension is None:
+        raise ValueError(f"the model {name} does not say how long its vectors are")
     return Embedder(name=name, fingerprint=fingerprint, dimension=dimension, model=loaded)
 
 

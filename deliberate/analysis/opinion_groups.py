@@ -34,6 +34,7 @@ from functools import cached_property
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import scipy.sparse as sp
 from scipy.sparse.linalg import svds
 from threadpoolctl import threadpool_limits
@@ -326,8 +327,9 @@ def clusterable_participants(votes: VoteMatrix, params: GroupParameters) -> np.n
     return mask
 
 
-def _distances(points: np.ndarray) -> np.ndarray:
-    return np.sqrt(((points[:, None, :] - points[None, :, :]) ** 2).sum(-1))
+def _distances(points: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    squared: npt.NDArray[np.float64] = ((points[:, None, :] - points[None, :, :]) ** 2).sum(-1)
+    return np.sqrt(squared)
 
 
 def _weighted_silhouette(d: np.ndarray, weights: np.ndarray, labels: np.ndarray) -> float:
@@ -356,7 +358,8 @@ def _bootstrap_silhouettes(d: np.ndarray, labels: np.ndarray, w: np.ndarray) -> 
     b = other.min(-1)
     s = np.where(own > 1, (b - a) / np.maximum(np.maximum(a, b), 1e-12), 0.0)
     s = np.nan_to_num(s, nan=0.0, posinf=0.0, neginf=0.0)
-    return (s * w).sum(1) / np.maximum(w.sum(1), 1e-12)
+    silhouettes: npt.NDArray[np.float64] = (s * w).sum(1) / np.maximum(w.sum(1), 1e-12)
+    return silhouettes
 
 
 def _kmeanspp(x: np.ndarray, w: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
@@ -368,7 +371,8 @@ def _kmeanspp(x: np.ndarray, w: np.ndarray, k: int, rng: np.random.Generator) ->
         cs = np.cumsum(p, axis=1)
         u = rng.random(r) * cs[:, -1]
         idx = [np.searchsorted(cs[i], u[i]) for i in range(r)]  # = (cs < u).sum()
-        return np.minimum(np.array(idx), n - 1)
+        picked: npt.NDArray[np.intp] = np.minimum(np.array(idx), n - 1)
+        return picked
 
     centres[:, 0] = x[pick(w)]
     d2 = ((x[None] - centres[:, :1]) ** 2).sum(-1)
@@ -409,7 +413,9 @@ def _lloyd(
     return labels, inertia
 
 
-def _canonical(labels: np.ndarray, weights: np.ndarray, points: np.ndarray) -> np.ndarray:
+def _canonical(
+    labels: npt.NDArray[np.intp], weights: np.ndarray, points: np.ndarray
+) -> npt.NDArray[np.int64]:
     """Renumber groups by decreasing size (ties: by centre x then y) so labels are stable."""
     k = int(labels.max()) + 1
     sizes = np.bincount(labels, weights=weights, minlength=k)
@@ -592,7 +598,7 @@ def _refine(pts: np.ndarray, labels: np.ndarray, k: int, min_size: int) -> np.nd
     """Lloyd on the participants from the group centres; kept only if no group gets too small."""
     init = np.array([pts[labels == g].mean(0) for g in range(k)])
     lab, _ = _lloyd(pts, np.ones((1, len(pts))), init[None])
-    new = lab[0]
+    new: npt.NDArray[np.intp] = lab[0]
     if np.bincount(new, minlength=k).min() < min_size:
         return labels
     # Keep the numbering of the unrefined groups: the relabelling with the largest overlap
@@ -600,5 +606,5 @@ def _refine(pts: np.ndarray, labels: np.ndarray, k: int, min_size: int) -> np.nd
     overlap = np.zeros((k, k))
     np.add.at(overlap, (new, labels), 1.0)
     perms = np.array(list(itertools.permutations(range(k))))
-    best = perms[np.argmax(overlap[np.arange(k), perms].sum(1))]
+    best: npt.NDArray[np.intp] = perms[np.argmax(overlap[np.arange(k), perms].sum(1))]
     return best[new]

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import scipy.sparse as sp
 from scipy import special
 
@@ -29,7 +30,7 @@ def normal_sf(z: np.ndarray) -> np.ndarray:
     return special.ndtr(-np.asarray(z, dtype=np.float64))
 
 
-def _log_choose(n: np.ndarray, k: np.ndarray) -> np.ndarray:
+def _log_choose(n: npt.NDArray[np.int64], k: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
     return special.gammaln(n + 1) - special.gammaln(k + 1) - special.gammaln(n - k + 1)
 
 
@@ -100,14 +101,15 @@ class GroupCounts:
             (np.ones(len(members)), (labels[members], members)), shape=(k, votes.n_participants)
         )
 
-        def count(mat: sp.csr_matrix) -> np.ndarray:
-            return np.rint(np.asarray((g @ mat).todense())).astype(np.int64)
+        def count(mat: sp.csr_matrix) -> npt.NDArray[np.int64]:
+            counted: npt.NDArray[np.float64] = np.asarray((g @ mat).todense())
+            return np.rint(counted).astype(np.int64)
 
         return cls(count(votes.agree), count(votes.disagree), count(votes.seen))
 
     @property
     def k(self) -> int:
-        return self.agree.shape[0]
+        return int(self.agree.shape[0])
 
     def successes(self, direction: str) -> np.ndarray:
         return self.agree if direction == AGREE else self.disagree
@@ -183,7 +185,7 @@ def representative_statements(
             ra = f["p"][g, j] / f["p_rest"][g, j]
             per_group[g].append(
                 RepresentativeStatement(
-                    statement_id=statement_ids[j],
+                    statement_id=statement_ids[int(j)],
                     statement_index=int(j),
                     group=g,
                     direction=direction,
@@ -212,7 +214,8 @@ def group_informed_consensus(counts: GroupCounts, direction: str = AGREE) -> np.
     High only if every group, large or small, agrees (disagrees): a majority group cannot carry it.
     """
     s = counts.successes(direction)
-    return np.prod((s + 1) / (counts.seen + 2), axis=0)
+    consensus: npt.NDArray[np.float64] = np.prod((s + 1) / (counts.seen + 2), axis=0)
+    return consensus
 
 
 @dataclass(frozen=True)
@@ -264,7 +267,7 @@ def consensus_statements(
         results.append(
             tuple(
                 ConsensusStatement(
-                    statement_id=statement_ids[j],
+                    statement_id=statement_ids[int(j)],
                     statement_index=int(j),
                     direction=direction,
                     group_informed_consensus=float(gic[j]),
@@ -289,7 +292,8 @@ def divisiveness(counts: GroupCounts) -> np.ndarray:
     keep a group that barely saw the statement from looking extreme.
     """
     net = (counts.agree - counts.disagree) / (counts.seen + 2)
-    return (net.max(axis=0) - net.min(axis=0)) / 2
+    spread: npt.NDArray[np.float64] = (net.max(axis=0) - net.min(axis=0)) / 2
+    return spread
 
 
 def homogeneity_p(counts: GroupCounts) -> np.ndarray:
@@ -351,7 +355,7 @@ def divisive_statements(
         dr = counts.disagree / counts.seen
     out = tuple(
         DivisiveStatement(
-            statement_id=statement_ids[j],
+            statement_id=statement_ids[int(j)],
             statement_index=int(j),
             divisiveness=float(div[j]),
             group_net_agreement=tuple(float(x) for x in net[:, j]),
@@ -431,7 +435,8 @@ def fisher_exact_p(a: np.ndarray, b: np.ndarray, c: np.ndarray, d: np.ndarray) -
     obs = logpmf(a, n, r1, c1)
     with np.errstate(under="ignore"):
         pm = np.where(valid & (logp <= obs[:, None] + np.log1p(1e-7)), np.exp(logp), 0.0)
-    return np.minimum(pm.sum(1), 1.0)
+    p_values: npt.NDArray[np.float64] = np.minimum(pm.sum(1), 1.0)
+    return p_values
 
 
 def _two_proportion_p(a1: np.ndarray, n1: np.ndarray, a2: np.ndarray, n2: np.ndarray) -> np.ndarray:

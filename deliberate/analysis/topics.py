@@ -43,6 +43,7 @@ from functools import cached_property
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 OTHER = -1
 
@@ -263,9 +264,12 @@ def assign_topic(
 # --- clustering -------------------------------------------------------------------------------
 
 
-def _normalise(vectors: np.ndarray) -> np.ndarray:
+def _normalise(vectors: npt.NDArray[np.floating]) -> npt.NDArray[np.floating]:
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-    return np.divide(vectors, norms, out=np.zeros_like(vectors), where=norms > 0)
+    unit: npt.NDArray[np.floating] = np.divide(
+        vectors, norms, out=np.zeros_like(vectors), where=norms > 0
+    )
+    return unit
 
 
 def _candidate_ks(n: int, n_distinct: int, p: TopicParameters) -> list[int]:
@@ -574,7 +578,7 @@ def _topic_keywords(
         # A label word should be shared: one odd word in one statement does not name a topic.
         needed = max(2, round(p.word_support * len(members))) if len(members) >= 5 else 1
         shared = shared_in[topic]
-        ranked.sort(key=lambda w, shared=shared: shared[w] < needed)  # stable: keeps the order
+        ranked.sort(key=lambda w: shared[w] < needed)  # stable: keeps the order
         words = _merge_pairs(ranked, "\n".join(texts[i] for i in members))
         forms = (written[w].most_common(1)[0][0] if w in written else w for w in words)
         result[topic] = tuple(forms)[: p.top_words]

@@ -138,7 +138,8 @@ class VoteAnalysis:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON types only (NaN becomes None), ready to be stored as an immutable run."""
-        return _jsonable(self)
+        plain: dict[str, Any] = _jsonable(self)
+        return plain
 
 
 def _jsonable(obj: Any) -> Any:
@@ -205,7 +206,7 @@ def analyse_votes(
 
 
 def _analyse(votes: VoteMatrix, params: AnalysisParameters) -> VoteAnalysis:
-    base = {
+    base: dict[str, Any] = {  # the fields every analysis has, groups or not
         "parameters": params,
         "method_version": METHOD_VERSION,
         "n_participants": votes.n_participants,

@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
-from functools import cache
 from typing import Any
 
 from flask import Flask, current_app, has_app_context, render_template
@@ -20,26 +19,20 @@ from deliberate.unit_of_work import unit_of_work
 EmbeddingProgress = Callable[[int, int], None]
 
 
-@cache
-def _worker_app() -> Flask:
-    """The app of an RQ worker process, built once from the same environment as the site."""
-    from deliberate import create_app
-
-    return create_app()
-
-
 @contextmanager
 def _app_context() -> Iterator[Flask]:
+    """The app context the runner provides: the in-process runner, a command, a test, or an RQ
+    worker started with ``--worker-class deliberate.worker.Worker``."""
     from deliberate.extensions import db
 
-    if has_app_context():  # the in-process runner, a command or a test already provides one
-        try:
-            yield current_app
-        finally:
-            db.session.remove()
-        return
-    with _worker_app().app_context():
+    if not has_app_context():
+        raise RuntimeError(
+            "Jobs run inside the app: start RQ workers with --worker-class deliberate.worker.Worker"
+        )
+    try:
         yield current_app
+    finally:
+        db.session.remove()
 
 
 @contextmanager

@@ -121,9 +121,11 @@ def _read_votes(path: Path, known_comments: Collection[int]) -> tuple[PolisVote,
                 comment_id = int(cells[comment_at])
                 voter_id = int(cells[voter_at])
                 vote = int(cells[vote_at])
-                timestamp = None if time_at is None else int(cells[time_at])
-                if timestamp is not None and timestamp < SECONDS_BELOW:
-                    timestamp = table.timestamp_ms(line, "timestamp", cells[time_at])
+                timestamp = None
+                if time_at is not None:
+                    timestamp = int(cells[time_at])
+                    if timestamp < SECONDS_BELOW:
+                        timestamp = table.timestamp_ms(line, "timestamp", cells[time_at])
             except ValueError:
                 comment_id = table.integer(line, "comment-id", cells[comment_at])
                 voter_id = table.integer(line, "voter-id", cells[voter_at])

@@ -10,7 +10,7 @@ import csv
 from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
-from typing import TextIO
+from typing import Literal, TextIO, overload
 
 from deliberate.polis_format.model import PolisFormatError
 
@@ -75,6 +75,10 @@ class CsvTable:
     def error(self, line: int | None, problem: str) -> PolisFormatError:
         return PolisFormatError(self.path, line, problem)
 
+    @overload
+    def column(self, name: str, *, required: Literal[True] = True) -> int: ...
+    @overload
+    def column(self, name: str, *, required: bool) -> int | None: ...
     def column(self, name: str, *, required: bool = True) -> int | None:
         """Position of a column, or None when it is optional and absent."""
         position = self._index.get(name)

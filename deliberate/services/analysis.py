@@ -19,9 +19,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
 from threadpoolctl import threadpool_limits
 
-from deliberate import PROJECT_ROOT
 from deliberate.analysis import AnalysisParameters, VoteMatrix, analyse_votes
 from deliberate.analysis.bridging import BridgingParameters, bridging_ranking
+from deliberate.config import PROJECT_ROOT
 from deliberate.extensions import db
 from deliberate.findings import stamp
 from deliberate.models import (
