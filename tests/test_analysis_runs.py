@@ -26,6 +26,7 @@ def imported(app, name: str) -> int:
     return int(cli(app, "import-polis", str(POLIS_DATA / name)).strip().splitlines()[-1])
 
 
+@pytest.mark.model
 def test_analyse_stores_an_immutable_run_and_export_carries_our_groups(app, missions, tmp_path):
     cid = imported(app, "brexit-consensus")
     assert analysis_runs.is_stale(cid)
@@ -62,6 +63,7 @@ def test_unknown_consultation_is_refused(app):
     assert result.exit_code != 0 and "No consultation 999" in result.output
 
 
+@pytest.mark.model
 def test_a_tiny_consultation_gets_a_not_enough_data_run(app, missions):
     consultation = Consultation(mission=missions["nhs"], title="Tiny")
     db.session.add(consultation)
