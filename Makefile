@@ -6,14 +6,15 @@ PORT ?= 5000
 FLASK := $(BIN)/flask --app wsgi
 export NUMBA_CACHE_DIR ?= $(CURDIR)/instance/numba-cache
 
-.PHONY: run test test-sqlite test-postgres install assets browser lint format migrate bench evaluate clean
+.PHONY: run test test-sqlite test-postgres test-fast install torch assets browser lint format migrate bench evaluate clean
 
 run: install
 	$(FLASK) db upgrade
 	$(FLASK) deliberate load-demo
 	$(FLASK) run --host 127.0.0.1 --port $(PORT)
 
-# The whole suite on SQLite, then again on PostgreSQL when DATABASE_URL points at one.
+# The whole suite on SQLite, then the tests that touch the database (marked `db` by
+# tests/conftest.py) again on PostgreSQL when DATABASE_URL points at one.
 test: install browser
 	$(MAKE) --no-print-directory test-sqlite
 	@if [ -n "$$DATABASE_URL" ]; then $(MAKE) --no-print-directory test-postgres; \
@@ -23,17 +24,43 @@ test-sqlite:
 	TEST_DATABASE_URL=sqlite $(BIN)/python -m pytest
 
 test-postgres:
-	TEST_DATABASE_URL="$$DATABASE_URL" $(BIN)/python -m pytest
+	TEST_DATABASE_URL="$$DATABASE_URL" $(BIN)/python -m pytest -m db
+
+# The edit-test loop: SQLite, without the real model, the demo, the browser or the slow tests.
+test-fast: install
+	TEST_DATABASE_URL=sqlite $(BIN)/python -m pytest -m "not model and not demo and not browser and not slow"
 
 install: $(VENV)/.installed static/dist/app.css
 
-# CPU torch first: otherwise pip resolves torch from PyPI and fetches a multi-GB CUDA build.
+# torch comes first, from PyTorch's CPU-only index: resolved from PyPI it is the CUDA build, with
+# several GB of NVIDIA libraries. Choose another index with `make install TORCH_INDEX=<url>`, or
+# pip's own indexes with `TORCH_INDEX=`. When the index does not answer within a few seconds (an
+# offline machine that serves wheels from a local folder), pip's own indexes are used instead.
+TORCH_VERSION := 2.13.0
+TORCH_INDEX ?= https://download.pytorch.org/whl/cpu
+export TORCH_IS_INSTALLED = import importlib.metadata as m, sys; \
+	sys.exit(m.version("torch").split("+")[0] != "$(TORCH_VERSION)")
+export INDEX_ANSWERS = import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=5)
+
 $(VENV)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required"'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet torch==2.13.0
+	@$(MAKE) --no-print-directory torch
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $@
+
+torch:
+	@if $(BIN)/python -c "$$TORCH_IS_INSTALLED" 2>/dev/null; then \
+		echo "torch $(TORCH_VERSION) is already installed"; \
+	elif [ -n "$(TORCH_INDEX)" ] && $(BIN)/python -c "$$INDEX_ANSWERS" "$(TORCH_INDEX)/" 2>/dev/null; then \
+		echo "Installing torch $(TORCH_VERSION) from $(TORCH_INDEX)"; \
+		$(BIN)/python -m pip install --quiet --retries 1 --index-url "$(TORCH_INDEX)" \
+			torch==$(TORCH_VERSION); \
+	else \
+		[ -z "$(TORCH_INDEX)" ] || echo "$(TORCH_INDEX) does not answer: installing torch from" \
+			"pip's own indexes (on PyPI that is the CUDA build)"; \
+		$(BIN)/python -m pip install --quiet torch==$(TORCH_VERSION); \
+	fi
 
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund

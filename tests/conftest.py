@@ -9,13 +9,13 @@ after every test.
 from __future__ import annotations
 
 import os
-import re
 import uuid
 from pathlib import Path
 
 import pytest
 from flask import has_app_context
 from flask.testing import FlaskClient
+from jinja2.bccache import Bucket, BytecodeCache
 from sqlalchemy import create_engine, make_url, text
 
 # Never let the suite write a secret into the developer's instance folder.
@@ -25,8 +25,26 @@ from deliberate import create_app
 from deliberate.config import normalise_database_url
 from deliberate.extensions import db
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-POLIS_DATA = REPO_ROOT / "data" / "polis"
+# Tests written before tests/helpers.py existed import these from here; both ways keep working.
+from tests.helpers import (  # noqa: F401
+    POLIS_DATA,
+    REPO_ROOT,
+    csrf_token_from,
+    sign_in,
+    submit_form,
+)
+
+# Markers given from what a test uses, so no test has to remember them.
+DATABASE_FIXTURES = {"app", "database_url", "_migrated"}
+
+
+def pytest_collection_modifyitems(items):
+    """``db``: the test opens the database (directly or through a fixture such as ``client`` or
+    ``missions``), so the PostgreSQL pass of ``make test`` runs it; the rest (analysis, the Polis
+    format, settings) touches no database and runs once, on the SQLite pass."""
+    for item in items:
+        if DATABASE_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.db)
 
 
 def _postgres_database(server_url: str):
@@ -75,6 +93,25 @@ class _SeparateUserClient(FlaskClient):
             db.session.commit()
 
 
+class _TemplatesCompiledOnce(BytecodeCache):
+    """A running site compiles each template once; the suite builds two apps per test, and
+    compiling the GOV.UK templates again for each took most of a page test's time. Compiled code is
+    kept by template and source checksum, so a changed template is compiled again."""
+
+    def __init__(self) -> None:
+        self.compiled: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        if bucket.key in self.compiled:
+            bucket.bytecode_from_string(self.compiled[bucket.key])
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        self.compiled[bucket.key] = bucket.bytecode_to_string()
+
+
+_COMPILED_TEMPLATES = _TemplatesCompiledOnce()
+
+
 def make_test_app(database_url: str, tmp_path: Path, **overrides):
     config = {
         "TESTING": True,
@@ -89,6 +126,7 @@ def make_test_app(database_url: str, tmp_path: Path, **overrides):
     config.update(overrides)
     app = create_app(config)
     app.test_client_class = _SeparateUserClient
+    app.jinja_env.bytecode_cache = _COMPILED_TEMPLATES
     _APPS_OF_THIS_TEST.append(app)
     return app
 
@@ -154,26 +192,6 @@ def outbox(app) -> Path:
     return Path(app.config["MAIL_OUTBOX"])
 
 
-CSRF_FIELD = re.compile(
-    r'name="csrf_token" type="hidden" value="([^"]+)"|'
-    r'name="csrf_token" value="([^"]+)"|value="([^"]+)" name="csrf_token"'
-)
-
-
-def csrf_token_from(html: str) -> str:
-    match = CSRF_FIELD.search(html)
-    assert match, "the page has no CSRF token field"
-    return next(g for g in match.groups() if g)
-
-
-def submit_form(client, page_url: str, data: dict, action: str | None = None, **kwargs):
-    """Do what a person does: open the page, then post its form with the token it carries."""
-    page = client.get(page_url)
-    assert page.status_code == 200, page.status_code
-    payload = {"csrf_token": csrf_token_from(page.get_data(as_text=True)), **data}
-    return client.post(action or page_url, data=payload, **kwargs)
-
-
 # -- factories -----------------------------------------------------------------------------------
 
 
@@ -212,9 +230,3 @@ def create_user(app):
         return user
 
     return create
-
-
-def sign_in(client, email: str, password: str = "correct horse battery"):
-    response = submit_form(client, "/sign-in", {"email": email, "password": password})
-    assert response.status_code == 302, response.get_data(as_text=True)
-    return response

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from deliberate.extensions import db
 from deliberate.models import StaffVerification, User, utcnow
-from tests.conftest import sign_in, submit_form
+from tests.helpers import csrf_token_from, error_summary, sign_in, submit_form
 
 GOOD = {
     "display_name": "Asha Patel",
@@ -23,12 +23,6 @@ GOOD = {
 
 def user_count() -> int:
     return db.session.scalar(select(func.count(User.id)))
-
-
-def error_summary(html: str) -> str:
-    match = re.search(r'class="govuk-error-summary".*?</div>\s*</div>', html, re.S)
-    assert match, "no GOV.UK error summary on the page"
-    return match.group(0)
 
 
 def test_person_registers_and_is_signed_in_as_a_citizen(client):
@@ -132,8 +126,6 @@ def test_sign_in_then_sign_out(client, create_user):
 def test_sign_in_never_redirects_to_another_site(client, create_user):
     create_user(email="lee@example.org")
     page = client.get("/sign-in?next=//evil.example/steal")
-    from tests.conftest import csrf_token_from
-
     response = client.post(
         "/sign-in?next=//evil.example/steal",
         data={
@@ -189,10 +181,19 @@ def test_staff_member_verifies_a_work_email_with_a_one_time_link(client, create_
 
 
 def test_subdomains_of_an_allowed_domain_are_accepted(client, create_user, outbox):
-    create_user(email="teacher@example.org")
+    user = create_user(email="teacher@example.org")
     sign_in(client, "teacher@example.org")
-    _request_link(client, "j.smith@greenfield.sch.uk")
-    assert client.get(_link_from_outbox(outbox), follow_redirects=True).status_code == 200
+    _request_link(client, "J.Smith@Greenfield.sch.uk")
+    stored = db.session.scalar(select(StaffVerification))
+    assert stored.email == "j.smith@greenfield.sch.uk" and stored.used_at is None
+    assert not user.is_staff
+
+    page = client.get(_link_from_outbox(outbox), follow_redirects=True).get_data(as_text=True)
+    assert "you now take part as verified staff" in page
+    db.session.refresh(user)
+    db.session.refresh(stored)
+    assert user.is_staff and user.staff_email == "j.smith@greenfield.sch.uk"
+    assert stored.used_at is not None and user.staff_verified_at == stored.used_at
 
 
 def test_a_domain_not_on_the_list_is_refused_and_no_email_is_sent(client, create_user, outbox):

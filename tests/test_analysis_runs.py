@@ -16,21 +16,17 @@ from deliberate.models import AnalysisRun, Consultation, Participant, StatementO
 from deliberate.polis_format import read_export
 from deliberate.services import analysis_runs
 from deliberate.services.statements import write_statement
-from tests.conftest import POLIS_DATA, make_test_app
+from tests.conftest import make_test_app
+from tests.helpers import POLIS_DATA, cli, csrf_token_from, load_demo
 
 REDIS_URL = "redis://127.0.0.1:6379/15"
-
-
-def cli(app, *args):
-    result = app.test_cli_runner().invoke(args=["deliberate", *args])
-    assert result.exit_code == 0, result.output
-    return result.output
 
 
 def imported(app, name: str) -> int:
     return int(cli(app, "import-polis", str(POLIS_DATA / name)).strip().splitlines()[-1])
 
 
+@pytest.mark.model
 def test_analyse_stores_an_immutable_run_and_export_carries_our_groups(app, missions, tmp_path):
     cid = imported(app, "brexit-consensus")
     assert analysis_runs.is_stale(cid)
@@ -67,6 +63,7 @@ def test_unknown_consultation_is_refused(app):
     assert result.exit_code != 0 and "No consultation 999" in result.output
 
 
+@pytest.mark.model
 def test_a_tiny_consultation_gets_a_not_enough_data_run(app, missions):
     consultation = Consultation(mission=missions["nhs"], title="Tiny")
     db.session.add(consultation)
@@ -80,8 +77,6 @@ def test_a_tiny_consultation_gets_a_not_enough_data_run(app, missions):
 
 
 def vote_through_the_site(client, consultation_id: int, times: int) -> None:
-    from tests.conftest import csrf_token_from
-
     for _ in range(times):
         page = client.get(f"/consultations/{consultation_id}").get_data(as_text=True)
         marker = 'name="statement_id" value="'
@@ -98,7 +93,7 @@ def vote_through_the_site(client, consultation_id: int, times: int) -> None:
 
 
 def demo_consultation(app) -> int:
-    cli(app, "load-demo")
+    load_demo(app)
     return db.session.scalar(select(Consultation.id).where(Consultation.source_key == "demo:nhs"))
 
 
@@ -110,6 +105,8 @@ def runs_of(consultation_id: int) -> list[AnalysisRun]:
     ).all()
 
 
+@pytest.mark.demo
+@pytest.mark.model
 def test_new_votes_make_the_analysis_stale_and_one_debounced_background_run_follows(app, client):
     cid = demo_consultation(app)
     assert len(runs_of(cid)) == 1  # the demo's first analysis
@@ -142,6 +139,8 @@ def redis_app(database_url, _migrated, tmp_path, app):
     connection.flushdb()
 
 
+@pytest.mark.demo
+@pytest.mark.model
 def test_with_redis_jobs_go_through_rq_once_per_consultation(redis_app, app, client):
     from deliberate.worker import Worker
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html as html_lib
 import re
 from datetime import timedelta
 
@@ -22,7 +21,8 @@ from deliberate.models import (
 )
 from deliberate.models.idea import IDEA_TEXT_MAX, IDEA_TITLE_MAX
 from deliberate.services import ideas as idea_service
-from tests.conftest import csrf_token_from, make_test_app, sign_in, submit_form
+from tests.conftest import make_test_app
+from tests.helpers import csrf_token_from, error_summary, html_of, sign_in, submit_form
 
 IDEA = {
     "title": "Let ward nurses order routine bloods",
@@ -30,16 +30,6 @@ IDEA = {
     "proposal": "Let trained ward nurses order a short list of routine blood tests themselves.",
     "evidence": "On my ward we tracked it for a month: the median wait was 3 hours.",
 }
-
-
-def text_of(response) -> str:
-    return response.get_data(as_text=True)
-
-
-def error_summary(page: str) -> str:
-    match = re.search(r'class="govuk-error-summary".*?</div>\s*</div>', page, re.S)
-    assert match, "no GOV.UK error summary on the page"
-    return html_lib.unescape(match.group(0))
 
 
 def idea_count() -> int:
@@ -125,7 +115,7 @@ def record_learning(client, idea: Idea, learning: str, **kwargs):
 def test_staff_member_can_propose_an_idea(client, nhs, nurse):
     sign_in(client, "sam@example.org")
     response = propose(client, {}, follow_redirects=True)
-    page = text_of(response)
+    page = html_of(response)
     assert "Your idea has been published" in page
     assert IDEA["title"] in page and IDEA["problem"] in page
     assert IDEA["proposal"] in page and IDEA["evidence"] in page
@@ -136,9 +126,9 @@ def test_staff_member_can_propose_an_idea(client, nhs, nurse):
     assert (idea.mission_id, idea.author_id, idea.stage) == (nhs.id, nurse.id, IdeaStage.PROPOSED)
     assert (idea.title, idea.problem, idea.proposal, idea.evidence) == tuple(IDEA.values())
 
-    listing = text_of(client.get("/missions/nhs/ideas"))
+    listing = html_of(client.get("/missions/nhs/ideas"))
     assert IDEA["title"] in listing and f'href="/ideas/{idea.id}"' in listing
-    mission_page = text_of(client.get("/missions/nhs"))
+    mission_page = html_of(client.get("/missions/nhs"))
     assert "Ideas from frontline staff" in mission_page and IDEA["title"] in mission_page
 
 
@@ -146,10 +136,10 @@ def test_citizen_gets_a_403_that_explains_how_to_verify(client, nhs, citizen):
     sign_in(client, "cit@example.org")
     response = client.get("/missions/nhs/ideas/new")
     assert response.status_code == 403
-    page = text_of(response)
+    page = html_of(response)
     assert "Only verified frontline staff can propose ideas" in page
     assert 'href="/account"' in page
-    token_page = text_of(client.get("/account"))
+    token_page = html_of(client.get("/account"))
     posted = client.post(
         "/missions/nhs/ideas/new", data={**IDEA, "csrf_token": csrf_token_from(token_page)}
     )
@@ -162,7 +152,7 @@ def test_anonymous_visitor_is_sent_to_sign_in(client, nhs):
     assert response.status_code == 302
     assert "/sign-in" in response.headers["Location"]
     assert "next=%2Fmissions%2Fnhs%2Fideas%2Fnew" in response.headers["Location"]
-    listing = text_of(client.get("/missions/nhs/ideas"))
+    listing = html_of(client.get("/missions/nhs/ideas"))
     assert "sign in to propose an idea" in listing
 
 
@@ -176,12 +166,12 @@ def test_proposing_for_an_unknown_mission_is_404(client, missions, nurse):
 def test_empty_fields_are_each_explained_and_nothing_is_saved(client, nhs, nurse):
     sign_in(client, "sam@example.org")
     response = propose(client, {"title": "", "problem": "   ", "proposal": "\n\n", "evidence": ""})
-    summary = error_summary(text_of(response))
+    summary = error_summary(html_of(response))
     assert "Enter a title for your idea" in summary
     assert "Enter the problem you see" in summary
     assert "Enter your idea" in summary
     assert "Enter the evidence or experience behind your idea" in summary
-    assert 'id="title-error"' in text_of(response)
+    assert 'id="title-error"' in html_of(response)
     assert idea_count() == 0
 
 
@@ -197,7 +187,7 @@ def test_over_long_fields_are_refused_and_nothing_is_saved(client, nhs, nurse):
             "evidence": too_long,
         },
     )
-    summary = error_summary(text_of(response))
+    summary = error_summary(html_of(response))
     assert f"Title must be {IDEA_TITLE_MAX} characters or fewer" in summary
     assert f"Problem must be {IDEA_TEXT_MAX} characters or fewer" in summary
     assert f"Your idea must be {IDEA_TEXT_MAX} characters or fewer" in summary
@@ -220,7 +210,7 @@ def test_html_and_script_are_shown_as_text_everywhere(client, nhs, nurse):
     idea = db.session.scalar(select(Idea))
     assert idea.title == script
     for url in [f"/ideas/{idea.id}", "/missions/nhs/ideas", "/missions/nhs"]:
-        page = text_of(client.get(url))
+        page = html_of(client.get(url))
         assert "<script>alert" not in page and "<b>bold</b>" not in page, url
         assert "&lt;script&gt;alert(" in page, url
 
@@ -236,7 +226,7 @@ def test_emoji_right_to_left_and_welsh_text_are_stored_exactly(client, nhs, nurs
     response = propose(client, data, follow_redirects=True)
     idea = db.session.scalar(select(Idea))
     assert (idea.title, idea.problem, idea.proposal, idea.evidence) == tuple(data.values())
-    page = text_of(response)
+    page = html_of(response)
     for value in data.values():
         for line in value.split("\n"):
             assert str(escape(line)) in page
@@ -255,8 +245,8 @@ def test_a_double_submitted_proposal_is_stored_once(client, nhs, nurse):
     first = propose(client, {})
     assert first.status_code == 302
     again = propose(client, {"title": IDEA["title"].upper() + "!"}, follow_redirects=True)
-    assert "You have already proposed this idea" in text_of(again)
-    assert IDEA["problem"] in text_of(again)  # taken to the original
+    assert "You have already proposed this idea" in html_of(again)
+    assert IDEA["problem"] in html_of(again)  # taken to the original
     assert idea_count() == 1
 
 
@@ -281,15 +271,15 @@ def test_mission_ideas_are_listed_newest_first_and_can_be_filtered_by_stage(
     old = make_idea(title="Older idea", created_at=utcnow() - timedelta(days=2))
     new = make_idea(title="Newer idea", stages=(IdeaStage.UNDER_REVIEW,))
     make_idea(title="Idea for growth", mission=missions["growth"])
-    page = text_of(client.get("/missions/nhs/ideas"))
+    page = html_of(client.get("/missions/nhs/ideas"))
     assert page.index(new.title) < page.index(old.title)
     assert "Idea for growth" not in page
     assert "Under review (1)" in page and "Proposed (1)" in page
 
-    filtered = text_of(client.get("/missions/nhs/ideas?stage=under_review"))
+    filtered = html_of(client.get("/missions/nhs/ideas?stage=under_review"))
     assert "Newer idea" in filtered and "Older idea" not in filtered
     assert "Ideas that are under review" in filtered
-    ignored = text_of(client.get("/missions/nhs/ideas?stage=nonsense"))
+    ignored = html_of(client.get("/missions/nhs/ideas?stage=nonsense"))
     assert "Newer idea" in ignored and "Older idea" in ignored
 
 
@@ -297,7 +287,7 @@ def test_mission_page_shows_the_latest_ideas_with_their_stage(client, nhs, make_
     for n in range(4):
         make_idea(title=f"Idea number {n}", created_at=utcnow() - timedelta(hours=4 - n))
     make_idea(title="Adopted one", stages=(IdeaStage.UNDER_REVIEW, IdeaStage.ADOPTED))
-    page = text_of(client.get("/missions/nhs"))
+    page = html_of(client.get("/missions/nhs"))
     section = page[page.index("Ideas from frontline staff") :]
     assert "Adopted one" in section and "Adopted" in section
     assert "Idea number 3" in section and "Idea number 0" not in section
@@ -305,7 +295,7 @@ def test_mission_page_shows_the_latest_ideas_with_their_stage(client, nhs, make_
 
 
 def test_mission_page_without_ideas_says_so(client, nhs):
-    page = text_of(client.get("/missions/nhs"))
+    page = html_of(client.get("/missions/nhs"))
     assert "No one has proposed an idea for this mission yet" in page
 
 
@@ -323,29 +313,29 @@ def test_support_is_counted_apart_for_staff_and_citizens(client, create_user, ma
         browser = client.application.test_client()
         sign_in(browser, person.email)
         response = support(browser, idea, follow_redirects=True)
-        assert "your support has been counted" in text_of(response)
-        assert "You support this idea." in text_of(response)
+        assert "your support has been counted" in html_of(response)
+        assert "You support this idea." in html_of(response)
 
     roles = sorted(s.role for s in db.session.scalars(select(IdeaSupport)))
     assert roles == [ParticipantRole.CITIZEN, ParticipantRole.STAFF, ParticipantRole.STAFF]
-    page = text_of(client.get(f"/ideas/{idea.id}"))
+    page = html_of(client.get(f"/ideas/{idea.id}"))
     assert re.search(r"Verified staff\s*</dt>\s*<dd[^>]*>\s*2\s*</dd>", page)
     assert re.search(r"Citizens\s*</dt>\s*<dd[^>]*>\s*1\s*</dd>", page)
-    listing = text_of(client.get("/missions/nhs/ideas"))
+    listing = html_of(client.get("/missions/nhs/ideas"))
     assert "Supported by 2 verified staff and 1 citizen" in listing
 
 
 def test_supporting_twice_is_stored_once_and_refused_politely(client, citizen, make_idea):
     idea = make_idea()
     sign_in(client, "cit@example.org")
-    page = text_of(client.get(f"/ideas/{idea.id}"))
+    page = html_of(client.get(f"/ideas/{idea.id}"))
     token = csrf_token_from(page)
     first = client.post(f"/ideas/{idea.id}/support", data={"csrf_token": token})
     second = client.post(
         f"/ideas/{idea.id}/support", data={"csrf_token": token}, follow_redirects=True
     )
     assert first.status_code == 302
-    assert "You already support this idea" in text_of(second)
+    assert "You already support this idea" in html_of(second)
     assert db.session.scalar(select(func.count(IdeaSupport.id))) == 1
 
 
@@ -371,16 +361,16 @@ def test_support_keeps_the_role_held_at_the_time(client, citizen, make_idea):
 def test_authors_cannot_support_their_own_idea(client, nurse, make_idea):
     idea = make_idea()
     sign_in(client, "sam@example.org")
-    page = text_of(client.get(f"/ideas/{idea.id}"))
+    page = html_of(client.get(f"/ideas/{idea.id}"))
     assert "You proposed this idea" in page and "Support this idea" not in page
     response = support(client, idea, follow_redirects=True)
-    assert "you cannot support it too" in text_of(response)
+    assert "you cannot support it too" in html_of(response)
     assert db.session.scalar(select(func.count(IdeaSupport.id))) == 0
 
 
 def test_anonymous_visitors_are_asked_to_sign_in_to_support(client, make_idea):
     idea = make_idea()
-    page = text_of(client.get(f"/ideas/{idea.id}"))
+    page = html_of(client.get(f"/ideas/{idea.id}"))
     assert "Sign in to support this idea" in page
     # An anonymous page has no support form, so take a token from the sign-in page.
     response = submit_form(client, "/sign-in", {}, action=f"/ideas/{idea.id}/support")
@@ -399,7 +389,7 @@ def test_team_moves_an_idea_to_under_review_and_the_reason_shows_in_its_history(
     sign_in(client, "team@example.org")
     reason = "We will look at this with the pathology leads in March."
     response = move(client, idea, "under_review", reason, follow_redirects=True)
-    page = text_of(response)
+    page = html_of(response)
     assert "The idea is now under review." in page
     assert reason in page and "moved from proposed to" in page
     db.session.refresh(idea)
@@ -408,7 +398,7 @@ def test_team_moves_an_idea_to_under_review_and_the_reason_shows_in_its_history(
     change = db.session.scalar(select(IdeaStageChange))
     assert change.changed_by_id == team_member.id
 
-    public = text_of(client.application.test_client().get(f"/ideas/{idea.id}"))
+    public = html_of(client.application.test_client().get(f"/ideas/{idea.id}"))
     assert reason in public and "Under review" in public
     assert "Move this idea to" not in public
 
@@ -416,16 +406,20 @@ def test_team_moves_an_idea_to_under_review_and_the_reason_shows_in_its_history(
 def test_the_team_is_offered_only_legal_next_stages(client, team_member, make_idea):
     idea = make_idea(stages=(IdeaStage.UNDER_REVIEW,))
     sign_in(client, "team@example.org")
-    page = text_of(client.get(f"/ideas/{idea.id}"))
+    page = html_of(client.get(f"/ideas/{idea.id}"))
     offered = re.findall(r'name="stage" type="radio" value="([a-z_]+)"', page)
     assert offered == ["being_trialled", "adopted", "not_taken_forward"]
 
 
 def test_an_admin_can_move_ideas_of_any_mission(client, create_user, make_idea):
-    create_user(email="admin@example.org", admin=True)
+    admin = create_user(email="admin@example.org", admin=True)
     idea = make_idea()
     sign_in(client, "admin@example.org")
     assert move(client, idea, "under_review", "Looking at it").status_code == 302
+    db.session.refresh(idea)
+    assert idea.stage is IdeaStage.UNDER_REVIEW
+    assert history_of(idea) == [(IdeaStage.PROPOSED, IdeaStage.UNDER_REVIEW, "Looking at it")]
+    assert db.session.scalar(select(IdeaStageChange.changed_by_id)) == admin.id
 
 
 def test_illegal_moves_are_refused_with_a_clear_message(client, team_member, make_idea):
@@ -434,7 +428,7 @@ def test_illegal_moves_are_refused_with_a_clear_message(client, team_member, mak
     response = move(client, idea, "adopted", "Great idea")
     assert response.status_code == 400
     assert "An idea that is proposed can only move to under review" in error_summary(
-        text_of(response)
+        html_of(response)
     )
     db.session.refresh(idea)
     assert idea.stage is IdeaStage.PROPOSED and history_of(idea) == []
@@ -445,17 +439,17 @@ def test_illegal_moves_are_refused_with_a_clear_message(client, team_member, mak
         ("proposed", "This idea is already proposed"),
     ]:
         response = move(client, idea, bad_stage, "A reason")
-        assert message in error_summary(text_of(response)), bad_stage
+        assert message in error_summary(html_of(response)), bad_stage
     assert history_of(idea) == []
 
 
 def test_a_decided_idea_cannot_move_again(client, team_member, make_idea):
     idea = make_idea(stages=(IdeaStage.UNDER_REVIEW, IdeaStage.ADOPTED))
     sign_in(client, "team@example.org")
-    page = text_of(client.get(f"/ideas/{idea.id}"))
+    page = html_of(client.get(f"/ideas/{idea.id}"))
     assert "That decision is final" in page and 'name="stage"' not in page
     response = move(client, idea, "under_review", "Second thoughts")
-    assert "This idea is adopted: that decision is final" in error_summary(text_of(response))
+    assert "This idea is adopted: that decision is final" in error_summary(html_of(response))
     assert len(history_of(idea)) == 2
 
 
@@ -469,7 +463,7 @@ def test_a_move_needs_a_public_reason_of_sensible_length(client, team_member, ma
     ]:
         response = move(client, idea, "under_review", reason)
         assert response.status_code == 400
-        assert message in error_summary(text_of(response))
+        assert message in error_summary(html_of(response))
     db.session.refresh(idea)
     assert idea.stage is IdeaStage.PROPOSED and history_of(idea) == []
 
@@ -477,11 +471,11 @@ def test_a_move_needs_a_public_reason_of_sensible_length(client, team_member, ma
 def test_a_double_submitted_move_is_recorded_once(client, team_member, make_idea):
     idea = make_idea()
     sign_in(client, "team@example.org")
-    page = text_of(client.get(f"/ideas/{idea.id}"))
+    page = html_of(client.get(f"/ideas/{idea.id}"))
     data = {"csrf_token": csrf_token_from(page), "stage": "under_review", "reason": "Reviewing"}
     assert client.post(f"/ideas/{idea.id}/stage", data=data).status_code == 302
     again = client.post(f"/ideas/{idea.id}/stage", data=data)
-    assert "This idea is already under review" in error_summary(text_of(again))
+    assert "This idea is already under review" in error_summary(html_of(again))
     assert len(history_of(idea)) == 1
 
 
@@ -496,7 +490,7 @@ def test_people_outside_the_mission_team_get_403_on_stage_and_learning(
     for email in outsiders:
         person = client.application.test_client()
         sign_in(person, email)
-        page = text_of(person.get(f"/ideas/{idea.id}"))
+        page = html_of(person.get(f"/ideas/{idea.id}"))
         assert "Move this idea to" not in page and "What the trial learnt" not in page
         assert move(person, idea, "adopted", "Sneaky").status_code == 403, email
         assert record_learning(person, idea, "Sneaky").status_code == 403, email
@@ -515,7 +509,7 @@ def test_trial_learning_is_recorded_and_shown(client, team_member, make_idea):
     move(client, idea, "being_trialled", "Trial on two wards for three months")
     learning = "Waits fell from 3 hours to 40 minutes; no extra wrong tests."
     response = record_learning(client, idea, learning, follow_redirects=True)
-    page = text_of(response)
+    page = html_of(response)
     assert "What the trial learnt has been saved." in page
     assert "What the trial learnt" in page and learning in page
     db.session.refresh(idea)
@@ -526,7 +520,7 @@ def test_trial_learning_is_recorded_and_shown(client, team_member, make_idea):
     record_learning(client, idea, final)
     db.session.refresh(idea)
     assert idea.stage is IdeaStage.ADOPTED and idea.trial_learning == final
-    public = text_of(client.application.test_client().get(f"/ideas/{idea.id}"))
+    public = html_of(client.application.test_client().get(f"/ideas/{idea.id}"))
     assert final in public
 
 
@@ -537,7 +531,7 @@ def test_learning_is_refused_for_an_idea_never_trialled(client, team_member, mak
         response = record_learning(client, idea, "We learnt a lot")
         assert response.status_code == 400
         assert "Only an idea that is being trialled, or has been" in error_summary(
-            text_of(response)
+            html_of(response)
         )
         db.session.refresh(idea)
         assert idea.trial_learning is None
@@ -550,7 +544,7 @@ def test_empty_or_over_long_learning_is_refused(client, team_member, make_idea):
         (" ", "Enter what the trial learnt"),
         ("l" * (IDEA_TEXT_MAX + 1), f"must be {IDEA_TEXT_MAX} characters or fewer"),
     ]:
-        assert message in error_summary(text_of(record_learning(client, idea, learning)))
+        assert message in error_summary(html_of(record_learning(client, idea, learning)))
     db.session.refresh(idea)
     assert idea.trial_learning is None
 
@@ -596,7 +590,7 @@ def test_forms_without_their_csrf_token_are_rejected_and_save_nothing(
     sign_in(team, "team@example.org")
     assert team.post(f"/ideas/{idea.id}/support", data={}).status_code == 400
     stage = team.post(f"/ideas/{idea.id}/stage", data={"stage": "adopted", "reason": "x"})
-    assert stage.status_code == 400 and "Your form expired" in text_of(stage)
+    assert stage.status_code == 400 and "Your form expired" in html_of(stage)
     assert team.post(f"/ideas/{idea.id}/learning", data={"learning": "x"}).status_code == 400
     db.session.refresh(idea)
     assert idea_count() == 1 and idea.stage is IdeaStage.BEING_TRIALLED
@@ -616,11 +610,12 @@ def test_proposals_and_supports_are_rate_limited_per_person(
     sign_in(keen, "keen@example.org")
     statuses = [support(keen, idea).status_code for idea in ideas[:11]]
     assert statuses == [302] * 10 + [429]
-    assert "too many" in text_of(support(keen, ideas[11])).lower()
+    assert "too many" in html_of(support(keen, ideas[11])).lower()
 
     calm = limited.test_client()  # same address, another person: their own allowance
     sign_in(calm, "calm@example.org")
     assert support(calm, ideas[0]).status_code == 302
+    assert db.session.scalar(select(func.count(IdeaSupport.id))) == 10 + 1
 
     proposer = limited.test_client()
     sign_in(proposer, "sam@example.org")

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import re
 import uuid
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from deliberate.extensions import db
 from deliberate.models import (
@@ -24,7 +23,8 @@ from deliberate.models import (
 from deliberate.services import consultations as service
 from deliberate.services.errors import Refused
 from deliberate.services.statements import write_statement
-from tests.conftest import csrf_token_from, make_test_app, sign_in, submit_form
+from tests.conftest import make_test_app
+from tests.helpers import count, csrf_token_from, error_summary, html_of, sign_in, submit_form
 
 NEXT_YEAR = utcnow().year + 1
 NO_DATE = ["", "", ""]
@@ -38,20 +38,6 @@ GOOD = {
     "closes_on": ["31", "3", str(NEXT_YEAR)],
 }
 NEW_NHS = "/manage/missions/nhs/consultations/new"
-
-
-def html_of(response) -> str:
-    return response.get_data(as_text=True)
-
-
-def error_summary(html: str) -> str:
-    match = re.search(r'class="govuk-error-summary".*?</div>\s*</div>', html, re.S)
-    assert match, "no GOV.UK error summary on the page"
-    return match.group(0)
-
-
-def count(model) -> int:
-    return db.session.scalar(select(func.count(model.id)))
 
 
 def only_consultation() -> Consultation:

@@ -19,7 +19,7 @@ from deliberate.models import (
     Statement,
     utcnow,
 )
-from tests.conftest import sign_in
+from tests.helpers import cli, load_demo, sign_in
 
 MISSION_NAMES = [
     "Kickstart economic growth",
@@ -66,11 +66,11 @@ def test_unknown_mission_is_a_404_page(client, missions):
     assert "Page not found" in response.get_data(as_text=True)
 
 
+@pytest.mark.demo
+@pytest.mark.model
 def test_load_demo_opens_a_seeded_consultation_per_mission_and_is_idempotent(app):
-    runner = app.test_cli_runner()
-    for _ in range(2):
-        result = runner.invoke(args=["deliberate", "load-demo"])
-        assert result.exit_code == 0, result.output
+    load_demo(app)
+    cli(app, "load-demo")  # a second load changes nothing
     assert db.session.scalar(select(func.count(Mission.id))) == 5
     consultations = db.session.scalars(select(Consultation)).all()
     demo = [c for c in consultations if c.source_key.startswith("demo:")]
@@ -128,11 +128,13 @@ def test_dates_are_enforced(missions):
     assert not later.is_accepting_input(now + timedelta(days=9))
 
 
-def test_demo_has_team_staff_accounts_and_ideas_in_public_stages(app, client):
+@pytest.mark.demo
+@pytest.mark.model
+def test_demo_has_team_staff_accounts_and_ideas_in_public_stages(app):
     from deliberate.demo import DEMO_PASSWORD
     from deliberate.models import Idea, IdeaStage, User
 
-    assert app.test_cli_runner().invoke(args=["deliberate", "load-demo"]).exit_code == 0
+    load_demo(app)
     ideas = db.session.scalars(select(Idea)).all()
     assert len(ideas) >= 3
     assert {i.stage for i in ideas} >= {IdeaStage.PROPOSED, IdeaStage.UNDER_REVIEW}

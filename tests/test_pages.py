@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from flask import abort
 
-from tests.conftest import make_test_app, submit_form
+from tests.conftest import make_test_app
+from tests.helpers import submit_form
 
 
 def test_information_pages_are_linked_from_every_page(client, missions):

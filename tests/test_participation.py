@@ -11,7 +11,7 @@ from datetime import timedelta
 
 import pytest
 from itsdangerous import URLSafeTimedSerializer
-from sqlalchemy import event, func, select
+from sqlalchemy import event, select
 
 from deliberate.consultations.participant_cookie import DEFAULT_COOKIE_NAME
 from deliberate.extensions import db
@@ -31,7 +31,8 @@ from deliberate.models import (
 )
 from deliberate.services import participation
 from deliberate.services.statements import moderate_statement, write_statement
-from tests.conftest import csrf_token_from, make_test_app, sign_in, submit_form
+from tests.conftest import make_test_app
+from tests.helpers import count, csrf_token_from, error_summary, html_of, sign_in, submit_form
 
 COOKIE = DEFAULT_COOKIE_NAME
 SEEDS = [
@@ -43,20 +44,6 @@ SEEDS = [
 
 
 # -- helpers --------------------------------------------------------------------------------------
-
-
-def text_of(response) -> str:
-    return response.get_data(as_text=True)
-
-
-def count(model) -> int:
-    return db.session.scalar(select(func.count()).select_from(model))
-
-
-def error_summary(page: str) -> str:
-    match = re.search(r'class="govuk-error-summary".*?</div>\s*</div>', page, re.S)
-    assert match, "no GOV.UK error summary on the page"
-    return html_lib.unescape(match.group(0))
 
 
 def shown_statement_id(page: str) -> int | None:
@@ -86,16 +73,16 @@ def post(client, url: str, data: dict):
     for token_page in ("/sign-in", "/account"):
         response = client.get(token_page)
         if response.status_code == 200:
-            return client.post(url, data={"csrf_token": csrf_token_from(text_of(response)), **data})
+            return client.post(url, data={"csrf_token": csrf_token_from(html_of(response)), **data})
     raise AssertionError("no page with a form to take a CSRF token from")
 
 
 def answer_shown(client, consultation, choice="agree") -> int:
     """Answer whatever statement the page shows now; return its id."""
-    statement_id = shown_statement_id(text_of(client.get(page_url(consultation))))
+    statement_id = shown_statement_id(html_of(client.get(page_url(consultation))))
     assert statement_id is not None, "the page shows no statement to answer"
     response = vote(client, consultation, statement_id, choice)
-    assert response.status_code == 302, text_of(response)
+    assert response.status_code == 302, html_of(response)
     return statement_id
 
 
@@ -209,7 +196,7 @@ def statement_ids(consultation: Consultation) -> dict[str, int]:
 
 def test_consultation_page_shows_the_question_its_context_and_one_statement(client, transport):
     response = client.get(page_url(transport))
-    page = text_of(response)
+    page = html_of(response)
     assert response.status_code == 200
     assert re.search(r"<h1[^>]*>How should local transport change\?</h1>", page)
     assert page.count("<h1") == 1
@@ -234,7 +221,7 @@ def test_anonymous_citizen_answers_three_statements_and_sees_progress(client, tr
     answered = [answer_shown(client, transport, choice) for choice in ("agree", "disagree", "pass")]
     assert len(set(answered)) == 3
 
-    page = text_of(client.get(page_url(transport)))
+    page = html_of(client.get(page_url(transport)))
     assert "You have answered 3 of 4 statements." in page
     assert "1 person has taken part so far." in page
     assert shown_statement_id(page) not in answered
@@ -249,7 +236,7 @@ def test_anonymous_citizen_answers_three_statements_and_sees_progress(client, tr
 
 
 def test_participant_cookie_is_signed_http_only_lax_and_kept_a_year(client, transport):
-    statement_id = shown_statement_id(text_of(client.get(page_url(transport))))
+    statement_id = shown_statement_id(html_of(client.get(page_url(transport))))
     response = vote(client, transport, statement_id, "agree")
     header = next(h for h in response.headers.getlist("Set-Cookie") if h.startswith(COOKIE))
     assert "HttpOnly" in header and "SameSite=Lax" in header and "Path=/" in header
@@ -271,6 +258,7 @@ def test_the_cookie_name_can_be_configured(database_url, _migrated, tmp_path, mi
     client = app.test_client()
     assert vote(client, consultation, statement.id, "agree").status_code == 302
     assert get_cookie(client, "dlb_p") is not None and get_cookie(client, COOKIE) is None
+    assert votes_of(only_participant()) == {statement.id: VoteChoice.AGREE}
 
 
 def test_citizen_reviews_and_changes_an_earlier_answer(client, transport):
@@ -281,7 +269,7 @@ def test_citizen_reviews_and_changes_an_earlier_answer(client, transport):
     cast_before = db.session.scalar(select(Vote.cast_at_ms).where(Vote.statement_id == first))
 
     answers_url = f"{page_url(transport)}/answers"
-    page = text_of(client.get(answers_url))
+    page = html_of(client.get(answers_url))
     assert page.count('class="govuk-summary-card"') == 3
     assert "Your answer: <strong>Agree</strong>" in page
 
@@ -290,7 +278,7 @@ def test_citizen_reviews_and_changes_an_earlier_answer(client, transport):
     )
     assert response.status_code == 302
     assert response.headers["Location"].endswith(f"/answers#statement-{first}")
-    page = text_of(client.get(answers_url))
+    page = html_of(client.get(answers_url))
     assert "Your answer is now: Disagree." in page
 
     db.session.expire_all()
@@ -301,11 +289,11 @@ def test_citizen_reviews_and_changes_an_earlier_answer(client, transport):
     assert cast_after >= cast_before
     now_ms = int(utcnow().timestamp() * 1000)  # naive UTC, as stored
     assert abs(cast_after - now_ms) < 60_000 or abs(cast_after - participation.epoch_ms()) < 60_000
-    assert "You have answered 3 of 4 statements." in text_of(client.get(page_url(transport)))
+    assert "You have answered 3 of 4 statements." in html_of(client.get(page_url(transport)))
 
 
 def test_double_submit_of_the_same_vote_keeps_one_vote_and_one_event(client, transport):
-    statement_id = shown_statement_id(text_of(client.get(page_url(transport))))
+    statement_id = shown_statement_id(html_of(client.get(page_url(transport))))
     for _ in range(3):
         assert vote(client, transport, statement_id, "agree").status_code == 302
     assert count(Participant) == 1 and count(Vote) == 1 and count(VoteEvent) == 1
@@ -314,7 +302,7 @@ def test_double_submit_of_the_same_vote_keeps_one_vote_and_one_event(client, tra
 def test_double_click_before_the_cookie_arrives_reaches_one_participant(client, transport):
     """Both requests of a double click leave the browser before the first answer comes back:
     neither carries the participant cookie, both carry the session of the page they came from."""
-    page = text_of(client.get(page_url(transport)))
+    page = html_of(client.get(page_url(transport)))
     statement_id = shown_statement_id(page)
     token = csrf_token_from(page)
     session_before = get_cookie(client, "session").value
@@ -330,12 +318,12 @@ def test_double_click_before_the_cookie_arrives_reaches_one_participant(client, 
 def test_two_identical_answers_racing_each_other_store_one(app, client, transport, table):
     """A true race: the second request runs to completion just before the first one inserts its
     row, so the first meets the unique constraint and must find what the second stored."""
-    page = text_of(client.get(page_url(transport)))
+    page = html_of(client.get(page_url(transport)))
     statement_id = shown_statement_id(page)
     data = {"csrf_token": csrf_token_from(page), "statement_id": statement_id, "choice": "agree"}
     if table == "votes":  # the participant exists already; only the vote races
         answer_shown(client, transport, "pass")
-        page = text_of(client.get(page_url(transport)))
+        page = html_of(client.get(page_url(transport)))
         statement_id = shown_statement_id(page)
         data = {**data, "statement_id": statement_id}
     twin = app.test_client()
@@ -390,7 +378,7 @@ def test_signed_in_citizen_keeps_one_participant_across_devices(app, transport, 
     for device in (phone, laptop):
         sign_in(device, "asha@example.org")
     first = answer_shown(phone, transport)
-    page = text_of(laptop.get(page_url(transport)))
+    page = html_of(laptop.get(page_url(transport)))
     assert "You have answered 1 of 4 statements." in page
     assert shown_statement_id(page) != first
     assert only_participant().role is ParticipantRole.CITIZEN
@@ -415,7 +403,7 @@ def test_post_moderated_comment_goes_live_and_its_author_agrees_with_it(app, cli
     response = comment(
         client, transport, "Buses should take contactless payment.", follow_redirects=True
     )
-    page = text_of(response)
+    page = html_of(response)
     assert "Thank you: your statement has been added for other people to vote on." in page
     assert "You have answered 2 of 5 statements." in page
 
@@ -429,9 +417,9 @@ def test_post_moderated_comment_goes_live_and_its_author_agrees_with_it(app, cli
     # The author is never asked to vote on it; someone else is offered it.
     for _ in range(3):
         answer_shown(client, transport)
-    assert shown_statement_id(text_of(client.get(page_url(transport)))) is None
+    assert shown_statement_id(html_of(client.get(page_url(transport)))) is None
     other = app.test_client()
-    assert "You have answered 0 of 5 statements." in text_of(other.get(page_url(transport)))
+    assert "You have answered 0 of 5 statements." in html_of(other.get(page_url(transport)))
 
 
 def test_pre_moderated_comment_waits_for_a_moderator(app, client, make_consultation):
@@ -439,7 +427,7 @@ def test_pre_moderated_comment_waits_for_a_moderator(app, client, make_consultat
     response = comment(
         client, consultation, "Stations need step-free access.", follow_redirects=True
     )
-    page = text_of(response)
+    page = html_of(response)
     assert "Thank you: your statement will appear once a moderator has checked it" in page
     assert "A moderator checks every statement before other people see it." in page
     assert "You have answered 0 of 4 statements." in page
@@ -447,23 +435,23 @@ def test_pre_moderated_comment_waits_for_a_moderator(app, client, make_consultat
         select(Statement).where(Statement.origin == StatementOrigin.PARTICIPANT)
     )
     assert statement.moderation is ModerationStatus.PENDING
-    answers_page = text_of(client.get(f"{page_url(consultation)}/answers"))
+    answers_page = html_of(client.get(f"{page_url(consultation)}/answers"))
     assert "Stations need step-free access." in answers_page
     assert "Waiting for a moderator" in answers_page
 
     other = app.test_client()
-    assert "You have answered 0 of 4 statements." in text_of(other.get(page_url(consultation)))
+    assert "You have answered 0 of 4 statements." in html_of(other.get(page_url(consultation)))
     moderate_statement(statement, accept=True)
     db.session.commit()
-    assert "You have answered 0 of 5 statements." in text_of(other.get(page_url(consultation)))
+    assert "You have answered 0 of 5 statements." in html_of(other.get(page_url(consultation)))
     # The author's agreement was cast at submission, so it counts once the comment is live.
-    assert "You have answered 1 of 5 statements." in text_of(client.get(page_url(consultation)))
+    assert "You have answered 1 of 5 statements." in html_of(client.get(page_url(consultation)))
 
 
 def test_duplicate_comment_is_refused_with_a_link_to_the_original(client, transport):
     original = statement_ids(transport)["Buses should run later at night."]
     response = comment(client, transport, "  buses SHOULD run later, at night!! ")
-    page = text_of(response)
+    page = html_of(response)
     assert response.status_code == 400
     assert page.startswith("<!DOCTYPE html>") or "<title>Error:" in page
     assert "This statement has already been made: vote on it instead" in error_summary(page)
@@ -471,7 +459,7 @@ def test_duplicate_comment_is_refused_with_a_link_to_the_original(client, transp
     assert link in page and "Vote on the statement already made" in page
     assert count(Statement) == 4 and count(Participant) == 0
 
-    statement_page = text_of(client.get(link.rstrip('"')))
+    statement_page = html_of(client.get(link.rstrip('"')))
     assert "Buses should run later at night." in statement_page
     assert shown_statement_id(statement_page) == original
     response = vote(client, transport, original, "agree", from_page=link.rstrip('"'))
@@ -488,10 +476,10 @@ def test_duplicates_of_statements_nobody_can_vote_on_are_explained(client, make_
     rejected = write_statement(other, "Rude words.", origin=StatementOrigin.PARTICIPANT)
     moderate_statement(rejected, accept=False)
     db.session.commit()
-    page = text_of(comment(client, consultation, "more trams, please"))
+    page = html_of(comment(client, consultation, "more trams, please"))
     assert "it will appear once a moderator has checked it" in error_summary(page)
     assert f"/statements/{pending.id}" not in page
-    page = text_of(comment(client, other, "Rude words"))
+    page = html_of(comment(client, other, "Rude words"))
     assert "the moderators removed it" in error_summary(page)
     assert count(Participant) == 0
 
@@ -499,7 +487,7 @@ def test_duplicates_of_statements_nobody_can_vote_on_are_explained(client, make_
 def test_when_no_statements_are_left_the_page_says_so_and_invites_a_comment(client, transport):
     for _ in range(4):
         answer_shown(client, transport)
-    page = text_of(client.get(page_url(transport)))
+    page = html_of(client.get(page_url(transport)))
     assert "You have answered 4 of 4 statements." in page
     assert "You have answered every statement" in page
     assert "Add your own statement" in page and 'name="text"' in page
@@ -508,16 +496,16 @@ def test_when_no_statements_are_left_the_page_says_so_and_invites_a_comment(clie
 
 def test_a_consultation_with_no_statements_invites_the_first(client, make_consultation):
     consultation = make_consultation([])
-    page = text_of(client.get(page_url(consultation)))
+    page = html_of(client.get(page_url(consultation)))
     assert "There are no statements to answer yet." in page
     assert "Be the first to add a statement" in page
 
 
 def test_next_statement_is_the_same_on_every_reload(app, client, transport):
-    shown = {shown_statement_id(text_of(client.get(page_url(transport)))) for _ in range(4)}
+    shown = {shown_statement_id(html_of(client.get(page_url(transport)))) for _ in range(4)}
     assert len(shown) == 1
     answer_shown(client, transport)
-    shown = {shown_statement_id(text_of(client.get(page_url(transport)))) for _ in range(4)}
+    shown = {shown_statement_id(html_of(client.get(page_url(transport)))) for _ in range(4)}
     assert len(shown) == 1
 
 
@@ -530,7 +518,7 @@ def test_only_accepted_unanswered_statements_are_ever_shown(client, make_consult
     db.session.commit()
     shown = [answer_shown(client, consultation) for _ in range(2)]
     assert set(shown) == {statement_ids(consultation)[t] for t in ("First seed.", "Second seed.")}
-    page = text_of(client.get(page_url(consultation)))
+    page = html_of(client.get(page_url(consultation)))
     assert shown_statement_id(page) is None and "You have answered 2 of 2 statements." in page
 
 
@@ -593,7 +581,7 @@ def test_consultation_not_allowing_anonymous_asks_people_to_sign_in(
     client, make_consultation, create_user
 ):
     consultation = make_consultation(allow_anonymous=False)
-    page = text_of(client.get(page_url(consultation)))
+    page = html_of(client.get(page_url(consultation)))
     assert "You need to sign in to take part in this consultation." in page
     assert f'/sign-in?next=/consultations/{consultation.id}"' in page
     assert 'name="choice"' not in page and 'name="text"' not in page
@@ -633,14 +621,14 @@ def test_draft_is_hidden_from_the_public_and_shown_to_its_team(
 
     create_user(email="team@example.org", team=(missions["nhs"],))
     sign_in(client, "team@example.org")
-    page = text_of(client.get(page_url(draft)))
+    page = html_of(client.get(page_url(draft)))
     assert "This is a draft: only the mission team can see it." in page
     assert 'name="choice"' not in page
     response = post(
         client, f"{page_url(draft)}/votes", {"statement_id": statement_id, "choice": "agree"}
     )
     assert response.status_code == 400
-    assert "not open for answers yet" in error_summary(text_of(response))
+    assert "not open for answers yet" in error_summary(html_of(response))
     assert count(Participant) == 0 and count(Vote) == 0
 
 
@@ -650,18 +638,18 @@ def test_closed_consultation_shows_answers_but_takes_no_more(client, make_consul
     consultation.close()
     db.session.commit()
 
-    page = text_of(client.get(page_url(consultation)))
+    page = html_of(client.get(page_url(consultation)))
     assert "This consultation is closed" in page
     assert 'name="choice"' not in page and 'name="text"' not in page
     assert "Review your answers" in page
-    answers = text_of(client.get(f"{page_url(consultation)}/answers"))
+    answers = html_of(client.get(f"{page_url(consultation)}/answers"))
     assert "Your answer: <strong>Agree</strong>" in answers and 'name="choice"' not in answers
 
     response = post(
         client, f"{page_url(consultation)}/votes", {"statement_id": first, "choice": "disagree"}
     )
     assert response.status_code == 400
-    assert "This consultation is closed" in error_summary(text_of(response))
+    assert "This consultation is closed" in error_summary(html_of(response))
     response = post(client, f"{page_url(consultation)}/comments", {"text": "Too late?"})
     assert response.status_code == 400
     assert count(Vote) == 1 and count(VoteEvent) == 1 and count(Statement) == 4
@@ -673,27 +661,27 @@ def test_consultation_past_its_closing_date_takes_no_answers(client, make_consul
     consultation.closes_at = utcnow() - timedelta(minutes=1)
     db.session.commit()
     statement_id = next(iter(statement_ids(consultation).values()))
-    page = text_of(client.get(page_url(consultation)))
+    page = html_of(client.get(page_url(consultation)))
     assert "This consultation is closed" in page and 'name="choice"' not in page
     response = post(
         client, f"{page_url(consultation)}/votes", {"statement_id": statement_id, "choice": "agree"}
     )
     assert response.status_code == 400 and count(Vote) == 0
-    assert "This consultation is closed" in error_summary(text_of(response))
+    assert "This consultation is closed" in error_summary(html_of(response))
 
 
 def test_consultation_not_yet_open_says_when_it_opens(client, make_consultation):
     consultation = make_consultation()
     consultation.opens_at = utcnow().replace(microsecond=0) + timedelta(days=3)
     db.session.commit()
-    page = text_of(client.get(page_url(consultation)))
+    page = html_of(client.get(page_url(consultation)))
     opens = consultation.opens_at
     assert f"This consultation opens on {opens.day} {opens:%B %Y} at {opens:%H:%M} (UTC)" in page
     assert 'name="choice"' not in page and 'name="text"' not in page
 
 
 def test_mission_page_links_each_consultation_title(client, transport):
-    page = text_of(client.get("/missions/nhs"))
+    page = html_of(client.get("/missions/nhs"))
     assert f'href="/consultations/{transport.id}">How should local transport change?</a>' in page
 
 
@@ -702,10 +690,10 @@ def test_mission_page_links_each_consultation_title(client, transport):
 
 def test_participant_may_say_which_part_of_the_service_they_use(client, make_consultation):
     consultation = make_consultation(service_areas="Buses\nTrains\nSchool transport")
-    page = text_of(client.get(page_url(consultation)))
+    page = html_of(client.get(page_url(consultation)))
     about_url = f"{page_url(consultation)}/about-you"
     assert about_url in page
-    form_page = text_of(client.get(about_url))
+    form_page = html_of(client.get(about_url))
     for label in ("Buses", "Trains", "School transport", "Prefer not to say"):
         assert (
             f">\n    {label}\n" in form_page
@@ -718,7 +706,7 @@ def test_participant_may_say_which_part_of_the_service_they_use(client, make_con
     response = submit_form(client, about_url, {"service_area": "Trains"})
     assert response.status_code == 302
     assert only_participant().service_area == "Trains"
-    assert 'value="Trains" checked' in text_of(client.get(about_url))
+    assert 'value="Trains" checked' in html_of(client.get(about_url))
 
     submit_form(client, about_url, {"service_area": "not-said"})
     db.session.expire_all()
@@ -731,12 +719,12 @@ def test_about_you_refuses_answers_not_on_the_list(client, make_consultation):
     for value in ("Date of birth", ""):
         response = submit_form(client, about_url, {"service_area": value})
         assert response.status_code == 400
-        assert "Choose" in error_summary(text_of(response))
+        assert "Choose" in error_summary(html_of(response))
     assert count(Participant) == 0
 
 
 def test_about_you_is_not_offered_without_a_list(client, transport):
-    assert "about-you" not in text_of(client.get(page_url(transport)))
+    assert "about-you" not in html_of(client.get(page_url(transport)))
     assert client.get(f"{page_url(transport)}/about-you").status_code == 404
 
 
@@ -754,7 +742,7 @@ def test_about_you_is_not_offered_without_a_list(client, transport):
 )
 def test_bad_comments_are_refused_next_to_the_field(client, transport, text, message):
     response = comment(client, transport, text)
-    page = text_of(response)
+    page = html_of(response)
     assert response.status_code == 400
     assert "<title>Error:" in page
     assert message in error_summary(page)
@@ -785,7 +773,7 @@ def test_a_comment_of_exactly_1000_characters_with_line_breaks_is_kept(client, t
 )
 def test_any_text_is_stored_exactly_and_shown_as_text(app, client, transport, text):
     response = comment(client, transport, text)
-    assert response.status_code == 302, error_summary(text_of(response))
+    assert response.status_code == 302, error_summary(html_of(response))
     stored = db.session.scalar(
         select(Statement.text).where(Statement.origin == StatementOrigin.PARTICIPANT)
     )
@@ -793,7 +781,7 @@ def test_any_text_is_stored_exactly_and_shown_as_text(app, client, transport, te
     other = app.test_client()  # another visitor, who will be shown it eventually
     seen = set()
     for _ in range(5):
-        page = text_of(other.get(page_url(transport)))
+        page = html_of(other.get(page_url(transport)))
         assert "<script>alert" not in page and "<b>trains</b>" not in page
         statement_id = shown_statement_id(page)
         if statement_id is None:
@@ -851,7 +839,7 @@ def test_bad_votes_are_refused_with_a_message(client, transport, data, message):
         client, page_url(transport), payload, action=f"{page_url(transport)}/votes"
     )
     assert response.status_code == 400
-    assert message in error_summary(text_of(response))
+    assert message in error_summary(html_of(response))
     assert count(Participant) == 0 and count(Vote) == 0 and count(VoteEvent) == 0
 
 
@@ -860,7 +848,7 @@ def test_vote_on_a_statement_of_another_consultation_is_refused(client, make_con
     elsewhere = make_consultation(["Elsewhere."], title="Elsewhere")
     response = vote(client, here, statement_ids(elsewhere)["Elsewhere."], "agree")
     assert response.status_code == 400
-    assert "That statement is not part of this consultation" in error_summary(text_of(response))
+    assert "That statement is not part of this consultation" in error_summary(html_of(response))
     assert count(Participant) == 0 and count(Vote) == 0
 
 
@@ -876,7 +864,7 @@ def test_votes_on_rejected_or_pending_statements_are_refused(client, transport):
     ]:
         response = vote(client, transport, statement.id, "agree")
         assert response.status_code == 400
-        assert message in error_summary(text_of(response))
+        assert message in error_summary(html_of(response))
         assert client.get(f"{page_url(transport)}/statements/{statement.id}").status_code == 404
     assert count(Participant) == 0 and count(Vote) == 0
 
@@ -886,7 +874,7 @@ def test_a_refused_change_from_the_answers_page_is_shown_there(client, transport
     first = answer_shown(client, transport)
     answer_shown(client, transport)
     answers_url = f"{page_url(transport)}/answers"
-    assert f'id="vote-{first}"' in text_of(client.get(answers_url))
+    assert f'id="vote-{first}"' in html_of(client.get(answers_url))
     moderate_statement(db.session.get(Statement, first), accept=False)
     db.session.commit()
     response = post(
@@ -894,7 +882,7 @@ def test_a_refused_change_from_the_answers_page_is_shown_there(client, transport
         f"{page_url(transport)}/votes",
         {"statement_id": first, "choice": "pass", "return_to": "answers"},
     )
-    page = text_of(response)
+    page = html_of(response)
     assert response.status_code == 400 and "Your answers" in page
     assert "removed by the moderators" in error_summary(page)
     assert page.count('class="govuk-summary-card"') == 1  # the removed one is no longer listed
@@ -911,7 +899,7 @@ def test_missing_csrf_token_is_a_400_and_saves_nothing(client, transport):
     ]:
         response = client.post(page_url(transport) + path, data=data)
         assert response.status_code == 400
-        assert "Your form expired" in text_of(response)
+        assert "Your form expired" in html_of(response)
     assert count(Participant) == 0 and count(Vote) == 0 and count(Statement) == 4
 
 
@@ -930,13 +918,13 @@ def test_forged_cookie_is_ignored_and_never_reaches_anyone_elses_answers(app, cl
         get_cookie(victim, COOKIE).value[:-3] + "abc",
     ]:
         set_cookie(client, COOKIE, forged)
-        page = text_of(client.get(page_url(transport)))
+        page = html_of(client.get(page_url(transport)))
         assert "We could not find earlier answers from this device" in page
         assert "You have answered 0 of 4 statements." in page
 
     response = vote(client, transport, first, "disagree")
     assert response.status_code == 302
-    page = text_of(client.get(page_url(transport)))
+    page = html_of(client.get(page_url(transport)))
     assert "We could not recognise the answers saved on this device" in page
     assert "You have answered 1 of 4 statements." in page
 
@@ -961,12 +949,12 @@ def test_stale_cookie_starts_a_fresh_participant(app, client, make_consultation)
         set_cookie(
             client, COOKIE, sign_cookie(secret, {str(here.id): stale, str(there.id): there_token})
         )
-        page = text_of(client.get(page_url(here)))
+        page = html_of(client.get(page_url(here)))
         assert "We could not find earlier answers from this device" in page
 
     response = vote(client, here, statement_ids(here)["Here."], "agree")
     assert response.status_code == 302
-    assert "We could not recognise the answers saved" in text_of(client.get(page_url(there)))
+    assert "We could not recognise the answers saved" in html_of(client.get(page_url(there)))
 
     here_participant = db.session.scalar(
         select(Participant).where(Participant.consultation_id == here.id)
@@ -977,7 +965,7 @@ def test_stale_cookie_starts_a_fresh_participant(app, client, make_consultation)
     assert votes_of(there_participant) == {statement_ids(there)["There."]: 1}
     # The browser still reaches its answers in the other consultation.
     assert cookie_token(client, there) == there_token
-    assert "You have answered 1 of 1 statement." in text_of(client.get(page_url(there)))
+    assert "You have answered 1 of 1 statement." in html_of(client.get(page_url(there)))
 
 
 def test_each_consultation_gets_its_own_token(client, make_consultation):
@@ -1006,7 +994,8 @@ def test_too_many_comments_get_the_friendly_429_page(database_url, _migrated, tm
     assert statuses == [302] * 5 + [429]
     response = comment(client, consultation, "One more.")
     assert response.status_code == 429
-    assert "You have done that too many times" in text_of(response)
+    assert "You have done that too many times" in html_of(response)
     assert count(Statement) == 5
     # Another participant has an allowance of their own.
     assert comment(app.test_client(), consultation, "Someone else.").status_code == 302
+    assert count(Statement) == 6 and count(Participant) == 2

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from deliberate.extensions import db
 from deliberate.models import Consultation, ModerationStatus, Participant, Statement, Vote
 from deliberate.polis_format import read_export
-from tests.conftest import POLIS_DATA
+from tests.helpers import POLIS_DATA
 
 
 def run(app, *args: str):

@@ -42,20 +42,19 @@ from deliberate.services import consultations as consultation_service
 from deliberate.services.analysis import run_analysis
 from deliberate.services.polis_exchange import import_polis_folder
 from deliberate.services.statements import write_statement
-from tests.conftest import POLIS_DATA, REPO_ROOT, csrf_token_from, sign_in, submit_form
+from tests.helpers import (
+    POLIS_DATA,
+    REPO_ROOT,
+    cli,
+    csrf_token_from,
+    html_of,
+    load_demo,
+    sign_in,
+    submit_form,
+    text_of,
+)
 
 AGREE, DISAGREE, PASS = 1, -1, 0
-
-
-def html_of(response) -> str:
-    return response.get_data(as_text=True)
-
-
-def text_of(html: str) -> str:
-    """What a person reads: tags dropped, entities and spaces tidied."""
-    import html as html_module
-
-    return " ".join(html_module.unescape(re.sub(r"<[^>]+>", " ", html)).split())
 
 
 def summary_items(html: str) -> list[str]:
@@ -733,12 +732,6 @@ def test_team_analysis_page_shows_taking_part_moderation_staleness_and_runs(
 # -- with the real model: the CLI end to end, and "run now" with its progress ---------------------
 
 
-def cli(app, *args) -> str:
-    result = app.test_cli_runner().invoke(args=["deliberate", *[str(a) for a in args]])
-    assert result.exit_code == 0, result.output
-    return result.output
-
-
 @pytest.mark.model
 @pytest.mark.slow
 def test_imported_then_analysed_by_the_command_the_report_has_topics_and_topics_csv(
@@ -839,11 +832,12 @@ def test_a_report_is_computed_once_per_run_and_then_served_from_memory(app, clie
     assert len(cache._items) == 1
 
 
+@pytest.mark.demo
 @pytest.mark.model
 @pytest.mark.slow
 def test_demo_publishes_the_real_conversations_and_a_question_in_two_rounds(app, client):
-    for _ in range(2):  # a second load changes nothing
-        cli(app, "load-demo")
+    load_demo(app)
+    cli(app, "load-demo")  # a second load changes nothing
     rounds = db.session.scalars(
         select(Consultation)
         .where(Consultation.source_key.like("demo-rounds:%"))

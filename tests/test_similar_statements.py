@@ -15,7 +15,7 @@ from datetime import timedelta
 
 import numpy as np
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from deliberate import jobs
 from deliberate.extensions import db
@@ -30,7 +30,14 @@ from deliberate.models import (
 )
 from deliberate.services import embeddings
 from deliberate.services.statements import write_statement
-from tests.conftest import REPO_ROOT, csrf_token_from, submit_form
+from tests.helpers import (
+    REPO_ROOT,
+    count,
+    csrf_token_from,
+    html_of,
+    run_background_jobs,
+    submit_form,
+)
 
 SEEDS = [
     "Have community police officers in schools create a rapport with the young people to build "
@@ -44,10 +51,6 @@ SEEDS = [
 ]
 PARAPHRASE = "Put community police officers in schools so young people can build trust with them"
 NEW_POINT = "Police body cameras should be switched on at all times"
-
-
-def text_of(response) -> str:
-    return response.get_data(as_text=True)
 
 
 @pytest.fixture
@@ -80,13 +83,6 @@ def comment(client, consultation: Consultation, text: str):
     return submit_form(client, url, {"text": text}, action=f"{url}/comments")
 
 
-def run_background_jobs(app) -> None:
-    """Run what the site and the test queued, now (the debounce delays are skipped)."""
-    for runner in {id(r): r for r in (app.extensions["deliberate_jobs"], jobs.runner())}.values():
-        assert runner.wait_until_idle(timeout=180)
-        assert runner.failures == []
-
-
 def stop_background_jobs(app) -> None:
     """As when no worker is running: jobs are not taken, so no model loads in the test process."""
     app.extensions["deliberate_jobs"].shutdown()
@@ -96,10 +92,6 @@ def stop_background_jobs(app) -> None:
 def store_fixed_vector(statement_id: int, fingerprint: str = "fixed-test-vectors") -> None:
     embeddings.store_vectors(fingerprint, [statement_id], np.eye(4, dtype=np.float32)[:1])
     db.session.commit()
-
-
-def count(model, *where) -> int:
-    return db.session.scalar(select(func.count()).select_from(model).where(*where))
 
 
 # -- with the real model --------------------------------------------------------------------------
@@ -119,7 +111,7 @@ def test_a_paraphrase_is_flagged_with_links_and_its_author_may_still_post_it(app
 
     page = client.get(held_url)
     assert page.status_code == 200 and "Refresh" not in page.headers
-    html = text_of(page)
+    html = html_of(page)
     assert "Similar statements already exist" in html
     original = seed_id(policing, SEEDS[0])
     assert f'href="/consultations/{policing.id}/statements/{original}"' in html
@@ -128,7 +120,7 @@ def test_a_paraphrase_is_flagged_with_links_and_its_author_may_still_post_it(app
 
     response = client.post(held_url, data={"csrf_token": csrf_token_from(html)})
     assert response.status_code == 302
-    landing = text_of(client.get(response.headers["Location"]))
+    landing = html_of(client.get(response.headers["Location"]))
     assert "Thank you: your statement has been added for other people to vote on." in landing
     posted = db.session.scalar(select(Statement).where(Statement.text == PARAPHRASE))
     assert posted is not None and posted.is_votable
@@ -148,7 +140,7 @@ def test_a_new_point_is_posted_once_the_check_finds_nothing_close(app, client, p
     run_background_jobs(app)
     response = client.get(response.headers["Location"])
     assert response.status_code == 302  # nothing similar: posted, with the usual confirmation
-    landing = text_of(client.get(response.headers["Location"]))
+    landing = html_of(client.get(response.headers["Location"]))
     assert "Thank you: your statement has been added for other people to vote on." in landing
     posted = db.session.scalar(select(Statement).where(Statement.text == NEW_POINT))
     assert posted is not None
@@ -179,7 +171,7 @@ def test_exact_and_normalised_duplicates_are_still_refused_at_once(app, client, 
     stop_background_jobs(app)
     response = comment(client, policing, "  diversity IN policing!! ")
     assert response.status_code == 400
-    assert "This statement has already been made: vote on it instead" in text_of(response)
+    assert "This statement has already been made: vote on it instead" in html_of(response)
     assert count(SimilarityCheck) == 0
 
 
@@ -192,7 +184,7 @@ def test_with_no_worker_the_author_waits_then_posts_without_the_check(app, clien
     held_url = response.headers["Location"]
     page = client.get(held_url)
     assert page.status_code == 200 and page.headers["Refresh"] == "2"
-    html = text_of(page)
+    html = html_of(page)
     assert "Checking for similar statements" in html
     assert "Your statement has not been posted yet" in html and NEW_POINT in html
     assert count(Statement, Statement.text == NEW_POINT) == 0
@@ -200,19 +192,19 @@ def test_with_no_worker_the_author_waits_then_posts_without_the_check(app, clien
     # Nobody else sees a held comment, nor can post it.
     stranger = app.test_client()
     assert stranger.get(held_url).status_code == 302
-    assert NEW_POINT not in text_of(stranger.get(held_url, follow_redirects=True))
+    assert NEW_POINT not in html_of(stranger.get(held_url, follow_redirects=True))
 
     held = db.session.scalar(select(SimilarityCheck))
     held.created_at -= timedelta(minutes=1)
     db.session.commit()
     page = client.get(held_url)
     assert "Refresh" not in page.headers  # stop waiting for a worker that is not there
-    assert "This is taking longer than usual" in text_of(page)
+    assert "This is taking longer than usual" in html_of(page)
 
     assert client.post(held_url, data={}).status_code == 400  # CSRF token required
-    response = client.post(held_url, data={"csrf_token": csrf_token_from(text_of(page))})
+    response = client.post(held_url, data={"csrf_token": csrf_token_from(html_of(page))})
     assert response.status_code == 302
-    landing = text_of(client.get(response.headers["Location"]))
+    landing = html_of(client.get(response.headers["Location"]))
     assert "Thank you: your statement has been added for other people to vote on." in landing
     assert count(Statement, Statement.text == NEW_POINT) == 1
     assert count(SimilarityCheck) == 0
@@ -224,13 +216,13 @@ def test_a_held_comment_refused_when_posted_is_given_back_to_its_author(app, cli
     stop_background_jobs(app)
     response = comment(client, policing, NEW_POINT)
     held_url = response.headers["Location"]
-    page = text_of(client.get(held_url))
+    page = html_of(client.get(held_url))
     # Someone else makes the same point while this one waits.
     write_statement(policing, NEW_POINT.upper(), origin=StatementOrigin.SEED)
     db.session.commit()
     response = client.post(held_url, data={"csrf_token": csrf_token_from(page)})
     assert response.status_code == 400
-    html = text_of(response)
+    html = html_of(response)
     assert "This statement has already been made: vote on it instead" in html
     assert NEW_POINT in html  # the text is back in the form, nothing typed is lost
     assert count(SimilarityCheck) == 0
@@ -277,6 +269,7 @@ print(json.dumps({"statuses": statuses, "loaded": [m for m in heavy if m in sys.
 """
 
 
+@pytest.mark.slow
 def test_pages_and_comments_never_load_the_model_or_topic_libraries(tmp_path):
     database = f"sqlite:///{tmp_path / 'light.sqlite3'}"
     result = subprocess.run(

@@ -14,7 +14,6 @@ import numpy as np
 import pytest
 from sqlalchemy import func, select
 
-from deliberate import jobs
 from deliberate.analysis import VoteMatrix
 from deliberate.analysis.topics import Topic, TopicModel
 from deliberate.extensions import db
@@ -36,7 +35,7 @@ from deliberate.services import analysis_runs, embeddings, topics
 from deliberate.services.analysis import run_analysis
 from deliberate.services.polis_exchange import import_polis_folder
 from deliberate.services.statements import write_statement
-from tests.conftest import POLIS_DATA, sign_in, submit_form
+from tests.helpers import POLIS_DATA, cli, count, run_background_jobs, sign_in, submit_form
 
 DEFAULT_FINGERPRINT = (
     "sentence-transformers/all-MiniLM-L6-v2@1110a243 "
@@ -52,23 +51,6 @@ MORE_POLICING = [
     "The police should report back on what changed after young people gave feedback.",
     "Schools should teach pupils their rights when stopped by the police.",
 ]
-
-
-def cli(app, *args) -> str:
-    result = app.test_cli_runner().invoke(args=["deliberate", *[str(a) for a in args]])
-    assert result.exit_code == 0, result.output
-    return result.output
-
-
-def run_background_jobs(app) -> None:
-    """Run what the site and the test queued, now (debounce delays skipped)."""
-    for runner in {id(r): r for r in (app.extensions["deliberate_jobs"], jobs.runner())}.values():
-        assert runner.wait_until_idle(timeout=180)
-        assert runner.failures == []
-
-
-def count(model, *where) -> int:
-    return db.session.scalar(select(func.count()).select_from(model).where(*where))
 
 
 def latest(consultation_id: int) -> AnalysisRun:

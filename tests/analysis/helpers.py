@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import csv
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from deliberate.analysis import VoteMatrix
-
-POLIS_DATA = Path(__file__).resolve().parents[2] / "data" / "polis"
+from tests.helpers import POLIS_DATA
 
 
 @dataclass(frozen=True)

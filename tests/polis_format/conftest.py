@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from deliberate.polis_format import PolisExport, read_export
+from tests.helpers import POLIS_DATA
 
-POLIS_DATA = Path(__file__).resolve().parents[2] / "data" / "polis"
 CONVERSATIONS = (
     "15-per-hour-seattle",
     "brexit-consensus",

@@ -1,0 +1,135 @@
+"""What tests do again and again, in one place: fill in forms as a person would, run a command,
+count rows, read a page, let the background jobs finish, and load the demo.
+
+Fixtures live in conftest.py; these are plain functions a test calls."""
+
+from __future__ import annotations
+
+import html as html_module
+import re
+from pathlib import Path
+
+from sqlalchemy import func, select, text
+
+from deliberate import jobs
+from deliberate.extensions import db
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+POLIS_DATA = REPO_ROOT / "data" / "polis"
+
+CSRF_FIELD = re.compile(
+    r'name="csrf_token" type="hidden" value="([^"]+)"|'
+    r'name="csrf_token" value="([^"]+)"|value="([^"]+)" name="csrf_token"'
+)
+
+
+def csrf_token_from(html: str) -> str:
+    match = CSRF_FIELD.search(html)
+    assert match, "the page has no CSRF token field"
+    return next(g for g in match.groups() if g)
+
+
+def submit_form(client, page_url: str, data: dict, action: str | None = None, **kwargs):
+    """Do what a person does: open the page, then post its form with the token it carries."""
+    page = client.get(page_url)
+    assert page.status_code == 200, page.status_code
+    payload = {"csrf_token": csrf_token_from(page.get_data(as_text=True)), **data}
+    return client.post(action or page_url, data=payload, **kwargs)
+
+
+def sign_in(client, email: str, password: str = "correct horse battery"):
+    response = submit_form(client, "/sign-in", {"email": email, "password": password})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return response
+
+
+def html_of(response) -> str:
+    return response.get_data(as_text=True)
+
+
+def text_of(html: str) -> str:
+    """What a person reads: tags dropped, entities and spaces tidied."""
+    return " ".join(html_module.unescape(re.sub(r"<[^>]+>", " ", html)).split())
+
+
+def error_summary(html: str) -> str:
+    """The GOV.UK error summary at the top of a refused form, entities decoded."""
+    match = re.search(r'class="govuk-error-summary".*?</div>\s*</div>', html, re.S)
+    assert match, "no GOV.UK error summary on the page"
+    return html_module.unescape(match.group(0))
+
+
+def cli(app, *args) -> str:
+    """Run `flask deliberate ...` as an operator would; it must succeed. Returns its output."""
+    result = app.test_cli_runner().invoke(args=["deliberate", *[str(a) for a in args]])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def count(model, *where) -> int:
+    return db.session.scalar(select(func.count()).select_from(model).where(*where))
+
+
+def run_background_jobs(app) -> None:
+    """Run what the site and the test queued, now (the debounce delays are skipped)."""
+    for runner in {id(r): r for r in (app.extensions["deliberate_jobs"], jobs.runner())}.values():
+        assert runner.wait_until_idle(timeout=180)
+        assert runner.failures == []
+
+
+# -- the demo, loaded once per run ----------------------------------------------------------------
+
+_DEMO_ROWS: dict[str, dict[str, list[dict]]] = {}
+_DEMO_SCHEMA = "demo_snapshot"  # PostgreSQL: the copy stays on the server, beside the tables
+
+
+def load_demo(app) -> None:
+    """The demo's data in the (empty) test database, as `flask deliberate load-demo` leaves it.
+
+    The first call of a run loads it for real (the model, every import and analysis: a minute or
+    two) and keeps a copy of every row; later calls write that copy back, ids included, in seconds.
+    Tests of the loading itself run the command again on top, which must change nothing."""
+    tables = db.metadata.sorted_tables
+    db.session.commit()
+    assert all(count(table) == 0 for table in tables), "load_demo needs an empty database"
+    postgres = db.engine.dialect.name == "postgresql"
+    key = db.engine.url.render_as_string(hide_password=True)
+    if key not in _DEMO_ROWS:
+        cli(app, "load-demo")
+        db.session.commit()
+        _DEMO_ROWS[key] = {} if postgres else _rows_of(tables)
+        if postgres:
+            _copy_tables(tables, to_schema=_DEMO_SCHEMA)
+        return
+    if postgres:
+        _copy_tables(tables, from_schema=_DEMO_SCHEMA)
+    else:
+        for table in tables:
+            if _DEMO_ROWS[key][table.name]:
+                db.session.execute(table.insert(), _DEMO_ROWS[key][table.name])
+    db.session.commit()
+
+
+def _rows_of(tables) -> dict[str, list[dict]]:
+    return {
+        t.name: [dict(row) for row in db.session.execute(t.select().order_by(t.c.id)).mappings()]
+        for t in tables
+    }
+
+
+def _copy_tables(tables, *, to_schema: str = "", from_schema: str = "") -> None:
+    """Copy every table into a schema of its own, or back from it (ids, then sequences, kept)."""
+    if to_schema:
+        db.session.execute(text(f'CREATE SCHEMA "{to_schema}"'))
+    for table in tables:
+        name = f'"{table.name}"'
+        if to_schema:
+            db.session.execute(text(f'CREATE TABLE "{to_schema}".{name} AS TABLE {name}'))
+        else:
+            db.session.execute(text(f'INSERT INTO {name} TABLE "{from_schema}".{name}'))
+            highest = select(func.max(table.c.id)).scalar_subquery()
+            sequence = func.pg_get_serial_sequence(table.name, "id")
+            db.session.execute(
+                select(func.setval(sequence, func.coalesce(highest, 1), highest.isnot(None)))
+            )
+    db.session.commit()
