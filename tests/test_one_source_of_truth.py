@@ -18,7 +18,7 @@ from deliberate.extensions import db
 from deliberate.findings import SCHEMA_VERSION, UnknownSchema, read_findings
 from deliberate.models import AnalysisRun, Consultation, Mission
 from deliberate.services import reports
-from tests.conftest import sign_in
+from tests.helpers import load_demo, sign_in
 
 COUNT = re.compile(r'data-agreed-by-every-group="(\d+)"[^>]*>\s*([^<]*?)\s*<')
 
@@ -41,7 +41,7 @@ def leading_number(words: str) -> int:
 @pytest.mark.demo
 @pytest.mark.slow
 def test_every_page_states_the_same_tested_count_of_statements_every_group_agreed_with(app, client):
-    assert app.test_cli_runner().invoke(args=["deliberate", "load-demo"]).exit_code == 0
+    load_demo(app)
     published = {
         c.id: reports.published_run(c.id)
         for c in db.session.scalars(select(Consultation).order_by(Consultation.id))
