@@ -1,7 +1,7 @@
 """Which statement to show a participant next: the Polis priority rule, seeded.
 
 Polis (``math/src/polismath/math/conversation.clj``) scores every statement the participant has not
-seen and draws one at random, weighted by the score (DESIGN.md section 7):
+seen and draws one at random, weighted by the score:
 
     p_agree    = (A + 1) / (S + 2)          p_pass = (P + 1) / (S + 2)     (pseudo-counts)
     importance = (1 - p_pass) * (E + 1) * p_agree
