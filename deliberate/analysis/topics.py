@@ -2,9 +2,10 @@
 
 The statements are grouped on the embeddings stored for them (never re-embedded), then BERTopic,
 given those groups (its documented "manual topic modelling": no UMAP, no HDBSCAN), computes the
-c-TF-IDF keywords that label each topic. Choices, measured on the six real Polis conversations
-mixed into one corpus of 713 comments (``bench/evaluate_topics.py``) and on corpora up to
-100,000 statements (``bench/bench_topics.py``):
+c-TF-IDF words of each topic and, given the model that made the vectors, its KeyBERTInspired
+ranks them by meaning and MaximalMarginalRelevance drops words that repeat one another.
+Choices, measured on the six real Polis conversations mixed into one corpus of 713 comments
+(``bench/evaluate_topics.py``) and on corpora up to 100,000 statements (``bench/bench_topics.py``):
 
 - No UMAP + HDBSCAN. BERTopic's defaults cut the 713 comments into 10 topics of purity 0.81 (and
   10,000 statements into 568 topics in 85 s); no UMAP/HDBSCAN setting we tried beat k-means on the
@@ -25,6 +26,20 @@ mixed into one corpus of 713 comments (``bench/evaluate_topics.py``) and on corp
   centre is the mean of its statements and each statement sits at its nearest centre.
 - Deterministic: seeded k-means and samples, BLAS/OpenMP on one thread while clustering (the
   summation order then does not depend on the machine), topics numbered by size then first member.
+- Statements with no real words (numbers, keyboard mash, "test": ``has_words``) are left out of
+  the clustering and put in Other; on the seven real conversations (1,752 comments) that rule
+  takes exactly four, all rejected by Polis moderators ("?", "1406155523802", "foo", "Foo!"), and
+  no real comment, however short ("Poop.", "Bin dafür", "HYDROSOLARKRAFTWERK").
+- Label words, measured with ``bench/topic_labels.py`` on the seven conversations: c-TF-IDF alone
+  put place names and verbs said everywhere first ("Zealanders, NZ, New", "consider", "make").
+  Now a topic's candidates are its 30 best c-TF-IDF words said in at least two of its statements,
+  less the words among the top ten of more than half the topics; KeyBERTInspired orders them by
+  the cosine of each word's embedding (the same model; statements keep their stored vectors, so
+  only candidate words are embedded, in batches of 256) to the topic's typical statements. Taking
+  all 30 words as candidates cost four times the embedding time and let words said once
+  ("Poop") into labels; taking only words in a fifth of the statements left generic ones
+  ("need", "people") as the only candidates. Without an embedder the labels are the c-TF-IDF
+  words, filtered the same way.
 - Labels are words of the text in its language: stop words of the detected language removed, a
   label word must appear in a fifth of the topic's statements (c-TF-IDF alone favours words said
   once), tokens shown in their most frequent written form (German nouns keep their capitals), and
