@@ -6,7 +6,8 @@ TopicParameters value, e.g. ``--set outlier_similarity=0.35``).
 
 Every comment of the six conversations in ../shared/data/polis is mixed into one corpus, embedded
 once with the default model (vectors cached under /tmp, keyed by the model fingerprint and the
-texts) and given to ``fit_topics``. For each topic, its majority conversation is the one most of
+texts) and given to ``fit_topics`` with that model for the labels (``--no-label-model``: c-TF-IDF
+labels only). For each topic, its majority conversation is the one most of
 its statements come from. Reported:
 
 - purity: share of the statements placed in a topic (not Other) whose topic's majority
@@ -151,6 +152,9 @@ def main() -> None:
     parser.add_argument("--no-baseline", action="store_true", help="skip BERTopic's defaults")
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE")
     parser.add_argument("-v", "--verbose", action="store_true", help="list the mixed topics")
+    parser.add_argument(
+        "--no-label-model", action="store_true", help="label with c-TF-IDF words only"
+    )
     args = parser.parse_args()
 
     overrides = {}
@@ -162,6 +166,7 @@ def main() -> None:
 
     texts, sources = load_comments(args.accepted)
     vectors = cached_embeddings(texts)
+    embedder = None if args.no_label_model else get_embedder()
     counts = Counter(sources.tolist())
     print(
         f"{len(texts)} comments from {len(counts)} conversations"
@@ -180,11 +185,11 @@ def main() -> None:
     print("-" * len(header))
 
     started = time.perf_counter()
-    model = fit_topics(texts, vectors, parameters=parameters)
+    model = fit_topics(texts, vectors, parameters=parameters, embedder=embedder)
     ours = np.array(model.assignments)
     print(row("ours (k-means + c-TF-IDF)", ours, sources, time.perf_counter() - started))
     started = time.perf_counter()
-    again = fit_topics(texts, vectors, parameters=parameters)
+    again = fit_topics(texts, vectors, parameters=parameters, embedder=embedder)
     print(
         row(
             "ours, second fit (warm imports)",
@@ -215,6 +220,10 @@ def main() -> None:
     print()
     print(f"same topics on a second fit: {again.to_dict() == model.to_dict()}")
     print(
+        f"no real words (in Other): {model.parameters['without_words']}; words common to most"
+        f" topics: {model.parameters['common_words']}"
+    )
+    print(
         f"k tried (silhouette): {model.parameters['silhouette']}; "
         f"chosen {model.parameters['k_chosen']}"
     )
@@ -231,7 +240,7 @@ def main() -> None:
     mask = sources == "scoop-hivemind.biodiversity"
     bio_texts = [t for t, keep in zip(texts, mask, strict=True) if keep]
     started = time.perf_counter()
-    bio = fit_topics(bio_texts, vectors[mask], parameters=parameters)
+    bio = fit_topics(bio_texts, vectors[mask], parameters=parameters, embedder=embedder)
     took = time.perf_counter() - started
     print(
         f"\nscoop-hivemind.biodiversity alone: {bio.message} ({took:.1f} s, language "

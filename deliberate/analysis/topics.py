@@ -2,9 +2,10 @@
 
 The statements are grouped on the embeddings stored for them (never re-embedded), then BERTopic,
 given those groups (its documented "manual topic modelling": no UMAP, no HDBSCAN), computes the
-c-TF-IDF keywords that label each topic. Choices, measured on the six real Polis conversations
-mixed into one corpus of 713 comments (``bench/evaluate_topics.py``) and on corpora up to
-100,000 statements (``bench/bench_topics.py``):
+c-TF-IDF words of each topic and, given the model that made the vectors, its KeyBERTInspired
+ranks them by meaning and MaximalMarginalRelevance drops words that repeat one another.
+Choices, measured on the six real Polis conversations mixed into one corpus of 713 comments
+(``bench/evaluate_topics.py``) and on corpora up to 100,000 statements (``bench/bench_topics.py``):
 
 - No UMAP + HDBSCAN. BERTopic's defaults cut the 713 comments into 10 topics of purity 0.81 (and
   10,000 statements into 568 topics in 85 s); no UMAP/HDBSCAN setting we tried beat k-means on the
@@ -25,6 +26,20 @@ mixed into one corpus of 713 comments (``bench/evaluate_topics.py``) and on corp
   centre is the mean of its statements and each statement sits at its nearest centre.
 - Deterministic: seeded k-means and samples, BLAS/OpenMP on one thread while clustering (the
   summation order then does not depend on the machine), topics numbered by size then first member.
+- Statements with no real words (numbers, keyboard mash, "test": ``has_words``) are left out of
+  the clustering and put in Other; on the seven real conversations (1,752 comments) that rule
+  takes exactly four, all rejected by Polis moderators ("?", "1406155523802", "foo", "Foo!"), and
+  no real comment, however short ("Poop.", "Bin dafür", "HYDROSOLARKRAFTWERK").
+- Label words, measured with ``bench/topic_labels.py`` on the seven conversations: c-TF-IDF alone
+  put place names and verbs said everywhere first ("Zealanders, NZ, New", "consider", "make").
+  Now a topic's candidates are its 30 best c-TF-IDF words said in at least two of its statements,
+  less the words among the top ten of more than half the topics; KeyBERTInspired orders them by
+  the cosine of each word's embedding (the same model; statements keep their stored vectors, so
+  only candidate words are embedded, in batches of 256) to the topic's typical statements. Taking
+  all 30 words as candidates cost four times the embedding time and let words said once
+  ("Poop") into labels; taking only words in a fifth of the statements left generic ones
+  ("need", "people") as the only candidates. Without an embedder the labels are the c-TF-IDF
+  words, filtered the same way.
 - Labels are words of the text in its language: stop words of the detected language removed, a
   label word must appear in a fifth of the topic's statements (c-TF-IDF alone favours words said
   once), tokens shown in their most frequent written form (German nouns keep their capitals), and
@@ -39,11 +54,17 @@ import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from functools import cached_property
-from typing import Any
+from functools import cached_property, lru_cache
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
+
+if TYPE_CHECKING:
+    import pandas as pd
+    import scipy.sparse as sp
+
+    from deliberate.analysis.embeddings import Embedder
 
 OTHER = -1
 
@@ -63,7 +84,11 @@ class TopicParameters:
     kmeans_starts: int = 4
     kmeans_sample: int = 10_000  # k-means runs on at most this many statements, then refines
     refine_iterations: int = 20
-    top_words: int = 10  # keywords kept per topic (c-TF-IDF ranks twice as many)
+    top_words: int = 10  # keywords kept per topic
+    candidate_words: int = 30  # c-TF-IDF words per topic that the embedder then ranks,
+    candidate_support: int = 2  # of those said in at least this many of its statements
+    common_share: float = 0.5  # a word in the top words of more than this share of topics: no label
+    mmr_diversity: float = 0.1  # MaximalMarginalRelevance: 0 = most relevant words, 1 = most varied
     word_support: float = 0.2  # a label word is in this share of the topic's statements (>= 2)
     label_words: int = 4
     representatives: int = 5
@@ -154,11 +179,16 @@ def fit_topics(
     seed: int = 20240601,
     language: str | None = None,
     parameters: TopicParameters | None = None,
+    embedder: Embedder | None = None,
 ) -> TopicModel:
     """Group statements into labelled topics; the same inputs give the same topics in any process.
 
     ``embeddings`` are the stored vectors, one row per text (normalised here if they are not).
     ``language`` (e.g. "en", "de", "zh") chooses the stop words; None detects it from the texts.
+    ``embedder`` is the model that made ``embeddings``: given, it ranks each topic's candidate
+    words by meaning (BERTopic's KeyBERTInspired, then MaximalMarginalRelevance); without it the
+    labels are the c-TF-IDF words alone. Statements are never embedded again, only words.
+    Statements with no real words (see ``has_words``) are left out of the topics, in Other.
     """
     p = parameters or TopicParameters()
     texts = [str(t) for t in texts]
@@ -167,20 +197,31 @@ def fit_topics(
         raise ValueError(
             f"need one embedding row per text: {len(texts)} texts, embeddings {vectors.shape}"
         )
+    if embedder is not None and embedder.dimension != vectors.shape[1]:
+        raise ValueError(
+            f"the embedder gives {embedder.dimension} dimensions and the stored vectors have "
+            f"{vectors.shape[1]}: labels need the model that made the vectors"
+        )
     n = len(texts)
     lang = (language or detect_language(texts)).lower()
+    worded = np.array([has_words(t) for t in texts], dtype=bool)
+    n_worded = int(worded.sum())
     recorded: dict[str, Any] = {
-        "method": "spherical k-means on stored embeddings; BERTopic c-TF-IDF labels",
+        "method": "spherical k-means on stored embeddings; BERTopic labels"
+        + (" (c-TF-IDF, KeyBERTInspired, MaximalMarginalRelevance)" if embedder else " (c-TF-IDF)"),
         "seed": seed,
         "n_statements": n,
+        "without_words": n - n_worded,
+        "label_model": embedder.fingerprint if embedder is not None else None,
         **{k: list(v) if isinstance(v, tuple) else v for k, v in asdict(p).items()},
     }
-    if n < p.min_statements:
+    if n_worded < p.min_statements:
+        wordless = f" ({n - n_worded} more with no real words)" if n_worded < n else ""
         return TopicModel(
             status="too_few",
             message=(
-                f"Topics need at least {p.min_statements} statements and there are {n}: "
-                "too few to group, so read them all."
+                f"Topics need at least {p.min_statements} statements and there are "
+                f"{n_worded}{wordless}: too few to group, so read them all."
             ),
             assignments=(OTHER,) * n,
             topics=(),
@@ -189,9 +230,12 @@ def fit_topics(
         )
 
     unit = _normalise(vectors)
-    labels, centroids, _, choice = _cluster(unit, p, seed)
+    fitted, centroids, _, choice = _cluster(unit[worded], p, seed)
+    labels = np.full(n, OTHER, dtype=np.int64)
+    labels[worded] = fitted
     recorded.update(choice)
-    keywords = _topic_keywords(texts, unit, labels, lang, p)
+    keywords, common = _topic_keywords(texts, unit, labels, lang, p, embedder)
+    recorded["common_words"] = common
 
     topics = []
     for topic_id in range(len(centroids)):
@@ -221,8 +265,10 @@ def fit_topics(
                 centroid=(),
             )
         )
+    wordless = f", {n - n_worded} of them with no real words" if n_worded < n else ""
     message = (
-        f"{len(centroids)} topics from {n} statements; {len(others)} fit no topic (Other)."
+        f"{len(centroids)} topics from {n} statements; {len(others)} fit no topic (Other"
+        f"{wordless})."
         if len(centroids)
         else f"No topic stands out among {n} statements: they are all under Other."
     )
@@ -240,14 +286,18 @@ def assign_topic(
     model: TopicModel | Mapping[str, Any],
     embedding: np.ndarray,
     min_similarity: float | None = None,
+    text: str | None = None,
 ) -> int:
     """The topic whose centre is nearest (cosine) to ``embedding``, or -1 when none is close.
 
     By default "close" is the nearest topic's own threshold from the fit, so a new statement is
     placed exactly as a fitted one would have been; ``min_similarity`` sets one threshold for all
-    topics instead. Pass a ``TopicModel`` (not its dict) when placing many statements: its
-    centroid matrix is then built once.
+    topics instead. Given the statement's ``text``, one with no real words goes to Other, as in
+    the fit. Pass a ``TopicModel`` (not its dict) when placing many statements: its centroid
+    matrix is then built once.
     """
+    if text is not None and not has_words(text):
+        return OTHER
     if not isinstance(model, TopicModel):
         model = TopicModel.from_dict(model)
     ids, centroids, thresholds = model.centroid_matrix
@@ -508,6 +558,66 @@ def _stop_words_by_language() -> dict[str, frozenset[str]]:
     return words
 
 
+@lru_cache(maxsize=1)
+def _any_stop_word() -> frozenset[str]:
+    return frozenset().union(*_stop_words_by_language().values())
+
+
+# Words people type to try the form, not to say something ("test", "asdf", "lorem ipsum").
+_PLACEHOLDER_TEXT = """test tests testing tester asdf asdfasdf qwer qwert qwerty qwertz yxcv zxcv
+    foo foobar baz qux lorem ipsum dolor blah bla blabla xxx xxxx xyz abc abcd abcdef jkl hjkl"""
+_PLACEHOLDERS = frozenset(_PLACEHOLDER_TEXT.split())
+_KEY_ROWS = ("qwertyuiop", "qwertzuiop", "asdfghjkl", "zxcvbnm", "yxcvbnm")
+_LATIN_VOWELS = frozenset("aeiouyæøœ")
+_REPEATED = re.compile(r"(.)\1{3,}|^(.{1,3})\2{2,}$|^(.{3})\3+$")
+
+
+def has_words(text: str) -> bool:
+    """Whether ``text`` holds at least one real word, in any language.
+
+    Not a word: a number, letters mixed with digits ("213213joi12j"), a single letter, a run of
+    keys along a keyboard row ("asdfg", "lkjhg"), a syllable said again and again ("jkjkjk",
+    "asdasd", "aaaa"), Latin letters without a vowel ("sdfklj"), and the words people type to
+    try a form ("test", "asdf", "foo", "lorem ipsum"). A word: everything else with letters,
+    stop words included ("I am yours", "Bin dafür" are real comments), words of any script, and
+    every Chinese, Japanese or Korean character. A text whose only content words are
+    placeholders ("This is a test") has no real words either.
+    """
+    text = unicodedata.normalize("NFC", text)
+    if re.search(f"[{_NO_SPACE}{_HIRAGANA}\uac00-\ud7af]", text):
+        return True
+    stop = _any_stop_word()
+    grammar = False
+    placeholder = False
+    for token in _WORD.findall(text):
+        for part in re.split(r"['\u2019\-]", token.lower()):
+            if part in _PLACEHOLDERS:
+                placeholder = True
+            elif len(part) < 2 or any(ch.isdigit() for ch in part):
+                continue
+            elif part in stop:
+                grammar = True
+            elif _is_word(part):
+                return True
+    return grammar and not placeholder
+
+
+def _is_word(part: str) -> bool:
+    """A lower-case run of letters that reads as a word (see ``has_words``)."""
+    if _REPEATED.search(part):
+        return False
+    folded = _fold(part)
+    if not folded.isascii():
+        return True  # another script (Greek, Cyrillic, Arabic, ...): no keyboard mash test
+    if not _LATIN_VOWELS.intersection(folded):
+        return False
+    return not any(
+        folded[i : i + 5] in row or folded[i : i + 5][::-1] in row
+        for row in _KEY_ROWS
+        for i in range(len(folded) - 4)
+    )
+
+
 class Tokens:
     """Turns a text into lower-case word keys for c-TF-IDF, dropping the language's stop words.
 
@@ -549,11 +659,16 @@ class Tokens:
 
 
 def _topic_keywords(
-    texts: list[str], unit: np.ndarray, labels: np.ndarray, language: str, p: TopicParameters
-) -> dict[int, tuple[str, ...]]:
-    """Top c-TF-IDF words per topic (BERTopic given our topics), in their written form."""
+    texts: list[str],
+    unit: np.ndarray,
+    labels: np.ndarray,
+    language: str,
+    p: TopicParameters,
+    embedder: Embedder | None,
+) -> tuple[dict[int, tuple[str, ...]], list[str]]:
+    """Label words per topic in their written form, and the words common to most topics."""
     if not (labels >= 0).any():
-        return {}
+        return {}, []
     tokens = Tokens(language)
     written: dict[str, Counter[str]] = {}
     keys_of: list[set[str]] = []
@@ -565,30 +680,47 @@ def _topic_keywords(
     topic_ids = sorted(set(labels.tolist()))
     members_of = {t: np.flatnonzero(labels == t) for t in topic_ids}
     shared_in = {t: Counter(k for i in members_of[t] for k in keys_of[i]) for t in topic_ids}
+    common: set[str] = set()
     if len(written) >= 2:
-        scored = _ctfidf_words(texts, unit, labels, tokens, p.top_words * 2)
+        scored, common = _ranked_words(texts, unit, labels, tokens, p, embedder)
     else:  # BERTopic's c-TF-IDF fails on a vocabulary of one word (or none)
         scored = {t: [w for w, _ in shared_in[t].most_common()] for t in topic_ids}
+
+    def form(key: str) -> str:
+        return written[key].most_common(1)[0][0] if key in written else key
 
     result: dict[int, tuple[str, ...]] = {}
     for topic in topic_ids:
         members = members_of[topic]
         # Only keys of the texts: BERTopic writes "emptydoc" for a topic with no words at all.
-        ranked = [w for w in scored.get(topic, []) if w in written]
+        ranked = [w for w in scored.get(topic, []) if w in written and w not in common]
         # A label word should be shared: one odd word in one statement does not name a topic.
         needed = max(2, round(p.word_support * len(members))) if len(members) >= 5 else 1
         shared = shared_in[topic]
         ranked.sort(key=lambda w: shared[w] < needed)  # stable: keeps the order
         words = _merge_pairs(ranked, "\n".join(texts[i] for i in members))
-        forms = (written[w].most_common(1)[0][0] if w in written else w for w in words)
-        result[topic] = tuple(forms)[: p.top_words]
-    return result
+        result[topic] = tuple(form(w) for w in words)[: p.top_words]
+    return result, sorted(form(w) for w in common)
 
 
-def _ctfidf_words(
-    texts: list[str], unit: np.ndarray, labels: np.ndarray, tokens: Tokens, top: int
-) -> dict[int, list[str]]:
-    """BERTopic's c-TF-IDF ranking of each topic's words, BERTopic being handed our topics."""
+def _ranked_words(
+    texts: list[str],
+    unit: np.ndarray,
+    labels: np.ndarray,
+    tokens: Tokens,
+    p: TopicParameters,
+    embedder: Embedder | None,
+) -> tuple[dict[int, list[str]], set[str]]:
+    """Each topic's words, best label first, from BERTopic handed our topics; and the words
+    common to most topics, which are left out.
+
+    BERTopic ranks a topic's words by c-TF-IDF. Given the embedder, its KeyBERTInspired ranks
+    the ``candidate_words`` best of them again by how close each word's embedding is to the
+    topic's (the mean of its most typical statements), so the subject comes before a place name
+    or a verb said everywhere ("consider", "make"), and MaximalMarginalRelevance keeps the
+    ``top_words`` that do not repeat one another. The statements keep their stored vectors
+    (``_StoredVectors``); only the candidate words are embedded, by the same model.
+    """
     import logging
 
     from bertopic import BERTopic
@@ -598,12 +730,28 @@ def _ctfidf_words(
     from sklearn.feature_extraction.text import CountVectorizer
 
     logging.getLogger("BERTopic").setLevel(logging.WARNING)
+    backend = None
+    relevant = None
+    if embedder is not None:
+        from bertopic.representation import KeyBERTInspired, MaximalMarginalRelevance
+
+        backend = _stored_vectors(embedder, texts, unit)
+        relevant = KeyBERTInspired(
+            top_n_words=p.candidate_words, nr_candidate_words=p.candidate_words, random_state=42
+        )
+    candidates = _Candidates(p, relevant)
+    steps: list[Any] = [candidates]
+    if embedder is not None:
+        varied = MaximalMarginalRelevance(diversity=p.mmr_diversity, top_n_words=p.top_words)
+        steps.append(_Diverse(varied, candidates))
     model = BERTopic(
+        embedding_model=backend,
         umap_model=BaseDimensionalityReduction(),
         hdbscan_model=BaseCluster(),
         vectorizer_model=CountVectorizer(analyzer=tokens),
         ctfidf_model=ClassTfidfTransformer(reduce_frequent_words=True),
-        top_n_words=top,
+        representation_model=steps,
+        top_n_words=p.candidate_words,
         language="multilingual",  # "english" would strip every non-ASCII letter from the text
         calculate_probabilities=False,
     )
@@ -612,7 +760,130 @@ def _ctfidf_words(
     for ours in sorted(set(labels.tolist())):
         theirs = int(predicted[np.flatnonzero(labels == ours)[0]])
         words[ours] = [w for w, score in (model.get_topic(theirs) or []) if score > 0]
-    return words
+    return words, candidates.common
+
+
+Words = dict[int, list[tuple[str, float]]]
+
+
+class _Candidates:
+    """A BERTopic representation step: the words that may label each topic, best first.
+
+    Candidates are a topic's c-TF-IDF words said in more than one of its statements
+    (``candidate_support``) and not common to most topics: a word among the ``top_words``
+    c-TF-IDF words of more than ``common_share`` of the topics (Other not counted) says what
+    the whole consultation is about, or where, not what one topic is about. ``relevant``
+    (KeyBERTInspired) ranks them by meaning; only these candidates are embedded. The topic's
+    other c-TF-IDF words follow, in c-TF-IDF order, to fill its keywords.
+    """
+
+    def __init__(self, p: TopicParameters, relevant: Any | None) -> None:
+        self.p = p
+        self.relevant = relevant
+        self.common: set[str] = set()
+        self.supported: dict[int, int] = {}  # how many of a topic's words lead as candidates
+
+    def extract_topics(
+        self,
+        topic_model: Any,
+        documents: pd.DataFrame,
+        c_tf_idf: sp.csr_matrix,
+        topics: Mapping[int, list[tuple[str, float]]],
+    ) -> Words:
+        import scipy.sparse as sp
+
+        vocabulary = topic_model.vectorizer_model.get_feature_names_out()
+        ids = sorted(topics)  # c-TF-IDF has one row per topic, in the order of their ids
+        scores = np.asarray(c_tf_idf.todense())
+        placed = [row for row, topic in enumerate(ids) if topic != OTHER]
+        counts: Counter[int] = Counter()
+        for row in placed:
+            best = np.argsort(-scores[row], kind="stable")[: self.p.top_words]
+            counts.update(int(j) for j in best if scores[row, j] > 0)
+        common = np.zeros(len(vocabulary), dtype=bool)
+        common[[j for j, c in counts.items() if c > self.p.common_share * len(placed)]] = True
+        self.common = {str(vocabulary[j]) for j in np.flatnonzero(common)}
+
+        said = topic_model.vectorizer_model.transform(documents.Document.tolist()) > 0
+        topic_of = documents.Topic.to_numpy()
+        keep = np.zeros_like(scores, dtype=bool)
+        for row, topic in enumerate(ids):
+            members = np.flatnonzero(topic_of == topic)
+            needed = self.p.candidate_support if len(members) >= 5 else 1
+            in_statements = np.asarray(said[members].sum(axis=0)).ravel()
+            keep[row] = (in_statements >= needed) & ~common & (scores[row] > 0)
+        if self.relevant is not None:
+            masked = sp.csr_matrix(np.where(keep, scores, 0.0))
+            ranked: Words = self.relevant.extract_topics(topic_model, documents, masked, topics)
+        else:
+            ranked = {}
+            for row, topic in enumerate(ids):
+                best = np.argsort(-np.where(keep[row], scores[row], 0.0), kind="stable")
+                ranked[topic] = [
+                    (str(vocabulary[j]), float(scores[row, j])) for j in best[: keep[row].sum()]
+                ]
+        out: Words = {}
+        for row, topic in enumerate(ids):
+            allowed = {str(vocabulary[j]) for j in np.flatnonzero(keep[row])}
+            lead = [(w, s) for w, s in ranked.get(topic, []) if w in allowed][
+                : self.p.candidate_words
+            ]
+            taken = {w for w, _ in lead}
+            rest = [(w, s) for w, s in topics[topic] if w not in taken and w not in self.common]
+            self.supported[topic] = len(lead)
+            out[topic] = lead + rest
+        return out
+
+
+class _Diverse:
+    """BERTopic's MaximalMarginalRelevance over a topic's leading candidates: of those, it keeps
+    the ``top_words`` most relevant that do not repeat one another (it fails on fewer words, so
+    a topic with no more than that keeps them all)."""
+
+    def __init__(self, mmr: Any, candidates: _Candidates) -> None:
+        self.mmr = mmr
+        self.candidates = candidates
+
+    def extract_topics(
+        self,
+        topic_model: Any,
+        documents: pd.DataFrame,
+        c_tf_idf: sp.csr_matrix,
+        topics: Mapping[int, list[tuple[str, float]]],
+    ) -> Words:
+        lead = {t: list(words[: self.candidates.supported[t]]) for t, words in topics.items()}
+        longer = {t: words for t, words in lead.items() if len(words) > self.mmr.top_n_words}
+        chosen = self.mmr.extract_topics(topic_model, documents, c_tf_idf, longer) if longer else {}
+        return {
+            t: list(chosen.get(t, lead[t])) + list(words[self.candidates.supported[t] :])
+            for t, words in topics.items()
+        }
+
+
+_WORD_BATCH = 256  # words are a few tokens: large batches embed them 3x faster than 32
+
+
+def _stored_vectors(embedder: Embedder, texts: Sequence[str], unit: np.ndarray) -> Any:
+    """BERTopic's embedding backend for ``embedder``: a statement gets its stored vector, any
+    other text (a candidate word) is embedded by the same model, once. Nothing is downloaded:
+    BERTopic only loads a model of its own when it is given none."""
+    from bertopic.backend import BaseEmbedder
+
+    class StoredVectors(BaseEmbedder):  # type: ignore[misc]
+        def __init__(self) -> None:
+            super().__init__()
+            self.known: dict[str, np.ndarray] = {t: unit[i] for i, t in enumerate(texts)}
+
+        def embed(self, documents: Sequence[str], verbose: bool = False) -> np.ndarray:
+            new = [d for d in dict.fromkeys(documents) if d not in self.known]
+            if new:
+                vectors = embedder.embed(new, batch_size=_WORD_BATCH)
+                self.known.update(zip(new, vectors, strict=True))
+            if not documents:
+                return np.zeros((0, embedder.dimension), dtype=np.float32)
+            return np.vstack([self.known[d] for d in documents])
+
+    return StoredVectors()
 
 
 def _merge_pairs(ranked: list[str], text: str) -> list[str]:

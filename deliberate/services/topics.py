@@ -97,7 +97,12 @@ def _reusable_fit(
     return stored, {"fitted_in_run": fitted_in or run.id, "n_statements": n_fitted}
 
 
-def _extend(stored: TopicFindings, statement_ids: list[int], vectors: dict[int, np.ndarray]):
+def _extend(
+    stored: TopicFindings,
+    statement_ids: list[int],
+    vectors: dict[int, np.ndarray],
+    texts: dict[int, str],
+):
     """The stored fit with new statements placed in their nearest topic (no refit)."""
     from deliberate.analysis.topics import Topic, assign_topic
 
@@ -105,7 +110,9 @@ def _extend(stored: TopicFindings, statement_ids: list[int], vectors: dict[int, 
     before = list(stored.statement_ids)
     known = set(before)
     added = [sid for sid in statement_ids if sid not in known]
-    assignments = list(model.assignments) + [assign_topic(model, vectors[sid]) for sid in added]
+    assignments = list(model.assignments) + [
+        assign_topic(model, vectors[sid], text=texts[sid]) for sid in added
+    ]
     sizes: dict[int, int] = {}
     for topic_id in assignments:
         sizes[topic_id] = sizes.get(topic_id, 0) + 1
@@ -145,7 +152,7 @@ def analyse_topics(
     previous = None if refit else _reusable_fit(consultation_id, fingerprint, ids)
     if previous is not None:
         stored, fit = previous
-        model, ids, n_added = _extend(stored, ids, vectors)
+        model, ids, n_added = _extend(stored, ids, vectors, dict(statements))
         fit["new_since_fit"] = n_added
     else:
         texts = dict(statements)
@@ -154,7 +161,7 @@ def analyse_topics(
             if ids
             else np.zeros((0, embedder.dimension), dtype=np.float32)
         )
-        model = fit_topics([texts[sid] for sid in ids], matrix_of_vectors)
+        model = fit_topics([texts[sid] for sid in ids], matrix_of_vectors, embedder=embedder)
         # fitted_in_run None: fitted in the run these results belong to
         fit = {"fitted_in_run": None, "n_statements": len(ids), "new_since_fit": 0}
 

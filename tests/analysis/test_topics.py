@@ -10,6 +10,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -22,6 +23,7 @@ from deliberate.analysis.topics import (
     assign_topic,
     detect_language,
     fit_topics,
+    has_words,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -244,12 +246,45 @@ def test_identical_statements_make_one_topic_even_with_a_single_word() -> None:
     assert [(t.label, t.size) for t in model.topics] == [("words", 12)]
 
 
-def test_statements_without_words_get_numbered_topics() -> None:
+def test_topics_without_label_words_get_numbers() -> None:
     _, vectors, truth = planted((6, 6), ENGLISH, ENGLISH_GLUE)
-    model = fit_topics(["!!", "?", "..."] * 4, vectors)
+    model = fit_topics(["I am yours", "So it is", "We are"] * 4, vectors)
 
     assert same_grouping(model.assignments, truth)
     assert [t.label for t in model.topics] == ["Topic 1", "Topic 2"]
+
+
+def test_keyboard_mash_goes_to_other_while_short_real_comments_stay_in_their_topic() -> None:
+    texts, vectors, truth = planted((14, 12, 10), ENGLISH, ENGLISH_GLUE)
+    mash = ["test, 213213joi12j, 234", "asdfgh", "1406155523802", "?", "This is a test", "sdfsdf"]
+    short = ["Poop.", "I am yours", "Bin dafür", "HYDROSOLARKRAFTWERK", "我同意", "Я согласен"]
+    # Every added statement sits right on the first topic's direction: only its words differ.
+    extra = np.tile(vectors[0], (len(mash) + len(short), 1))
+    model = fit_topics(texts + mash + short, np.vstack([vectors, extra]))
+
+    n = len(texts)
+    first = model.assignments[0]
+    assert model.assignments[n : n + len(mash)] == (OTHER,) * len(mash)
+    assert model.assignments[n + len(mash) :] == (first,) * len(short)
+    assert same_grouping(model.assignments[:n], truth)
+    assert model.parameters["without_words"] == len(mash)
+    assert f"{len(mash)} of them with no real words" in model.message
+    assert [has_words(t) for t in mash] == [False] * len(mash)
+    assert assign_topic(model, vectors[0], text="asdf 123") == OTHER
+    assert assign_topic(model, vectors[0], text="Wasserkraft") == first
+
+
+def test_a_word_common_to_most_topics_labels_none_of_them() -> None:
+    texts, vectors, _ = planted((14, 12, 10, 12), (*ENGLISH, ENGLISH[0][::-1]), ENGLISH_GLUE)
+    texts = [f"{text} in Bowling Green" for text in texts]
+
+    everywhere = fit_topics(texts, vectors, parameters=TopicParameters(common_share=1.0))
+    model = fit_topics(texts, vectors)
+
+    assert "Bowling" in {w for t in everywhere.topics for w in t.keywords}
+    assert not {"Bowling", "Green"} & {w for t in model.topics for w in t.keywords}
+    assert model.parameters["common_words"] == ["Bowling", "Green"]
+    assert all(t.label for t in model.topics)
 
 
 def test_embeddings_must_match_the_texts() -> None:
@@ -313,3 +348,47 @@ def test_real_comments_from_two_conversations_give_two_topics_in_their_own_words
     new = embedder.embed(["Our rivers are too polluted to swim in."])[0]
     water_topic = np.bincount(assigned[source == 1][assigned[source == 1] >= 0]).argmax()
     assert assign_topic(model, new, min_similarity=0.0) == water_topic
+
+
+@pytest.mark.model
+def test_labels_rank_candidate_words_with_the_given_embedder_and_download_nothing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import dataclasses
+    import socket
+
+    from deliberate.analysis.embeddings import get_embedder
+
+    class Recording:
+        """The real model, noting what it is asked to embed."""
+
+        def __init__(self, model: Any) -> None:
+            self.model = model
+            self.asked: list[str] = []
+
+        def encode(self, texts: list[str], **options: Any) -> np.ndarray:
+            self.asked.extend(texts)
+            return np.asarray(self.model.encode(texts, **options))
+
+    real = get_embedder()
+    texts = first_accepted_comments("15-per-hour-seattle", 20)
+    texts += first_accepted_comments("scoop-hivemind.freshwater", 20)
+    vectors = real.embed(texts)
+    recording = Recording(real.model)
+    embedder = dataclasses.replace(real, model=recording)
+
+    def no_network(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError("fit_topics tried to connect to the network")
+
+    monkeypatch.setattr(socket.socket, "connect", no_network)
+    model = fit_topics(texts, vectors, embedder=embedder)
+
+    assert recording.asked, "the given embedder ranked no words"
+    assert not set(recording.asked) & set(texts)  # statements keep their stored vectors
+    asked = {w.lower() for w in recording.asked}
+    assert all(t.keywords[0].lower() in asked for t in model.topics if t.id != OTHER)
+    assert model.parameters["label_model"] == real.fingerprint
+    plain = fit_topics(texts, vectors)
+    assert plain.assignments == model.assignments  # the labels change, never the topics
+    with pytest.raises(ValueError, match="the model that made the vectors"):
+        fit_topics(texts, vectors[:, :100], embedder=embedder)
