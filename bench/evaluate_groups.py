@@ -37,6 +37,7 @@ from deliberate.analysis import (  # noqa: E402
 )
 
 DATA = ROOT / "data" / "polis"
+SHARED_DATA = Path("/work/shared/data/polis")  # holds a seventh, large conversation
 CONVERSATIONS = (
     "15-per-hour-seattle",
     "brexit-consensus",
