@@ -78,6 +78,7 @@ class GroupsTest:
     k: int  # the k kept: k_found, a smaller k, or 1 (no clear groups)
     p_value: float | None  # that separation this large arises with no structure; None if untested
     permutations: int  # permuted matrices clustered
+    as_separated: int  # of those, how many separated at least as well as the real votes
     max_permutations: int
     stopped_early: bool  # fewer than max_permutations were needed
     alpha: float  # total error of the two looks
@@ -100,26 +101,34 @@ class GroupsTest:
         """One sentence for the report, with the figures behind the decision."""
         if self.decision == NOT_TESTED:
             return "The groups were not tested against chance."
-        p = self.p_value if self.p_value is not None else float("nan")
-        q95 = self.null_quantiles.get("0.95", float("nan"))
-        where = (
-            f"separation {self.statistic:.2f} (silhouette of {self.k_found} groups) against "
-            f"{q95:.2f} reached by 5% of {self.permutations} shuffles of the answers, p = {p:.3f}"
+        shuffles = (
+            f"{self.as_separated} of {self.permutations} shuffles of the answers separated as "
+            f"well; p = {self.p_value:.3f}"
         )
         if self.decision == NO_CLEAR_GROUPS:
-            return f"No clear opinion groups: the votes split no better than at random ({where})."
-        if self.k < self.k_found:
             return (
-                f"{self.k} groups are beyond chance ({where}); {self.k_found} groups were not "
-                f"better separated than {self.k_found} groups on shuffled answers."
+                f"No clear opinion groups: the best split found ({self.k_found} groups, "
+                f"separation {self.statistic:.2f}) is no better than on the same answers shuffled "
+                f"at random ({shuffles})."
             )
-        return f"The {self.k} groups are beyond chance ({where})."
+        fewer = (
+            f" {self.k_found} groups were no better separated than {self.k_found} groups of "
+            "shuffled answers."
+            if self.k < self.k_found
+            else ""
+        )
+        return (
+            f"The opinion groups are beyond chance: separation {self.statistic:.2f} against at "
+            f"most {self.null_quantiles['1.0']:.2f} on shuffled answers ({shuffles}).{fewer}"
+        )
 
 
 def not_tested(groups: OpinionGroups, alpha: float, seed: int) -> GroupsTest:
     """The record of a run whose groups were not tested (one group found, or no permutations)."""
     stat = groups.silhouettes.get(groups.k, float("nan"))
-    return GroupsTest(NOT_TESTED, stat, groups.k, groups.k, None, 0, 0, False, alpha, {}, {}, seed)
+    return GroupsTest(
+        NOT_TESTED, stat, groups.k, groups.k, None, 0, 0, 0, False, alpha, {}, {}, seed
+    )
 
 
 def first_look(alpha: float) -> int:
@@ -194,6 +203,7 @@ def groups_beyond_chance(
         k=k_kept,
         p_value=p_value,
         permutations=n,
+        as_separated=exceed,
         max_permutations=permutations,
         stopped_early=stopped_early,
         alpha=alpha,
