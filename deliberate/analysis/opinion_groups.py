@@ -26,6 +26,7 @@ so it has the sparsity of the votes and PCA is a truncated SVD of a sparse matri
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 from collections.abc import Sequence
@@ -39,6 +40,8 @@ import scipy.sparse as sp
 from scipy.sparse.linalg import svds
 from threadpoolctl import threadpool_limits
 
+# How the reason for rejecting a k whose smallest group is too small begins.
+TOO_SMALL = "a group of"
 # Dense exact SVD below this many cells; sparse Lanczos SVD above it.
 _DENSE_SVD_MAX_CELLS = 400_000
 
@@ -494,18 +497,22 @@ def _partition(
 
 
 def compute_opinion_groups(
-    votes: VoteMatrix, params: GroupParameters | None = None
+    votes: VoteMatrix, params: GroupParameters | None = None, *, k: int | None = None
 ) -> OpinionGroups:
     """Place participants on the opinion map and group them.
 
+    ``k`` forces the number of groups (no choice between k values): the claims' held-out
+    clusterings and a groups test that steps down to a smaller k use it.
     Raises NotEnoughData when fewer participants can be clustered than two smallest groups need.
     BLAS and OpenMP run on one thread so that sums, hence results, do not depend on the machine.
     """
     with threadpool_limits(limits=1):
-        return _compute_opinion_groups(votes, params or GroupParameters())
+        return _compute_opinion_groups(votes, params or GroupParameters(), k)
 
 
-def _compute_opinion_groups(votes: VoteMatrix, params: GroupParameters) -> OpinionGroups:
+def _compute_opinion_groups(
+    votes: VoteMatrix, params: GroupParameters, forced_k: int | None = None
+) -> OpinionGroups:
     if votes.n_participants == 0 or votes.n_votes == 0:
         raise NotEnoughData("there are no votes yet")
     if not votes.active.any():
@@ -538,7 +545,8 @@ def _compute_opinion_groups(votes: VoteMatrix, params: GroupParameters) -> Opini
     sil: dict[int, float] = {}
     rejected: dict[int, str] = {}
     best: tuple[float, int, np.ndarray] | None = None
-    for k in range(2, max_k + 1):
+    candidates = range(2, max_k + 1) if forced_k is None else range(forced_k, forced_k + 1)
+    for k in candidates:
         lab = _partition(base_ctr, dist, base_w, k, min_size, params, rng)
         if lab is None:
             rejected[k] = "k-means found no k non-empty groups"
@@ -546,8 +554,8 @@ def _compute_opinion_groups(votes: VoteMatrix, params: GroupParameters) -> Opini
         sizes = np.bincount(lab, weights=base_w, minlength=k)
         s = _weighted_silhouette(dist, base_w, lab)
         sil[k] = s
-        if sizes.min() < min_size:
-            rejected[k] = f"a group of {int(sizes.min())} (< {min_size} participants)"
+        if sizes.min() < min_size and forced_k is None:
+            rejected[k] = f"{TOO_SMALL} {int(sizes.min())} (< {min_size} participants)"
         elif best is None:
             best = (s, k, lab)
         elif s <= best[0]:
@@ -594,6 +602,23 @@ def _compute_opinion_groups(votes: VoteMatrix, params: GroupParameters) -> Opini
     )
 
 
+def one_group(groups: OpinionGroups, why: str) -> OpinionGroups:
+    """The same map with everyone in one group: the split found is not to be published.
+
+    The candidate k values keep their silhouettes, and each says ``why`` it was not kept.
+    """
+    placed = ~np.isnan(groups.coordinates[:, 0])
+    centre = groups.coordinates[groups.clustered].mean(0)
+    return dataclasses.replace(
+        groups,
+        labels=_readonly(np.where(groups.clustered, 0, -1)),
+        assigned_labels=_readonly(np.where(groups.clustered | placed, 0, -1)),
+        k=1,
+        rejected_k={**groups.rejected_k, **{k: why for k in groups.silhouettes}},
+        group_centers=_readonly(centre[None, :]),
+    )
+
+
 def _refine(pts: np.ndarray, labels: np.ndarray, k: int, min_size: int) -> np.ndarray:
     """Lloyd on the participants from the group centres; kept only if no group gets too small."""
     init = np.array([pts[labels == g].mean(0) for g in range(k)])
@@ -601,10 +626,18 @@ def _refine(pts: np.ndarray, labels: np.ndarray, k: int, min_size: int) -> np.nd
     new: npt.NDArray[np.intp] = lab[0]
     if np.bincount(new, minlength=k).min() < min_size:
         return labels
-    # Keep the numbering of the unrefined groups: the relabelling with the largest overlap
-    # (k <= 5, so at most 120 permutations).
+    # Keep the numbering of the unrefined groups.
+    return relabel_to_match(new, labels, k)
+
+
+def relabel_to_match(labels: np.ndarray, reference: np.ndarray, k: int) -> np.ndarray:
+    """Renumber ``labels`` (0..k-1, -1 = none) to overlap ``reference`` the most.
+
+    Tries every relabelling (k <= 5, so at most 120); -1 stays -1.
+    """
+    both = (labels >= 0) & (reference >= 0)
     overlap = np.zeros((k, k))
-    np.add.at(overlap, (new, labels), 1.0)
+    np.add.at(overlap, (labels[both], reference[both]), 1.0)
     perms = np.array(list(itertools.permutations(range(k))))
     best: npt.NDArray[np.intp] = perms[np.argmax(overlap[np.arange(k), perms].sum(1))]
-    return best[new]
+    return np.where(labels >= 0, best[np.maximum(labels, 0)], -1)

@@ -142,6 +142,7 @@ def representative_statements(
     *,
     alpha: float = 0.1,
     top: int = 5,
+    tested: GroupCounts | None = None,
 ) -> tuple[tuple[tuple[RepresentativeStatement, ...], ...], int]:
     """Representative statements per group with Benjamini-Hochberg control over all claims.
 
@@ -150,7 +151,8 @@ def representative_statements(
     maximum (an intersection-union test: the claim holds only if both do), then adjust with BH over
     every group x active statement x direction that the group saw. Kept: q <= alpha, ranked by
     Polis' ra*rat*pa*pat, at most ``top`` per group. Returns (per-group tuples, family size).
-    Moderated-out statements are never tested, so never representative.
+    Moderated-out statements are never tested, so never representative. ``tested``: the counts
+    the p-values come from (e.g. held-out groups, held_out_groups.py), if not ``counts``.
     """
     k = counts.k
     active = ~np.asarray(moderated_out, dtype=bool)
@@ -165,9 +167,7 @@ def representative_statements(
         p_rest = (s_rest + 1) / (ns_rest + 2)
         pz = polis_prop_z(s, ns)
         rz = polis_two_prop_z(s, s_rest, ns, ns_rest) if k > 1 else np.zeros_like(pz)
-        pval = np.maximum(normal_sf(pz), normal_sf(rz))
-        tested = (ns > 0) & active[None, :] & (k > 1)  # one group has no "rest" to differ from
-        pval = np.where(tested, pval, np.nan)
+        pval = _representative_p(counts if tested is None else tested, direction, active)
         fields_ = {"p": p, "p_rest": p_rest, "pz": pz, "rz": rz, "s": s}
         for g in range(k):
             candidates.append((g, direction, pval[g], fields_))
@@ -208,6 +208,17 @@ def representative_statements(
     return out, n_tests
 
 
+def _representative_p(counts: GroupCounts, direction: str, active: np.ndarray) -> np.ndarray:
+    """(k, m) p-values of "the group agrees (disagrees) more than the rest, and mostly does"."""
+    ns = counts.seen
+    ns_rest = ns.sum(0, keepdims=True) - ns
+    s = counts.successes(direction)
+    pz = polis_prop_z(s, ns)
+    rz = polis_two_prop_z(s, s.sum(0, keepdims=True) - s, ns, ns_rest)
+    tested = (ns > 0) & active[None, :] & (counts.k > 1)  # one group has no "rest"
+    return np.where(tested, np.maximum(normal_sf(pz), normal_sf(rz)), np.nan)
+
+
 def group_informed_consensus(counts: GroupCounts, direction: str = AGREE) -> np.ndarray:
     """Polis' group-informed consensus: the product over groups of (n_g + 1) / (ns_g + 2).
 
@@ -239,6 +250,7 @@ def consensus_statements(
     *,
     alpha: float = 0.1,
     top: int | None = 5,
+    tested: GroupCounts | None = None,
 ) -> tuple[tuple[ConsensusStatement, ...], tuple[ConsensusStatement, ...], int]:
     """Statements a majority of *every* group agrees with (and, separately, rejects).
 
@@ -246,15 +258,16 @@ def consensus_statements(
     consensual on its own. Here each group must have a majority, tested exactly (binomial, rate >
     1/2); the claim's p-value is the largest over groups (intersection-union) and BH runs over all
     active statements x both directions. Ranked by group-informed consensus.
+    ``tested``: the counts the p-values come from, if not ``counts``.
     Returns (agreed, rejected, family size); ``top`` None keeps every statement that passed.
     """
     active = ~np.asarray(moderated_out, dtype=bool)
     results: list[tuple[ConsensusStatement, ...]] = []
     p_blocks = []
+    t = counts if tested is None else tested
     for direction in (AGREE, DISAGREE):
-        s = counts.successes(direction)
-        p = binomial_majority_p(s, counts.seen).max(axis=0)
-        p_blocks.append(np.where(active & (counts.seen.min(axis=0) > 0), p, np.nan))
+        p = binomial_majority_p(t.successes(direction), t.seen).max(axis=0)
+        p_blocks.append(np.where(active & (t.seen.min(axis=0) > 0), p, np.nan))
     q_all = benjamini_hochberg(np.concatenate(p_blocks))
     n_tests = int((~np.isnan(np.concatenate(p_blocks))).sum())
     m = counts.seen.shape[1]
@@ -339,12 +352,16 @@ def divisive_statements(
     *,
     alpha: float = 0.1,
     top: int = 5,
+    tested: GroupCounts | None = None,
 ) -> tuple[tuple[DivisiveStatement, ...], int]:
-    """Statements where groups differ significantly (BH), ranked by divisiveness."""
+    """Statements where groups differ significantly (BH), ranked by divisiveness.
+
+    ``tested``: the counts the p-values come from, if not ``counts``.
+    """
     active = ~np.asarray(moderated_out, dtype=bool)
     if counts.k < 2:
         return (), 0
-    p = np.where(active, homogeneity_p(counts), np.nan)
+    p = np.where(active, homogeneity_p(counts if tested is None else tested), np.nan)
     q = benjamini_hochberg(p)
     div = divisiveness(counts)
     net = (counts.agree - counts.disagree) / (counts.seen + 2)

@@ -15,11 +15,20 @@ from typing import Any
 import numpy as np
 from threadpoolctl import threadpool_limits
 
+from deliberate.analysis.group_evidence import GroupsTest, groups_beyond_chance
+from deliberate.analysis.held_out_groups import (
+    HELD_OUT_STATEMENTS,
+    SAME_VOTES,
+    HeldOutCounts,
+    held_out_counts,
+)
 from deliberate.analysis.opinion_groups import (
     GroupParameters,
     NotEnoughData,
+    OpinionGroups,
     VoteMatrix,
     compute_opinion_groups,
+    one_group,
 )
 from deliberate.analysis.statement_stats import (
     AGREE,
@@ -37,7 +46,8 @@ from deliberate.analysis.statement_stats import (
     representative_statements,
 )
 
-METHOD_VERSION = "deliberate-groups/1"
+# 2: groups tested against shuffled answers; group claims tested against held-out groups.
+METHOD_VERSION = "deliberate-groups/2"
 STATUS_OK = "ok"
 STATUS_NOT_ENOUGH_DATA = "not_enough_data"
 
@@ -54,6 +64,17 @@ class AnalysisParameters:
     max_role_statements: int = 10  # per list
     staff_role: str = "staff"
     citizen_role: str = "citizen"
+    # Groups are published only if they separate better than on shuffled answers (0: untested).
+    groups_test_permutations: int = 99
+    groups_test_alpha: float = 0.05
+    # How group claims are tested: against groups found without the statement (honest), or on
+    # the votes that made the groups (SAME_VOTES, as before version 2; kept for comparison).
+    claims_method: str = HELD_OUT_STATEMENTS
+    claims_folds: int = 5
+
+    def __post_init__(self) -> None:
+        if self.claims_method not in (HELD_OUT_STATEMENTS, SAME_VOTES):
+            raise ValueError(f"unknown claims_method {self.claims_method!r}")
 
     def to_dict(self) -> dict[str, Any]:
         out = {f.name: getattr(self, f.name) for f in fields(self)}
@@ -131,6 +152,11 @@ class VoteAnalysis:
     opinion_map: OpinionMap | None
     statements: StatementTable | None
     n_tests: dict[str, int]  # size of each family under FDR control
+    groups_test: GroupsTest | None  # None when there was not enough data for groups
+    claims_method: str  # HELD_OUT_STATEMENTS or SAME_VOTES (what the group claims' p-values use)
+    claims_label_agreement: float | None  # held-out groups vs published, share of people
+    claims_untested_statements: int  # active statements whose held-out groups could not be found
+    n_too_few_votes: int  # voters below the clustering threshold: on the map, not in statistics
 
     @property
     def ok(self) -> bool:
@@ -234,20 +260,41 @@ def _analyse(votes: VoteMatrix, params: AnalysisParameters) -> VoteAnalysis:
             opinion_map=None,
             statements=None,
             n_tests={},
+            groups_test=None,
+            claims_method=params.claims_method,
+            claims_label_agreement=None,
+            claims_untested_statements=0,
+            n_too_few_votes=0,
             **base,
         )
+    test = groups_beyond_chance(
+        votes,
+        og,
+        params.groups,
+        permutations=params.groups_test_permutations,
+        alpha=params.groups_test_alpha,
+    )
+    og = _kept_groups(votes, og, test, params.groups)
+    held: HeldOutCounts | None = None
+    if params.claims_method == HELD_OUT_STATEMENTS and og.k > 1:
+        held = held_out_counts(votes, og, params.groups, folds=params.claims_folds)
+    tested = None if held is None else held.counts
     counts = GroupCounts.from_labels(votes, og.labels, og.k)
     mod = votes.moderated_out
     sids = votes.statement_ids
     alpha = params.alpha
     reps, n_rep = representative_statements(
-        counts, mod, sids, alpha=alpha, top=params.max_representative
+        counts, mod, sids, alpha=alpha, top=params.max_representative, tested=tested
     )
     # Every statement that passed is counted (pages state the total); the best few are quoted.
-    cons_a, cons_d, n_cons = consensus_statements(counts, mod, sids, alpha=alpha, top=None)
+    cons_a, cons_d, n_cons = consensus_statements(
+        counts, mod, sids, alpha=alpha, top=None, tested=tested
+    )
     n_consensus = {AGREE: len(cons_a), DISAGREE: len(cons_d)}
     cons_a, cons_d = cons_a[: params.max_consensus], cons_d[: params.max_consensus]
-    div, n_div = divisive_statements(counts, mod, sids, alpha=alpha, top=params.max_divisive)
+    div, n_div = divisive_statements(
+        counts, mod, sids, alpha=alpha, top=params.max_divisive, tested=tested
+    )
     groups = tuple(
         OpinionGroup(
             id=g,
@@ -285,11 +332,19 @@ def _analyse(votes: VoteMatrix, params: AnalysisParameters) -> VoteAnalysis:
         statement_means=og.center,
         explained_variance_ratio=og.explained_variance_ratio,
     )
-    message = (
-        f"{og.k} opinion groups among {int(og.clustered.sum())} participants."
-        if og.k > 1
-        else "No split into distinct opinion groups was found: one group."
-    )
+    n_few = int(np.sum(~og.clustered & (votes.votes_per_participant > 0)))
+    if og.k > 1:
+        message = f"{og.k} opinion groups among {int(og.clustered.sum())} participants."
+    elif test.k_found > 1:
+        message = test.explanation()
+    else:
+        message = "No split into distinct opinion groups was found: one group."
+    if n_few:
+        threshold = min(params.groups.min_votes, votes.n_statements)
+        message += (
+            f" {n_few} {'person' if n_few == 1 else 'people'} with fewer than {threshold} answers "
+            "are placed on the map provisionally and left out of the statistics."
+        )
     n_tests = {"representative": n_rep, "consensus": n_cons, "divisive": n_div}
     if roles is not None:
         n_tests["roles"] = roles.n_tests
@@ -309,5 +364,33 @@ def _analyse(votes: VoteMatrix, params: AnalysisParameters) -> VoteAnalysis:
         opinion_map=omap,
         statements=table,
         n_tests=n_tests,
+        groups_test=test,
+        claims_method=params.claims_method,
+        claims_label_agreement=None if held is None else held.label_agreement,
+        claims_untested_statements=0 if held is None else held.untested_statements,
+        n_too_few_votes=n_few,
         **base,
+    )
+
+
+def _kept_groups(
+    votes: VoteMatrix, found: OpinionGroups, test: GroupsTest, params: GroupParameters
+) -> OpinionGroups:
+    """The groups to publish: as found, with fewer groups, or one group when none is clear."""
+    if test.k == found.k:
+        return found
+    if test.k == 1:
+        return one_group(
+            found, f"not better separated than on shuffled answers (p = {test.p_value:.3f})"
+        )
+    fewer = compute_opinion_groups(votes, params, k=test.k)
+    p_k = test.per_k[found.k].p_value
+    return dataclasses.replace(
+        fewer,
+        silhouettes={**found.silhouettes, **fewer.silhouettes},
+        rejected_k={
+            **found.rejected_k,
+            found.k: f"not better separated than {found.k} groups of shuffled answers "
+            f"(p = {p_k:.3f})",
+        },
     )

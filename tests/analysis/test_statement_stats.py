@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from deliberate.analysis import VoteMatrix, analyse_votes, benjamini_hochberg
+from deliberate.analysis import VoteAnalysis, VoteMatrix, analyse_votes, benjamini_hochberg
 from deliberate.analysis.statement_stats import (
     GroupCounts,
     binomial_majority_p,
@@ -126,8 +126,10 @@ def test_moderated_out_statements_are_never_reported() -> None:
     assert result.statements is not None and result.statements.n_seen[8] == 0
 
 
-def test_representative_statements_of_a_real_conversation(brexit: PolisConversation) -> None:
-    result = analyse_votes(brexit.votes)
+def test_representative_statements_of_a_real_conversation(
+    brexit: PolisConversation, brexit_result: VoteAnalysis
+) -> None:
+    result = brexit_result
     article_50 = next(i for i, t in brexit.texts.items() if "right to support the article 50" in t)
     stances = {
         r.direction: g.id
@@ -135,7 +137,10 @@ def test_representative_statements_of_a_real_conversation(brexit: PolisConversat
         for r in g.representative
         if r.statement_id == article_50
     }
-    assert set(stances) == {"agree", "disagree"} and stances["agree"] != stances["disagree"]
+    # Against groups found without it, the smaller group agrees 61% (45 of 74): not enough for
+    # "this group agrees" among 200 claims; the larger group's rejection (71 of 93) stands.
+    assert stances == {"disagree": 0}
+    assert article_50 in {d.statement_id for d in result.divisive}
     for g in result.groups:
         assert 1 <= len(g.representative) <= 5
         for r in g.representative:
@@ -154,8 +159,10 @@ def test_representative_statements_of_a_real_conversation(brexit: PolisConversat
     assert again.ok and not reported & reps
 
 
-def test_the_result_is_plain_json_with_its_parameters(brexit: PolisConversation) -> None:
-    d = analyse_votes(brexit.votes).to_dict()
+def test_the_result_is_plain_json_with_its_parameters(
+    brexit: PolisConversation, brexit_result: VoteAnalysis
+) -> None:
+    d = brexit_result.to_dict()
     text = json.dumps(d, allow_nan=False)
     assert json.loads(text)["parameters"]["alpha"] == 0.1
     assert d["method_version"] and d["n_votes"] == brexit.votes.n_votes
