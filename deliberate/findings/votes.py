@@ -172,7 +172,7 @@ class VoteFindings:
     statements: StatementCounts | None
     n_tests: Mapping[str, int]
     groups_test: GroupsTest | None  # None: a run made before groups were tested against chance
-    claims_method: str  # "same_votes" (before version 2) or how group claims were made honest
+    claims_method: str  # "same-votes" (before version 2) or "held-out-statements"
     n_too_few_votes: int  # on the map, left out of the statistics
 
     @property
@@ -385,6 +385,6 @@ def read_votes(data: Any) -> VoteFindings:
         statements=_statements(v.get("statements"), "votes.statements"),
         n_tests={str(k): integer(n) for k, n in obj(v.get("n_tests"), "n_tests").items()},
         groups_test=_groups_test(v.get("groups_test")),
-        claims_method=text(v.get("claims_method")) or "same_votes",
+        claims_method=text(v.get("claims_method")) or "same-votes",
         n_too_few_votes=integer(v.get("n_too_few_votes")),
     )

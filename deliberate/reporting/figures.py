@@ -80,16 +80,12 @@ class Tally:
         return f"{self.count} of {self.seen}"
 
 
-@dataclass(frozen=True)
-class Votes:
-    """Agree and disagree answers among those counted (the people of a group, or the votes on a
-    topic's statements)."""
+class _Shares:
+    """Agreed and disagreed as shares of those who answered (``agree``/``disagree`` of ``seen``)."""
 
     agree: int
     disagree: int
     seen: int
-    passed: int = 0
-    voters: int = 0  # on a topic: the people behind its votes
 
     @property
     def agreed(self) -> Tally:
@@ -101,7 +97,19 @@ class Votes:
 
 
 @dataclass(frozen=True)
-class StatementRow:
+class Votes(_Shares):
+    """Agree and disagree answers among those counted (the people of a group, or the votes on a
+    topic's statements)."""
+
+    agree: int
+    disagree: int
+    seen: int
+    passed: int = 0
+    voters: int = 0  # on a topic: the people behind its votes
+
+
+@dataclass(frozen=True)
+class StatementRow(_Shares):
     """One statement with every count the report quotes about it."""
 
     id: int
@@ -118,14 +126,6 @@ class StatementRow:
     @property
     def anchor(self) -> str:
         return f"s-{self.id}"
-
-    @property
-    def agreed(self) -> Tally:
-        return Tally(self.agree, self.seen)
-
-    @property
-    def disagreed(self) -> Tally:
-        return Tally(self.disagree, self.seen)
 
     @property
     def passes(self) -> Tally:
@@ -350,6 +350,7 @@ class Figures:
     n_tests: Mapping[str, int]
     method_version: str
     groups_test: GroupsTest | None  # None: made before groups were tested against chance
+    claims_method: str  # "held-out-statements": group claims tested against held-out groups
     n_too_few_votes: int  # people on the map left out of the statistics (too few answers)
     index: Mapping[int, StatementRow] = field(default_factory=dict, repr=False, compare=False)
 
@@ -646,6 +647,7 @@ def build_figures(findings: Findings, texts: Mapping[int, str]) -> Figures:
         n_tests=votes.n_tests,
         method_version=votes.method_version,
         groups_test=votes.groups_test,
+        claims_method=votes.claims_method,
         n_too_few_votes=votes.n_too_few_votes,
         index=by_id,
     )
