@@ -180,9 +180,10 @@ class VoteFindings:
         return self.status == STATUS_OK
 
     def opinion_group_of(self) -> dict[int, int]:
-        """Participant id -> opinion group (clustered participants only)."""
+        """Participant id -> opinion group (clustered participants only); nobody is in a group
+        when the groups did not beat shuffled answers."""
         m = self.opinion_map
-        if m is None:
+        if m is None or (self.groups_test is not None and self.groups_test.no_clear_groups):
             return {}
         return {
             p: g
