@@ -19,6 +19,7 @@ from datetime import UTC
 import pytest
 from sqlalchemy import func, select
 
+from deliberate.analysis.vote_analysis import METHOD_VERSION
 from deliberate.extensions import db
 from deliberate.findings import read_findings
 from deliberate.models import (
@@ -190,7 +191,7 @@ def test_public_report_of_a_real_conversation_shows_its_findings_without_sign_in
     # How it was made, with the source's attribution.
     assert "The Computational Democracy Project" in text
     assert "https://compdemocracy.org/case-studies/2017-brexit-consensus" in html
-    assert run.code_version in text and "deliberate-groups/1" in text
+    assert run.code_version in text and METHOD_VERSION in text
     assert f"/consultations/{cid}/report/runs/{run.id}/polis-export.zip" in html
     assert f"/consultations/{cid}/report/runs/{run.id}/results.json" in html
 
