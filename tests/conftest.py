@@ -132,14 +132,22 @@ def make_test_app(database_url: str, tmp_path: Path, **overrides):
 
 
 _APPS_OF_THIS_TEST: list = []
+JOB_PATIENCE = 240  # seconds a test's teardown waits for its running background job to end
+
+
+def _stop_jobs_of_this_test() -> None:
+    """Drop the jobs this test's apps queued and wait for a running one to end: a job still
+    running while the tables are emptied deadlocks PostgreSQL's TRUNCATE, or writes into the next
+    test's rows (analyses with their permutation test can take a while)."""
+    while _APPS_OF_THIS_TEST:
+        _APPS_OF_THIS_TEST.pop().extensions["deliberate_jobs"].shutdown(timeout=JOB_PATIENCE)
 
 
 @pytest.fixture(autouse=True)
 def _stop_background_jobs():
     """Jobs a test queued must not run later against the next test's rows."""
     yield
-    while _APPS_OF_THIS_TEST:
-        _APPS_OF_THIS_TEST.pop().extensions["deliberate_jobs"].shutdown()
+    _stop_jobs_of_this_test()
 
 
 @pytest.fixture(scope="session")
@@ -165,6 +173,7 @@ def app(database_url, _migrated, tmp_path):
     with twin.app_context():
         yield served
         db.session.remove()
+        _stop_jobs_of_this_test()  # before the tables are emptied (this runs before autouse ones)
         _empty_all_tables()
         db.engine.dispose()
     with served.app_context():
