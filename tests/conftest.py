@@ -9,7 +9,11 @@ after every test.
 from __future__ import annotations
 
 import os
+import sys
+import threading
+import traceback
 import uuid
+import warnings
 from pathlib import Path
 
 import pytest
@@ -17,6 +21,7 @@ from flask import has_app_context
 from flask.testing import FlaskClient
 from jinja2.bccache import Bucket, BytecodeCache
 from sqlalchemy import create_engine, make_url, text
+from sqlalchemy.exc import OperationalError
 
 # Never let the suite write a secret into the developer's instance folder.
 os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production")
@@ -182,13 +187,49 @@ def app(database_url, _migrated, tmp_path):
 
 def _empty_all_tables() -> None:
     tables = [t for t in db.metadata.sorted_tables]
-    with db.engine.begin() as connection:
-        if connection.dialect.name == "postgresql":
-            names = ", ".join(f'"{t.name}"' for t in tables)
-            connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-        else:
+    if db.engine.dialect.name != "postgresql":
+        with db.engine.begin() as connection:
             for table in reversed(tables):
                 connection.execute(table.delete())
+        return
+    names = ", ".join(f'"{t.name}"' for t in tables)
+    for attempt in range(3):
+        try:
+            with db.engine.begin() as connection:
+                connection.execute(text("SET LOCAL lock_timeout = '30s'"))
+                connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+            return
+        except OperationalError:  # a deadlock, or a lock still held after the timeout
+            if attempt == 2:
+                raise
+            _end_other_sessions_and_say_which()
+
+
+def _end_other_sessions_and_say_which() -> None:
+    """A connection still at work in this test's database blocks the emptying of its tables.
+    End it, and say loudly what it was running and which threads were alive, so the test that
+    left it behind can be found (CI once deadlocked here without saying who the other was)."""
+    with db.engine.connect() as connection:
+        others = connection.execute(
+            text(
+                "SELECT pid, state, left(query, 300) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid() "
+                "AND state <> 'idle'"
+            )
+        ).all()
+        for pid, _state, _query in others:
+            connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+    frames = sys._current_frames()
+    threads = [
+        f"{thread.name}:\n{''.join(traceback.format_stack(frames[thread.ident])[-6:])}"
+        for thread in threading.enumerate()
+        if thread is not threading.current_thread() and thread.ident in frames
+    ]
+    warnings.warn(
+        "Tables could not be emptied while other sessions were at work; ended them.\n"
+        f"Sessions: {others}\nThreads:\n" + "\n".join(threads),
+        stacklevel=1,
+    )
 
 
 @pytest.fixture
