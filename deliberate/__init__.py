@@ -47,8 +47,13 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_message_category = "info"
 
     @login_manager.user_loader
-    def load_user(user_id: str) -> User | None:
-        return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    def load_user(cookie_id: str) -> User | None:
+        """The account a session cookie names, while its session token is still the account's."""
+        user_id, _, token = cookie_id.partition(":")
+        if not (user_id.isdigit() and len(user_id) < 10 and token):
+            return None
+        user = db.session.get(User, int(user_id))
+        return user if user is not None and user.holds_session(token) else None
 
     frontend.init_app(app)
     errors.init_app(app)

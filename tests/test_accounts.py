@@ -7,6 +7,7 @@ import email.policy
 import re
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import func, select
 
 from deliberate.extensions import db
@@ -282,3 +283,45 @@ def test_create_admin_refuses_a_weak_password(app):
     assert result.exit_code != 0
     assert "at least 10 characters" in result.output
     assert user_count() == 0
+
+
+def test_a_session_cookie_copied_before_sign_out_is_refused_afterwards(
+    app, client, create_user, missions
+):
+    create_user(email="asha@example.org", team=(missions["nhs"],))
+    sign_in(client, "asha@example.org")
+    assert client.get("/account").status_code == 200
+    stolen = client.get_cookie("session", domain="deliberate.test").value
+    submit_form(client, "/account", {}, action="/sign-out")
+
+    replay = app.test_client()
+    replay.set_cookie("session", stolen, domain="deliberate.test")
+    for page in ("/account", "/manage"):
+        response = replay.get(page)
+        assert response.status_code == 302 and "/sign-in" in response.headers["Location"], page
+
+
+def test_the_audit_log_keeps_what_happened_and_refuses_to_change_it(app, create_user):
+    from deliberate.models import AppendOnly, AuditEvent
+    from deliberate.services import audit
+
+    user = create_user(email="asha@example.org")
+    audit.record("account.signed_out_everywhere", user, actor_id=user.id, reason="lost phone")
+    db.session.commit()
+    [event] = db.session.scalars(select(AuditEvent)).all()
+    assert (event.action, event.target_type, event.target_id, event.actor_id, event.reason) == (
+        "account.signed_out_everywhere",
+        "user",
+        str(user.id),
+        user.id,
+        "lost phone",
+    )
+    event.reason = "nothing happened"
+    with pytest.raises(AppendOnly):
+        db.session.commit()
+    db.session.rollback()
+    db.session.delete(db.session.get(AuditEvent, event.id))
+    with pytest.raises(AppendOnly):
+        db.session.commit()
+    db.session.rollback()
+    assert db.session.get(AuditEvent, event.id).reason == "lost phone"

@@ -64,6 +64,8 @@ def sign_in():
 
 @bp.post("/sign-out")
 def sign_out():
+    if current_user.is_authenticated:
+        accounts.sign_out_everywhere(current_user)
     logout_user()
     flash("You have signed out.", "info")
     return redirect(url_for("missions.home"))

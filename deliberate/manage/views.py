@@ -47,7 +47,7 @@ WRITE_LIMIT = "60 per minute"
 
 def _acting_user_key() -> str:
     if current_user.is_authenticated:
-        return f"user:{current_user.get_id()}"
+        return f"user:{current_user.id}"
     return get_remote_address()
 
 

@@ -2,6 +2,7 @@
 
 from deliberate.models._types import utcnow
 from deliberate.models.analysis import AnalysisRun, RunStatus
+from deliberate.models.audit import AppendOnly, AuditEvent
 from deliberate.models.consultation import (
     Consultation,
     ConsultationState,
@@ -22,10 +23,19 @@ from deliberate.models.participation import (
     VoteEvent,
     normalise_statement,
 )
-from deliberate.models.user import MissionTeamMember, StaffVerification, User
+from deliberate.models.user import (
+    AccountToken,
+    MissionTeamMember,
+    StaffVerification,
+    TokenPurpose,
+    User,
+)
 
 __all__ = [
+    "AccountToken",
     "AnalysisRun",
+    "AppendOnly",
+    "AuditEvent",
     "CheckStatus",
     "Consultation",
     "ConsultationState",
@@ -46,6 +56,7 @@ __all__ = [
     "Statement",
     "StatementEmbedding",
     "StatementOrigin",
+    "TokenPurpose",
     "User",
     "Vote",
     "VoteChoice",

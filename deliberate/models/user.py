@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import enum
+import hmac
+import secrets
 from datetime import datetime
 
 from flask_login import UserMixin
@@ -10,10 +13,14 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from deliberate.extensions import db
-from deliberate.models._types import utcnow
+from deliberate.models._types import enum_column, utcnow
 
 EMAIL_MAX = 254
 NAME_MAX = 100
+
+
+def new_session_token() -> str:
+    return secrets.token_urlsafe(24)
 
 
 class User(UserMixin, db.Model):
@@ -34,10 +41,24 @@ class User(UserMixin, db.Model):
     staff_email: Mapped[str | None] = mapped_column(String(EMAIL_MAX))
     staff_verified_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Part of every session cookie's user id: a new token ends every session signed in before it
+    # (signing out, a new password, an admin's "sign out everywhere").
+    session_token: Mapped[str] = mapped_column(String(64), default=new_session_token)
 
     team_memberships: Mapped[list[MissionTeamMember]] = relationship(
         back_populates="user", cascade="all, delete-orphan"
     )
+
+    def get_id(self) -> str:
+        """What the session cookie keeps: the id and the current session token."""
+        return f"{self.id}:{self.session_token}"
+
+    def holds_session(self, token: str) -> bool:
+        return hmac.compare_digest(self.session_token.encode(), token.encode())
+
+    def end_sessions(self) -> None:
+        """Make every session cookie issued so far useless."""
+        self.session_token = new_session_token()
 
     def set_password(self, password: str, method: str = "scrypt") -> None:
         self.password_hash = generate_password_hash(password, method=method)
@@ -94,6 +115,29 @@ class StaffVerification(db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     email: Mapped[str] = mapped_column(String(EMAIL_MAX))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship()
+
+
+class TokenPurpose(enum.StrEnum):
+    PASSWORD_RESET = "password_reset"
+    EMAIL_CHANGE = "email_change"
+
+
+class AccountToken(db.Model):
+    """A one-time, expiring link emailed to a person about their account (a password reset, a
+    new email address to confirm). Only the token's hash is stored."""
+
+    __tablename__ = "account_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    purpose: Mapped[TokenPurpose] = mapped_column(enum_column(TokenPurpose))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    new_email: Mapped[str | None] = mapped_column(String(EMAIL_MAX))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]

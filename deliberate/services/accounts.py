@@ -90,6 +90,12 @@ def _dummy_hash(method: str) -> str:
     return user.password_hash
 
 
+def sign_out_everywhere(user: User) -> None:
+    """End every session of this account, on every device (the cookies stop working)."""
+    user.end_sessions()
+    db.session.flush()
+
+
 def domain_is_allowed(email: str, allowed_domains: tuple[str, ...]) -> bool:
     domain = normalise_email(email).rsplit("@", 1)[-1]
     return any(domain == d or domain.endswith("." + d) for d in allowed_domains)
