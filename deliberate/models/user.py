@@ -123,7 +123,7 @@ class StaffVerification(db.Model):
 
 
 class TokenPurpose(enum.StrEnum):
-    PASSWORD_RESET = "password_reset"
+    PASSWORD_RESET = "password_reset"  # noqa: S105 (a purpose, not a password)
     EMAIL_CHANGE = "email_change"
 
 
