@@ -148,14 +148,17 @@ class IdeaStageChange(db.Model):
 
 
 class IdeaSupport(db.Model):
-    """A signed-in person's support for an idea, once each, with their role at the time."""
+    """A signed-in person's support for an idea, once each, with their role at the time.
+
+    A support outlives the account that gave it (``user_id`` becomes NULL when the person deletes
+    their account), so an idea's published support counts stay true."""
 
     __tablename__ = "idea_supports"
     __table_args__ = (UniqueConstraint("idea_id", "user_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     idea_id: Mapped[int] = mapped_column(ForeignKey("ideas.id", ondelete="CASCADE"), index=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     role: Mapped[ParticipantRole] = mapped_column(enum_column(ParticipantRole))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

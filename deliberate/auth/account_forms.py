@@ -1,0 +1,80 @@
+"""Forms of the account's own pages: a new password, a new email address, deleting the account."""
+
+from __future__ import annotations
+
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from govuk_frontend_wtf.wtforms_widgets import GovPasswordInput, GovSubmitInput, GovTextInput
+from wtforms import EmailField, PasswordField, SubmitField
+from wtforms.validators import Email, EqualTo, InputRequired, Length, ValidationError
+
+from deliberate.models.user import EMAIL_MAX
+from deliberate.services.accounts import PASSWORD_MAX, password_problem
+
+
+def _strip(value: str | None) -> str | None:
+    return value.strip() if isinstance(value, str) else value
+
+
+def _current_password(label: str = "Your current password") -> PasswordField:
+    return PasswordField(
+        label,
+        widget=GovPasswordInput(),
+        validators=[
+            InputRequired(message="Enter your current password"),
+            Length(max=PASSWORD_MAX, message="Your current password is not correct"),
+        ],
+    )
+
+
+class ChangePasswordForm(FlaskForm):
+    current_password = _current_password()
+    new_password = PasswordField(
+        "New password",
+        widget=GovPasswordInput(),
+        validators=[
+            InputRequired(message="Enter a new password"),
+            Length(
+                max=PASSWORD_MAX, message=f"Password must be {PASSWORD_MAX} characters or fewer"
+            ),
+        ],
+        description="Three random words work well.",
+    )
+    confirm_new_password = PasswordField(
+        "Confirm new password",
+        widget=GovPasswordInput(),
+        validators=[
+            InputRequired(message="Confirm your new password"),
+            EqualTo("new_password", message="Passwords must match"),
+        ],
+    )
+    submit = SubmitField("Change password", widget=GovSubmitInput())
+
+    def validate_new_password(self, field: PasswordField) -> None:
+        """The strength rule runs beside the other checks, so every problem shows at once."""
+        problem = password_problem(field.data or "", current_user.email)
+        if problem:
+            raise ValidationError(problem)
+
+
+class ChangeEmailForm(FlaskForm):
+    new_email = EmailField(
+        "New email address",
+        widget=GovTextInput(),
+        filters=[_strip],
+        validators=[
+            InputRequired(message="Enter your new email address"),
+            Length(max=EMAIL_MAX, message=f"Email address must be {EMAIL_MAX} characters or fewer"),
+            Email(
+                message="Enter an email address in the correct format, like name@example.com",
+                check_deliverability=False,
+            ),
+        ],
+    )
+    password = _current_password()
+    submit = SubmitField("Send confirmation link", widget=GovSubmitInput())
+
+
+class DeleteAccountForm(FlaskForm):
+    password = _current_password("Enter your password to confirm")
+    submit = SubmitField("Delete my account", widget=GovSubmitInput())
