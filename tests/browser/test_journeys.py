@@ -3,10 +3,12 @@ mission team puts it under review. Each step is screenshotted and audited with a
 
 from __future__ import annotations
 
+import json
 import re
+from pathlib import Path
 
 from playwright.sync_api import expect
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from deliberate.extensions import db
 from deliberate.models import (
@@ -16,6 +18,7 @@ from deliberate.models import (
     Participant,
     Statement,
     StatementOrigin,
+    User,
     Vote,
     VoteChoice,
 )
@@ -144,3 +147,53 @@ def test_nurse_proposes_an_idea_and_the_team_puts_it_under_review(
     public = browser.new_context().new_page()
     public.goto(f"{live_server}/ideas/{idea.id}")
     expect(public.locator("body")).to_contain_text(re.compile("Under review", re.I))
+
+
+def test_person_downloads_their_data_then_deletes_their_account_and_their_votes_still_count(
+    browser, live_server, missions, create_user, screenshot, axe_audit
+):
+    consultation = open_consultation(missions["nhs"])
+    create_user(email="asha@example.org", name="Asha Patel")
+    page = browser.new_context(accept_downloads=True).new_page()
+    sign_in(page, live_server, "asha@example.org")
+    page.goto(f"{live_server}/consultations/{consultation.id}")
+    for choice in ("Agree", "Disagree"):
+        page.get_by_role("button", name=choice, exact=True).click()
+    expect(page.get_by_text("You have answered 2 of 4 statements.")).to_be_visible()
+    expect(page.get_by_text("1 person has taken part so far.")).to_be_visible()
+    votes = select(func.count(Vote.id)).where(Vote.consultation_id == consultation.id)
+    assert db.session.scalar(votes) == 2
+
+    page.get_by_role("link", name="Your account").click()
+    expect(page.get_by_role("heading", name="Manage your account")).to_be_visible()
+    screenshot(page, "account")
+    assert axe_audit(page) == []
+    with page.expect_download() as arrival:
+        page.get_by_role("link", name="Download your data").click()
+    download = arrival.value
+    assert download.suggested_filename == "deliberate-my-data.json"
+    data = json.loads(Path(download.path()).read_text(encoding="utf-8"))
+    assert data["profile"]["email"] == "asha@example.org"
+    [taking_part] = data["participations"]
+    assert taking_part["consultation_title"] == consultation.title
+    assert sorted(a["choice"] for a in taking_part["answers"]) == ["Agree", "Disagree"]
+
+    page.get_by_role("link", name="Delete your account").click()
+    expect(page.locator("h1")).to_have_text("Delete your account")
+    expect(page.locator("#what-happens")).to_contain_text("Your answers and the statements")
+    screenshot(page, "delete-confirm")
+    assert axe_audit(page) == []
+    page.get_by_label("Enter your password to confirm").fill("correct horse battery")
+    page.get_by_role("button", name="Delete my account").click()
+    expect(page.get_by_text("Your account has been deleted.")).to_be_visible()
+    expect(page.get_by_role("link", name="Sign in")).to_be_visible()
+    screenshot(page, "deleted")
+    assert axe_audit(page) == []
+
+    page.goto(live_server + "/account")
+    expect(page).to_have_url(re.compile(r"/sign-in"))
+    db.session.expire_all()
+    assert db.session.scalar(select(User).where(User.email == "asha@example.org")) is None
+    assert db.session.scalar(votes) == 2
+    page.goto(f"{live_server}/consultations/{consultation.id}")
+    expect(page.get_by_text("1 person has taken part so far.")).to_be_visible()
