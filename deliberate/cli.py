@@ -38,6 +38,18 @@ def create_admin(email: str, name: str, password: str) -> None:
     click.echo(f"{user.email} is an administrator.")
 
 
+@deliberate_cli.command("purge")
+def purge() -> None:
+    """Delete, now, what has passed its retention period: held comments never posted, used or
+    expired verification and account links, old outbox emails (periods: DELIBERATE_RETENTION_*).
+    The site also does this by itself once a day; this command is for cron or for an operator."""
+    from deliberate.services import retention
+
+    with unit_of_work():
+        purged = retention.purge()
+    click.echo(purged.summary())
+
+
 @deliberate_cli.command("load-demo")
 def load_demo() -> None:
     """Load the five missions and the demo consultations; running it again duplicates nothing."""

@@ -1,13 +1,15 @@
 """Settings, read from the environment once, when the app is created.
 
-Development needs nothing set: the database is a SQLite file and the secret key is generated once
-into the instance folder. Production (``DELIBERATE_ENV=production``) refuses to start without a
-real secret.
+Development needs nothing set: the database is a SQLite file, the secret key is generated once
+into the instance folder, and the contact address on the privacy and accessibility pages is an
+example, labelled as one. Production (``DELIBERATE_ENV=production``) refuses to start without a
+real secret and a real contact address.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from pathlib import Path
 
@@ -15,6 +17,15 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 DEFAULT_STAFF_DOMAINS = ("nhs.net", "nhs.uk", "police.uk", "gov.uk", "sch.uk", "ac.uk")
+
+
+# Shown in development when DELIBERATE_CONTACT_EMAIL is not set; the pages say it is an example.
+EXAMPLE_CONTACT_EMAIL = "privacy@deliberate.example"
+# The basis most public bodies give for consulting people; an operator states their own.
+DEFAULT_LAWFUL_BASIS = "performing a task in the public interest (Article 6(1)(e) of the UK GDPR)"
+# Domains reserved for examples and tests (RFC 2606, RFC 6761): nobody reads mail sent there.
+_EXAMPLE_DOMAINS = re.compile(r"(^|\.)(example|invalid|test|localhost)$|^example\.(com|net|org)$")
+_EMAIL = re.compile(r"[^@\s<>\"'(),;:]+@([^@\s<>\"'(),;:]+\.[^@\s<>\"'(),;:]+)")
 
 
 class ConfigurationError(RuntimeError):
@@ -44,6 +55,66 @@ def _instance_secret(instance_path: Path) -> str:
     key_file.write_text(key)
     key_file.chmod(0o600)
     return key
+
+
+def _email_setting(env: dict[str, str], name: str, production: bool) -> str | None:
+    """An address people are told to write to: well formed, and a real one in production."""
+    value = (env.get(name) or "").strip()
+    if not value:
+        return None
+    match = _EMAIL.fullmatch(value)
+    if match is None:
+        raise ConfigurationError(f"{name} must be one email address, like privacy@example.gov.uk.")
+    if production and _EXAMPLE_DOMAINS.search(match.group(1).lower()):
+        raise ConfigurationError(f"{name} must be a real address when DELIBERATE_ENV=production.")
+    return value
+
+
+def _days(env: dict[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        days = int(raw)
+    except ValueError:
+        days = 0
+    if days < 1:
+        raise ConfigurationError(f"{name} must be a whole number of days, 1 or more.")
+    return days
+
+
+def _contact_settings(env: dict[str, str], production: bool) -> dict:
+    """Who runs this copy of the service and how to reach them, for the privacy and accessibility
+    pages (never a form: people write to a person)."""
+    contact = _email_setting(env, "DELIBERATE_CONTACT_EMAIL", production)
+    if contact is None and production:
+        raise ConfigurationError(
+            "DELIBERATE_CONTACT_EMAIL must be set when DELIBERATE_ENV=production: the privacy and "
+            "accessibility pages give it as the way to reach the people who run the service."
+        )
+    return {
+        "CONTACT_EMAIL": contact or EXAMPLE_CONTACT_EMAIL,
+        "CONTACT_EMAIL_IS_EXAMPLE": contact is None,
+        "DPO_EMAIL": _email_setting(env, "DELIBERATE_DPO_EMAIL", production),
+        "OPERATOR_NAME": (env.get("DELIBERATE_OPERATOR_NAME") or "").strip() or None,
+        "LAWFUL_BASIS": (env.get("DELIBERATE_LAWFUL_BASIS") or "").strip() or DEFAULT_LAWFUL_BASIS,
+    }
+
+
+def _retention_settings(env: dict[str, str]) -> dict:
+    """How long what is no longer needed is kept (deliberate.services.retention deletes it; the
+    privacy page states these periods)."""
+    return {
+        # A comment held back for a similarity check and never posted.
+        "RETENTION_HELD_COMMENT_DAYS": _days(env, "DELIBERATE_RETENTION_HELD_COMMENT_DAYS", 1),
+        # Staff verification and account links (and the addresses they name), once used or expired.
+        "RETENTION_TOKEN_DAYS": _days(env, "DELIBERATE_RETENTION_TOKEN_DAYS", 30),
+        # Emails written to the outbox folder when no mail server is set.
+        "RETENTION_OUTBOX_DAYS": _days(env, "DELIBERATE_RETENTION_OUTBOX_DAYS", 7),
+        # Off: only `flask deliberate purge` (from cron, say) deletes; on: the site asks for a
+        # purge job once an hour per process, which runs at most once a day.
+        "RETENTION_SCHEDULE": _bool(env.get("DELIBERATE_RETENTION_SCHEDULE"), True),
+    }
 
 
 def settings_from_environment(instance_path: Path, env: dict[str, str] | None = None) -> dict:
@@ -98,4 +169,6 @@ def settings_from_environment(instance_path: Path, env: dict[str, str] | None = 
         # werkzeug's scrypt; the test suite sets a cheaper method so it is not dominated by hashing.
         "PASSWORD_HASH_METHOD": env.get("DELIBERATE_PASSWORD_HASH_METHOD", "scrypt"),
         "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
+        **_contact_settings(env, production),
+        **_retention_settings(env),
     }

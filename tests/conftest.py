@@ -127,6 +127,8 @@ def make_test_app(database_url: str, tmp_path: Path, **overrides):
         # Real hashing, cheaper parameters: scrypt costs ~0.2 s a call and tests sign in a lot.
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
         "PREFERRED_URL_SCHEME": "http",
+        # No daily purge job behind a test's back (tests/test_retention.py turns it on).
+        "RETENTION_SCHEDULE": False,
     }
     config.update(overrides)
     app = create_app(config)

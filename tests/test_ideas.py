@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 from markupsafe import escape
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from deliberate.extensions import db
 from deliberate.models import (
@@ -17,12 +17,13 @@ from deliberate.models import (
     IdeaSupport,
     IllegalTransition,
     ParticipantRole,
+    User,
     utcnow,
 )
 from deliberate.models.idea import IDEA_TEXT_MAX, IDEA_TITLE_MAX
 from deliberate.services import ideas as idea_service
 from tests.conftest import make_test_app
-from tests.helpers import csrf_token_from, error_summary, html_of, sign_in, submit_form
+from tests.helpers import csrf_token_from, error_summary, html_of, sign_in, submit_form, text_of
 
 IDEA = {
     "title": "Let ward nurses order routine bloods",
@@ -119,7 +120,8 @@ def test_staff_member_can_propose_an_idea(client, nhs, nurse):
     assert "Your idea has been published" in page
     assert IDEA["title"] in page and IDEA["problem"] in page
     assert IDEA["proposal"] in page and IDEA["evidence"] in page
-    assert "Proposed by Sam Nurse, verified staff" in page
+    assert "Proposed by a verified member of staff in the NHS on" in text_of(page)
+    assert "Sam Nurse" not in page  # not unless they choose to show it
     assert "Proposed" in page  # the stage tag, in words
 
     idea = db.session.scalar(select(Idea))
@@ -260,6 +262,114 @@ def test_the_same_idea_again_after_a_minute_is_a_new_proposal(nhs, nurse):
 def test_the_service_refuses_proposals_from_people_who_are_not_staff(nhs, citizen):
     with pytest.raises(idea_service.Refused, match="Only verified frontline staff"):
         idea_service.propose_idea(citizen, nhs, **IDEA)
+
+
+# -- who proposed it: a name only when its author chose to show it --------------------------------
+
+
+def pages_showing(client, idea: Idea) -> dict[str, str]:
+    return {
+        url: text_of(html_of(client.get(url)))
+        for url in [f"/ideas/{idea.id}", "/missions/nhs/ideas", "/missions/nhs"]
+    }
+
+
+def test_the_form_asks_whether_to_show_the_name_and_the_answer_is_no_until_changed(
+    client, nhs, nurse
+):
+    sign_in(client, "sam@example.org")
+    page = html_of(client.get("/missions/nhs/ideas/new"))
+    assert "Show your name with this idea?" in page
+    checked = re.findall(r'<input[^>]*name="show_name"[^>]*>', page)
+    assert len(checked) == 2
+    assert [("checked" in tag, 'value="no"' in tag) for tag in checked] == [
+        (True, True),
+        (False, False),
+    ]
+    assert "proposed by a verified member of staff in the NHS" in text_of(page)
+
+
+def test_by_default_no_page_names_the_author_not_even_for_the_team(client, create_user, nhs, nurse):
+    sign_in(client, "sam@example.org")
+    propose(client, {})
+    idea = db.session.scalar(select(Idea))
+    assert (idea.show_author_name, idea.author_staff_domain) == (False, "nhs.net")
+    team = client.application.test_client()
+    create_user(email="team@example.org", team=(nhs,))
+    sign_in(team, "team@example.org")
+    for viewer in (client.application.test_client(), client, team):
+        for url, page in pages_showing(viewer, idea).items():
+            assert "Sam Nurse" not in page and "sam@" not in page, url
+    idea_page = text_of(html_of(client.get(f"/ideas/{idea.id}")))
+    assert "Proposed by a verified member of staff in the NHS on" in idea_page
+
+
+def test_an_author_who_chooses_to_be_named_is_named(client, nhs, nurse):
+    sign_in(client, "sam@example.org")
+    propose(client, {"show_name": "yes"})
+    idea = db.session.scalar(select(Idea))
+    assert idea.show_author_name is True
+    anonymous = client.application.test_client()
+    pages = pages_showing(anonymous, idea)
+    expected = "Proposed by Sam Nurse, a verified member of staff in the NHS, on"
+    assert expected in pages[f"/ideas/{idea.id}"]
+    assert expected in pages["/missions/nhs/ideas"]
+
+
+def test_a_form_without_the_question_does_not_show_the_name(client, nhs, nurse):
+    sign_in(client, "sam@example.org")
+    response = propose(client, {})  # IDEA has no show_name: an old form, or a script
+    assert response.status_code == 302
+    assert db.session.scalar(select(Idea.show_author_name)) is False
+
+
+def test_an_answer_that_is_not_offered_is_refused_next_to_the_question(client, nhs, nurse):
+    sign_in(client, "sam@example.org")
+    response = propose(client, {"show_name": "maybe"})
+    assert response.status_code == 200
+    assert "Choose whether to show your name" in error_summary(html_of(response))
+    assert 'id="show_name-error"' in html_of(response)
+    assert idea_count() == 0
+
+
+@pytest.mark.parametrize(
+    ("work_email", "kept", "words"),
+    [
+        ("sam@gosh.nhs.uk", "nhs.uk", "a verified member of staff in the NHS"),
+        ("pc@met.police.uk", "police.uk", "a verified member of staff in the police"),
+        ("head@school.sch.uk", "sch.uk", "a verified member of staff at a school"),
+        ("it@council.example", "council.example", "a verified member of staff at council.example"),
+    ],
+)
+def test_only_the_broad_accepted_domain_is_kept_never_the_employer(
+    app, create_user, nhs, work_email, kept, words
+):
+    app.config["STAFF_EMAIL_DOMAINS"] = (*app.config["STAFF_EMAIL_DOMAINS"], "council.example")
+    author = create_user(staff_email=work_email)
+    idea = idea_service.propose_idea(author, nhs, **IDEA)
+    db.session.commit()
+    assert idea.author_staff_domain == kept
+    assert idea.author_description == words and idea.public_author_name is None
+
+
+def test_a_domain_no_longer_accepted_leaves_a_plain_description(app, create_user, nhs):
+    author = create_user(staff_email="someone@retired-domain.org")
+    idea = idea_service.propose_idea(author, nhs, **IDEA, show_name=True)
+    db.session.commit()
+    assert idea.author_staff_domain is None
+    assert idea.author_description == "a verified member of staff"
+    assert idea.public_author_name == "Test Person"
+
+
+def test_once_the_account_is_gone_the_idea_still_says_where_its_author_worked(client, nhs, nurse):
+    idea = idea_service.propose_idea(nurse, nhs, **IDEA, show_name=True)
+    db.session.commit()
+    db.session.execute(delete(User).where(User.id == nurse.id))
+    db.session.commit()
+    db.session.expire_all()
+    page = text_of(html_of(client.get(f"/ideas/{idea.id}")))
+    assert "Proposed by a verified member of staff in the NHS on" in page
+    assert "Sam Nurse" not in page
 
 
 # -- listing -------------------------------------------------------------------------------------

@@ -38,3 +38,54 @@ def test_upgrade_from_empty_then_downgrade_to_nothing_and_up_again(empty_databas
         upgrade()
         assert set(db.metadata.tables) <= set(inspect(db.engine).get_table_names())
         db.engine.dispose()
+
+
+def test_existing_ideas_keep_their_author_unnamed_and_learn_where_they_work(
+    empty_database_url, tmp_path
+):
+    """0007_privacy: ideas proposed before authors could choose stay unnamed; where their author
+    works comes from the broad accepted domain of their verified work address."""
+    import sqlalchemy as sa
+
+    from deliberate.missions.catalogue import ensure_missions
+    from deliberate.services.accounts import register_user
+
+    app = make_test_app(empty_database_url, tmp_path)
+    with app.app_context():
+        upgrade(revision="0007_privacy-1")
+        mission = ensure_missions()[0]
+        nurse = register_user("nurse@example.org", "Sam Nurse", "correct horse battery")
+        nurse.staff_email = "sam@gosh.nhs.uk"
+        db.session.flush()
+        ideas = sa.table(
+            "ideas",
+            *(sa.column(c) for c in ("mission_id", "author_id", "title", "problem", "proposal")),
+            sa.column("evidence"),
+            sa.column("stage"),
+            sa.column("created_at", sa.DateTime),
+        )
+        for title, author in (("From a nurse", nurse.id), ("Author unknown", None)):
+            db.session.execute(
+                ideas.insert().values(
+                    mission_id=mission.id,
+                    author_id=author,
+                    title=title,
+                    problem="p",
+                    proposal="i",
+                    evidence="",
+                    stage="proposed",
+                    created_at=sa.func.now(),
+                )
+            )
+        db.session.commit()
+        db.session.remove()
+        upgrade()
+        rows = db.session.execute(
+            sa.text("SELECT title, show_author_name, author_staff_domain FROM ideas ORDER BY title")
+        ).all()
+        assert [tuple(r) for r in rows] == [
+            ("Author unknown", False, None),
+            ("From a nurse", False, "nhs.uk"),
+        ]
+        db.session.remove()
+        db.engine.dispose()

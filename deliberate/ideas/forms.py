@@ -11,7 +11,7 @@ from govuk_frontend_wtf.wtforms_widgets import (
 )
 from wtforms import RadioField, StringField, SubmitField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, InputRequired, Length
+from wtforms.validators import AnyOf, DataRequired, InputRequired, Length
 
 from deliberate.models import IdeaStage
 from deliberate.models.idea import IDEA_TEXT_MAX, IDEA_TITLE_MAX
@@ -61,7 +61,23 @@ class ProposeIdeaForm(FlaskForm):
             "What you have seen, tried or measured. Do not include anyone's personal details."
         ),
     )
+    # Not shown unless the person says so; a form posted without the question keeps the default.
+    show_name = RadioField(
+        "Show your name with this idea?",
+        widget=GovRadioInput(),
+        choices=[
+            SelectChoice("no", "No, do not show my name"),
+            SelectChoice("yes", "Yes, show my name"),
+        ],
+        default="no",
+        validate_choice=False,
+        validators=[AnyOf(["no", "yes"], message="Choose whether to show your name")],
+    )
     submit = SubmitField("Propose idea", widget=GovSubmitInput())
+
+    @property
+    def shows_name(self) -> bool:
+        return self.show_name.data == "yes"
 
 
 class SupportForm(FlaskForm):

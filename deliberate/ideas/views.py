@@ -53,6 +53,7 @@ def new(slug: str):
                 problem=form.problem.data,
                 proposal=form.proposal.data,
                 evidence=form.evidence.data,
+                show_name=form.shows_name,
             )
             flash("Your idea has been published. The mission team will review it.", "success")
             return redirect(url_for("ideas.idea", idea_id=idea.id))
@@ -63,6 +64,7 @@ def new(slug: str):
         "ideas/new.html",
         mission=mission,
         form=form,
+        anonymous_author=ideas.anonymous_author(current_user),
         title_max=IDEA_TITLE_MAX,
         text_max=IDEA_TEXT_MAX,
     )

@@ -171,6 +171,18 @@ def check_similar_statements(check_id: int) -> None:
         similar_statements.compare_held_comment(check_id)
 
 
+def purge_expired_data() -> None:
+    """The daily purge (deliberate.services.retention): deletes only when no purge is recorded
+    in the last day, and with Redis one worker at a time."""
+    from deliberate.services import retention
+
+    with _app_context(), _one_at_a_time("retention-purge") as mine:
+        if not mine:
+            return
+        with unit_of_work():
+            retention.purge_if_due()
+
+
 def send_email(to: str, subject: str, template: str, context: dict[str, Any]) -> None:
     """Render ``template`` (under templates/email/) with plain values and send it."""
     from deliberate.mail import deliver

@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 from typing import ClassVar
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from deliberate.extensions import db
@@ -16,6 +16,31 @@ from deliberate.models.participation import ParticipantRole
 
 IDEA_TITLE_MAX = 150
 IDEA_TEXT_MAX = 3000
+STAFF_DOMAIN_MAX = 253
+
+# Where the author works, in words, from the staff domain their work address was verified on.
+# A domain not listed here (an operator's own) is named as it is: "at example.org".
+WORKPLACES = {
+    "nhs.net": "in the NHS",
+    "nhs.uk": "in the NHS",
+    "police.uk": "in the police",
+    "gov.uk": "in central or local government",
+    "sch.uk": "at a school",
+    "ac.uk": "at a college or university",
+}
+
+
+def workplace(staff_domain: str | None) -> str | None:
+    """The workplace in words ("in the NHS" for nhs.net); None when no domain was kept."""
+    if not staff_domain:
+        return None
+    return WORKPLACES.get(staff_domain, f"at {staff_domain}")
+
+
+def describe_author(staff_domain: str | None) -> str:
+    """An idea's author without a name: "a verified member of staff in the NHS"."""
+    where = workplace(staff_domain)
+    return f"a verified member of staff {where}" if where else "a verified member of staff"
 
 
 class IdeaStage(enum.StrEnum):
@@ -43,6 +68,13 @@ class Idea(db.Model):
     stage: Mapped[IdeaStage] = mapped_column(enum_column(IdeaStage), default=IdeaStage.PROPOSED)
     trial_learning: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The author chose, when proposing, to have their name shown. By default (and for every idea
+    # proposed before the choice existed) an idea says only who proposed it in general terms.
+    show_author_name: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # The accepted staff domain (from the settings, such as nhs.net) the author's work address was
+    # verified on when they proposed: the broad one, never their address or its subdomain. Kept
+    # with the idea, so it still says where its author worked once their account is gone.
+    author_staff_domain: Mapped[str | None] = mapped_column(String(STAFF_DOMAIN_MAX))
 
     mission: Mapped[Mission] = relationship()  # noqa: F821
     author: Mapped[User | None] = relationship()  # noqa: F821
@@ -70,7 +102,20 @@ class Idea(db.Model):
     def __init__(self, **fields):
         fields.setdefault("stage", IdeaStage.PROPOSED)
         fields.setdefault("evidence", "")
+        fields.setdefault("show_author_name", False)
         super().__init__(**fields)
+
+    @property
+    def author_description(self) -> str:
+        """Who proposed the idea, without a name: "a verified member of staff in the NHS"."""
+        return describe_author(self.author_staff_domain)
+
+    @property
+    def public_author_name(self) -> str | None:
+        """The author's name, only when they chose to show it and their account still exists."""
+        if self.show_author_name and self.author is not None:
+            return self.author.display_name
+        return None
 
     @property
     def next_stages(self) -> tuple[IdeaStage, ...]:

@@ -2,7 +2,14 @@ from __future__ import annotations
 
 from flask import Blueprint, render_template
 
+from deliberate.services import retention
+
 bp = Blueprint("pages", __name__)
+
+# Every request of the site may ask for the daily purge of what is no longer kept (at most once an
+# hour per process; see deliberate.services.retention). Here because this blueprint carries the
+# privacy page that promises it.
+bp.before_app_request(retention.ask_now_and_then)
 
 
 @bp.get("/accessibility")

@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
@@ -22,7 +23,7 @@ from deliberate.models import (
     normalise_statement,
     utcnow,
 )
-from deliberate.models.idea import IDEA_TEXT_MAX, IDEA_TITLE_MAX
+from deliberate.models.idea import IDEA_TEXT_MAX, IDEA_TITLE_MAX, describe_author
 from deliberate.services.errors import Refused
 
 # A second identical proposal from the same person this soon is a double submit, not a new idea.
@@ -93,6 +94,23 @@ def may_manage(user: User, idea: Idea) -> bool:
     return user.is_authenticated and user.is_on_team(idea.mission_id)
 
 
+def staff_domain_of(user: User) -> str | None:
+    """The accepted staff domain (from the settings) that the person's verified work address is
+    on: the broadest one, so "gosh.nhs.uk" gives "nhs.uk" and an idea never narrows its author
+    down to one employer. None when the address is on no domain accepted today."""
+    if not user.staff_email or "@" not in user.staff_email:
+        return None
+    own = user.staff_email.rsplit("@", 1)[1].lower()
+    accepted = current_app.config["STAFF_EMAIL_DOMAINS"]
+    matches = [d for d in accepted if own == d or own.endswith("." + d)]
+    return min(matches, key=len) if matches else None
+
+
+def anonymous_author(user: User) -> str:
+    """How an idea from this person names them when they do not show their name."""
+    return describe_author(staff_domain_of(user))
+
+
 def propose_idea(
     author: User,
     mission: Mission,
@@ -101,14 +119,19 @@ def propose_idea(
     problem: str | None,
     proposal: str | None,
     evidence: str | None,
+    show_name: bool = False,
     now: datetime | None = None,
 ) -> Idea:
+    """Publish a verified staff member's idea. It names its author only if they chose to
+    (``show_name``); otherwise it says "a verified member of staff in the NHS" (or wherever)."""
     if not may_propose(author):
         raise Refused("Only verified frontline staff can propose ideas")
     now = now or utcnow()
     idea = Idea(
         mission_id=mission.id,
         author_id=author.id,
+        show_author_name=bool(show_name),
+        author_staff_domain=staff_domain_of(author),
         title=clean_text(title, "title", "a title for your idea", IDEA_TITLE_MAX),
         problem=clean_text(problem, "problem", "the problem you see", IDEA_TEXT_MAX),
         proposal=clean_text(proposal, "proposal", "your idea", IDEA_TEXT_MAX),

@@ -122,10 +122,15 @@ def test_nurse_proposes_an_idea_and_the_team_puts_it_under_review(
     nurse.get_by_label("The evidence or experience behind it").fill(
         "A third of our Monday beds hold people who were ready on Friday."
     )
+    expect(nurse.get_by_label("No, do not show my name")).to_be_checked()  # the default
     screenshot(nurse, "idea-form")
     assert axe_audit(nurse) == []
     nurse.get_by_role("button", name="Propose idea").click()
     expect(nurse.locator("h1")).to_have_text("Weekend discharge coordinators")
+    expect(nurse.locator("main")).to_contain_text(
+        "Proposed by a verified member of staff in the NHS on"
+    )
+    expect(nurse.locator("main")).not_to_contain_text("Amira")
     screenshot(nurse, "idea-proposed")
 
     idea = db.session.scalar(select(Idea))
