@@ -6,6 +6,7 @@ app starts in a blink and the request path stays light.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from flask import Flask
@@ -41,6 +42,8 @@ def register_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     limiter.init_app(app)
+    # Flask-Limiter logs each refusal with its key at INFO; logs hold no personal data.
+    logging.getLogger("flask-limiter").setLevel(logging.WARNING)
     login_manager.init_app(app)
     login_manager.login_view = "auth.sign_in"
     login_manager.login_message = "Sign in to continue."

@@ -43,7 +43,7 @@ def test_upgrade_from_empty_then_downgrade_to_nothing_and_up_again(empty_databas
 def test_existing_ideas_keep_their_author_unnamed_and_learn_where_they_work(
     empty_database_url, tmp_path
 ):
-    """0007_privacy: ideas proposed before authors could choose stay unnamed; where their author
+    """0008_privacy: ideas proposed before authors could choose stay unnamed; where their author
     works comes from the broad accepted domain of their verified work address."""
     import sqlalchemy as sa
 
@@ -52,7 +52,7 @@ def test_existing_ideas_keep_their_author_unnamed_and_learn_where_they_work(
 
     app = make_test_app(empty_database_url, tmp_path)
     with app.app_context():
-        upgrade(revision="0007_privacy-1")
+        upgrade(revision="0008_privacy-1")
         mission = ensure_missions()[0]
         nurse = register_user("nurse@example.org", "Sam Nurse", "correct horse battery")
         nurse.staff_email = "sam@gosh.nhs.uk"

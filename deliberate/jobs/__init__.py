@@ -37,6 +37,15 @@ def name_of(function: JobFunction) -> str:
     return f"{function.__module__}.{function.__qualname__}"
 
 
+def loggable(args: tuple) -> str:
+    """A job's arguments as a log may show them: ids as they are, anything else (an email's
+    address, name or secret link) only as its type, so logs hold no personal data."""
+    return ", ".join(
+        repr(a) if isinstance(a, int) and not isinstance(a, bool) else f"<{type(a).__name__}>"
+        for a in args
+    )
+
+
 class JobRunner(Protocol):
     def enqueue(
         self, function: JobFunction, *args: Any, key: str | None = None, delay: float = 0
@@ -115,7 +124,7 @@ class InProcessRunner:
             except Exception as error:  # a failed job must not stop the worker
                 self.failures.append((name_of(job.function), error))
                 self.app.logger.exception(
-                    "Background job %s%r failed", name_of(job.function), job.args
+                    "Background job %s(%s) failed", name_of(job.function), loggable(job.args)
                 )
             finally:
                 with self._cond:
@@ -173,7 +182,13 @@ class RQRunner:
             waiting = {JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.DEFERRED}
             if existing is not None and existing.get_status(refresh=True) in waiting:
                 return False
-        options: dict[str, Any] = {"job_id": key, "result_ttl": 3600, "failure_ttl": 7 * 86400}
+        options: dict[str, Any] = {
+            "job_id": key,
+            "result_ttl": 3600,
+            "failure_ttl": 7 * 86400,
+            # What RQ logs for the job: by default its arguments, which may be an email address.
+            "description": f"{name_of(function)}({loggable(args)})",
+        }
         if delay > 0:
             self.queue.enqueue_in(timedelta(seconds=delay), function, *args, **options)
         else:

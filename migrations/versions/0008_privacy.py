@@ -1,7 +1,7 @@
 """ideas keep whether the author's name is shown, and where they work
 
-Revision ID: 0007_privacy
-Revises: 0006_accounts_audit
+Revision ID: 0008_privacy
+Revises: 0007_selfservice
 Create Date: 2026-11-30 09:41:43.232763
 
 """
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0007_privacy'
-down_revision = '0006_accounts_audit'
+revision = '0008_privacy'
+down_revision = '0007_selfservice'
 branch_labels = None
 depends_on = None
 
