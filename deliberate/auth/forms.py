@@ -29,7 +29,10 @@ class RegisterForm(FlaskForm):
             InputRequired(message="Enter your name"),
             Length(max=NAME_MAX, message=f"Name must be {NAME_MAX} characters or fewer"),
         ],
-        description="Shown with an idea only if you choose to when you propose it. Your votes are never shown with your name.",
+        description=(
+            "Shown with an idea only if you choose to when you propose it. "
+            "Your votes are never shown with your name."
+        ),
     )
     email = EmailField(
         "Email address", widget=GovTextInput(), validators=EMAIL_VALIDATORS, filters=[_strip]
