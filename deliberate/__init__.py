@@ -64,6 +64,7 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from deliberate.admin import bp as admin_bp
     from deliberate.auth.views import bp as auth_bp
     from deliberate.consultations import bp as consultations_bp
     from deliberate.ideas import bp as ideas_bp
@@ -75,6 +76,7 @@ def register_blueprints(app: Flask) -> None:
     for blueprint in (pages_bp, auth_bp, missions_bp, consultations_bp, ideas_bp, manage_bp):
         app.register_blueprint(blueprint)
     app.register_blueprint(reports_bp)
+    app.register_blueprint(admin_bp)
 
 
 def register_unit_of_work(app: Flask) -> None:

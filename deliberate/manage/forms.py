@@ -21,6 +21,7 @@ from wtforms.validators import AnyOf, DataRequired, InputRequired, Length
 from deliberate.models import Consultation, ModerationMode
 from deliberate.models.consultation import TITLE_MAX
 from deliberate.models.participation import STATEMENT_MAX
+from deliberate.services.audit import REASON_MAX
 from deliberate.services.consultations import (
     CONTEXT_MAX,
     SERVICE_AREA_MAX,
@@ -189,3 +190,12 @@ class ModerationForm(FlaskForm):
         ]
     )
     return_to = StringField()
+    reason = TextAreaField(
+        "Reason for your decision (optional)",
+        widget=GovCharacterCount(),
+        filters=[lambda value: value.strip() if isinstance(value, str) else value],
+        validators=[
+            Length(max=REASON_MAX, message=f"Reason must be {REASON_MAX} characters or fewer")
+        ],
+        description="Kept in the audit log for administrators; never shown to the public.",
+    )

@@ -258,15 +258,19 @@ def moderation(consultation_id: int):
     return _render_moderation(_consultation_to_moderate(consultation_id))
 
 
-@bp.get("/statements/<int:statement_id>")
-def statement(statement_id: int):
-    statement = _statement_to_moderate(statement_id)
+def _render_statement(statement: Statement, form: ModerationForm | None = None, status=200):
     return render_template(
         "manage/statement.html",
         statement=statement,
         consultation=statement.consultation,
         may_run=service.may_run(current_user, statement.consultation.mission_id),
-    )
+        form=form or ModerationForm(formdata=None),
+    ), status
+
+
+@bp.get("/statements/<int:statement_id>")
+def statement(statement_id: int):
+    return _render_statement(_statement_to_moderate(statement_id))
 
 
 @bp.post("/statements/<int:statement_id>/moderate")
@@ -275,10 +279,12 @@ def moderate(statement_id: int):
     consultation = statement.consultation
     form = ModerationForm()
     if not form.validate_on_submit():
+        if set(form.errors) == {"reason"}:  # the reason is typed on the statement's own page
+            return _render_statement(statement, form, status=400)
         abort(400)
     accept = form.decision.data == "accept"
     with may_be_refused() as refusal:
-        service.moderate(current_user, statement, accept)
+        service.moderate(current_user, statement, accept, form.reason.data or None)
         flash(
             "Comment accepted: people can now vote on it." if accept else "Comment rejected.",
             "success",

@@ -14,6 +14,9 @@ from deliberate.extensions import db
 from deliberate.models import AuditEvent
 from deliberate.services.csv_cells import safe_cell
 
+# The longest reason a person may give for what they did (a few sentences, not an essay).
+REASON_MAX = 1000
+
 
 def record(
     action: str,

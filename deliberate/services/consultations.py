@@ -41,6 +41,7 @@ from deliberate.models import (
     utcnow,
 )
 from deliberate.models.consultation import TITLE_MAX
+from deliberate.services import audit
 from deliberate.services.errors import Refused
 from deliberate.services.statements import DuplicateStatement, moderate_statement, write_statement
 
@@ -221,6 +222,7 @@ def create_consultation(
     _apply(consultation, settings)
     db.session.add(consultation)
     db.session.flush()
+    audit.record("consultation.created", consultation, actor_id=user.id, mission=mission.slug)
     return consultation
 
 
@@ -255,8 +257,8 @@ def update_consultation(
         raise IllegalMove("A closed consultation cannot be changed: start a next round instead")
     now = now or utcnow()
     settings = _cleaned(settings)
+    current = ConsultationSettings.of(consultation)
     if consultation.state is ConsultationState.OPEN:
-        current = ConsultationSettings.of(consultation)
         for attribute, label in _FIXED_WHILE_OPEN:
             if getattr(settings, attribute) != getattr(current, attribute):
                 raise Refused(f"{label} cannot change while the consultation is open", attribute)
@@ -266,6 +268,10 @@ def update_consultation(
         _check_dates(settings.opens_on, settings.closes_on, now)
     _apply(consultation, settings)
     db.session.flush()
+    changed = ",".join(
+        f.name for f in fields(settings) if getattr(settings, f.name) != getattr(current, f.name)
+    )
+    audit.record("consultation.edited", consultation, actor_id=user.id, changed=changed)
     return consultation
 
 
@@ -279,6 +285,7 @@ def open_consultation(user: User, consultation: Consultation, now: datetime | No
     except IllegalTransition as error:
         raise IllegalMove(str(error)) from error
     db.session.flush()
+    audit.record("consultation.opened", consultation, actor_id=user.id)
 
 
 def close_consultation(user: User, consultation: Consultation, now: datetime | None = None) -> None:
@@ -288,6 +295,7 @@ def close_consultation(user: User, consultation: Consultation, now: datetime | N
     except IllegalTransition as error:
         raise IllegalMove(str(error)) from error
     db.session.flush()
+    audit.record("consultation.closed", consultation, actor_id=user.id)
 
 
 def next_round_of(consultation: Consultation) -> Consultation | None:
@@ -331,6 +339,7 @@ def start_next_round(user: User, consultation: Consultation) -> Consultation:
             write_statement(new_round, statement.text, origin=StatementOrigin.SEED)
         except DuplicateStatement:
             continue  # imported rounds may hold near-duplicates; one copy is enough
+    audit.record("consultation.next_round", consultation, actor_id=user.id, next_round=new_round.id)
     return new_round
 
 
@@ -340,14 +349,18 @@ def add_seed_statement(user: User, consultation: Consultation, text: str | None)
     _require_team(user, consultation.mission_id)
     if consultation.state is ConsultationState.CLOSED:
         raise IllegalMove("A closed consultation cannot take new statements", "text")
-    return write_statement(consultation, text, origin=StatementOrigin.SEED)
+    statement = write_statement(consultation, text, origin=StatementOrigin.SEED)
+    audit.record("seed.added", statement, actor_id=user.id, consultation=consultation.id)
+    return statement
 
 
 # -- moderation -----------------------------------------------------------------------------------
 
 
-def moderate(user: User, statement: Statement, accept: bool) -> Statement:
-    """Accept or reject a participant's comment.
+def moderate(
+    user: User, statement: Statement, accept: bool, reason: str | None = None
+) -> Statement:
+    """Accept or reject a participant's comment (``reason``, if given, goes to the audit log).
 
     Pending comments are accepted (they become votable) or rejected. A live comment may be taken
     down (rejected) in either moderation mode: in post-moderation that is the only check, and in
@@ -362,7 +375,16 @@ def moderate(user: User, statement: Statement, accept: bool) -> Statement:
     wanted = ModerationStatus.ACCEPTED if accept else ModerationStatus.REJECTED
     if statement.moderation is wanted:
         return statement
-    return moderate_statement(statement, accept)
+    moderate_statement(statement, accept)
+    audit.record(
+        "statement.moderated",
+        statement,
+        actor_id=user.id,
+        reason=reason,
+        decision="accept" if accept else "reject",
+        consultation=consultation.id,
+    )
+    return statement
 
 
 def awaiting_moderation(consultation: Consultation) -> list[Statement]:

@@ -24,6 +24,7 @@ from deliberate.models import (
     utcnow,
 )
 from deliberate.models.idea import IDEA_TEXT_MAX, IDEA_TITLE_MAX, describe_author
+from deliberate.services import audit
 from deliberate.services.errors import Refused
 
 # A second identical proposal from the same person this soon is a double submit, not a new idea.
@@ -212,6 +213,14 @@ def move_idea(
     except IllegalTransition as illegal:
         raise Refused(str(illegal), "stage") from None
     db.session.flush()
+    audit.record(
+        "idea.stage_changed",
+        idea,
+        actor_id=actor.id,
+        reason=reason,
+        from_stage=change.from_stage.value,
+        to_stage=change.to_stage.value,
+    )
     return change
 
 
@@ -224,6 +233,7 @@ def record_trial_learning(actor: User, idea: Idea, learning: str | None) -> Idea
     except IllegalTransition as illegal:
         raise Refused(str(illegal), "learning") from None
     db.session.flush()
+    audit.record("idea.learning_added", idea, actor_id=actor.id)
     return idea
 
 

@@ -23,6 +23,7 @@ from deliberate.models import (
     User,
     utcnow,
 )
+from deliberate.services import audit
 from deliberate.services.consultations import NotPermitted, may_run
 from deliberate.services.errors import Refused
 
@@ -105,4 +106,5 @@ def publish_run(
         return run
     run.published_at = now or utcnow()
     db.session.flush()
+    audit.record("run.published", run, actor_id=user.id, consultation=consultation.id)
     return run

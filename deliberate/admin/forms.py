@@ -1,0 +1,79 @@
+"""Forms of the admin pages. Every change asks why; the searches are plain GET forms."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from govuk_frontend_wtf.wtforms_widgets import (
+    GovCharacterCount,
+    GovSelect,
+    GovSubmitInput,
+    GovTextInput,
+)
+from wtforms import SelectField, StringField, SubmitField, TextAreaField
+from wtforms.validators import InputRequired, Length
+
+from deliberate.models import Mission
+from deliberate.services.admin import SEARCH_MAX
+from deliberate.services.audit import REASON_MAX
+
+
+def _strip(value: str | None) -> str | None:
+    return value.strip() if isinstance(value, str) else value
+
+
+class ChangeForm(FlaskForm):
+    """A change to a person's account, with the reason kept in the audit log."""
+
+    reason = TextAreaField(
+        "Why are you making this change?",
+        widget=GovCharacterCount(),
+        filters=[_strip],
+        validators=[
+            InputRequired(message="Enter the reason for this change"),
+            Length(max=REASON_MAX, message=f"Reason must be {REASON_MAX} characters or fewer"),
+        ],
+        description="Kept in the audit log with your name. Do not include anyone's personal "
+        "details beyond what the decision needs.",
+    )
+    submit = SubmitField("Confirm", widget=GovSubmitInput())
+
+    def labelled(self, button: str) -> ChangeForm:
+        self.submit.label.text = button
+        return self
+
+
+class AddToTeamForm(ChangeForm):
+    mission = SelectField(
+        "Mission",
+        widget=GovSelect(),
+        validators=[InputRequired(message="Select the mission whose team to join")],
+    )
+
+    def offer(self, missions: list[Mission]) -> AddToTeamForm:
+        self.mission.choices = [("", "Choose a mission")] + [(m.slug, m.name) for m in missions]
+        return self
+
+
+class SearchPeopleForm(FlaskForm):
+    class Meta:
+        csrf = False  # a GET search changes nothing
+
+    q = StringField(
+        "Search by email address or name",
+        widget=GovTextInput(),
+        filters=[_strip],
+        validators=[Length(max=SEARCH_MAX, message=f"Enter {SEARCH_MAX} characters or fewer")],
+    )
+    submit = SubmitField("Search", widget=GovSubmitInput())
+
+
+class AuditFilterForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    action = SelectField("Action", widget=GovSelect())
+    submit = SubmitField("Show", widget=GovSubmitInput())
+
+    def offer(self, actions: list[str]) -> AuditFilterForm:
+        self.action.choices = [("", "Every action")] + [(a, a) for a in actions]
+        return self
