@@ -94,6 +94,12 @@ def settings_from_environment(instance_path: Path, env: dict[str, str] | None = 
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": production,
         "REMEMBER_COOKIE_SECURE": production,
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        # Production sits behind a proxy that ends TLS and says X-Forwarded-Proto: https; a plain
+        # HTTP request is redirected (set DELIBERATE_FORCE_HTTPS=0 where the proxy does that).
+        "FORCE_HTTPS": _bool(env.get("DELIBERATE_FORCE_HTTPS"), production),
+        "HSTS": production,
         "WTF_CSRF_TIME_LIMIT": None,
         # werkzeug's scrypt; the test suite sets a cheaper method so it is not dominated by hashing.
         "PASSWORD_HASH_METHOD": env.get("DELIBERATE_PASSWORD_HASH_METHOD", "scrypt"),
