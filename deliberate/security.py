@@ -8,7 +8,7 @@
 - ``Cache-Control: no-store`` on the account, team and admin pages, and on every response to
   someone the site knows (signed in, or holding a participant cookie), so a shared computer's
   back button or a proxy never shows one person's page to the next.
-- No ``Server`` header naming software versions.
+- No ``Server`` header from the app (gunicorn, in front in production, names no version).
 - Ids in URLs: the ``int`` converter stops at the database's integer, so a larger number is a
   404 like any other missing page, never a database error.
 - A form body that is not UTF-8 is refused with a 400 that says so (Werkzeug would read it as an
@@ -51,9 +51,6 @@ PRIVATE_PATH_PREFIXES = ("/account", "/manage", "/admin")
 
 # Endpoints a load balancer asks over plain HTTP: never redirected to HTTPS.
 PLAIN_HTTP_ENDPOINTS = ("pages.healthz", "pages.readyz")
-
-# Under Werkzeug's development server, which adds "Werkzeug/x Python/y" when the app sends none.
-SERVER_NAME_HEADER = "Deliberate"
 
 
 def digits_at_most(limit: int) -> str:
@@ -158,10 +155,9 @@ def never_store_private_pages(response: Response) -> Response:
 
 
 def name_no_server(response: Response) -> Response:
-    """The app names no server software. Werkzeug's development server adds its own name and
-    version when the app sends none, so there the app sends a plain name; gunicorn sends just
-    "gunicorn" (no version) in production."""
+    """The app names no server software; the server in front names itself. In production that
+    is gunicorn, which sends just "gunicorn" (no version). Werkzeug's development server always
+    sends "Werkzeug/x Python/y" itself, whatever the app does: it serves only a developer's
+    loopback and the browser tests."""
     response.headers.pop("Server", None)
-    if request.environ.get("SERVER_SOFTWARE", "").startswith("Werkzeug"):
-        response.headers["Server"] = SERVER_NAME_HEADER
     return response
