@@ -4,7 +4,7 @@
   or style (every script and stylesheet is a file under /static), no framing, ``nosniff``, a
   referrer policy, and in production HSTS, ``Secure`` cookies and a redirect to HTTPS (the app
   sits behind a proxy that says ``X-Forwarded-Proto: https``; ``/healthz`` answers plain HTTP so
-  a load balancer can ask it).
+  a load balancer can ask it; ProxyFix believes the proxy's X-Forwarded-For and -Proto).
 - ``Cache-Control: no-store`` on the account, team and admin pages, and on every response to
   someone the site knows (signed in, or holding a participant cookie), so a shared computer's
   back button or a proxy never shows one person's page to the next.
@@ -22,6 +22,7 @@ from __future__ import annotations
 from flask import Flask, Response, request, session
 from flask_talisman import Talisman
 from werkzeug.exceptions import BadRequest
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 # The largest id PostgreSQL's INTEGER column holds (ids are INTEGER primary keys).
@@ -113,6 +114,11 @@ def init_app(app: Flask) -> None:
     app.before_request(refuse_unreadable_input)
     app.after_request(never_store_private_pages)
     app.after_request(name_no_server)
+    proxies = config["TRUSTED_PROXIES"]
+    if proxies:
+        # Behind the proxy: the request was HTTPS (secure cookies, https:// links in emails, the
+        # CSRF referrer check) and came from the address the proxy saw.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
 
 
 def allow_plain_http(app: Flask) -> None:

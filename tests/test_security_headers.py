@@ -13,7 +13,7 @@ from deliberate.extensions import db
 from deliberate.models import Consultation
 from deliberate.services import reports
 from tests.conftest import make_test_app
-from tests.helpers import REPO_ROOT, html_of, sign_in, submit_form
+from tests.helpers import REPO_ROOT, csrf_token_from, html_of, sign_in, submit_form
 from tests.test_reports import analyse, reports_team, two_rounds
 
 CSP = {
@@ -209,6 +209,20 @@ def test_production_is_https_only(production_app, app, create_user):
     assert response.status_code == 302, html_of(response)
     cookies = response.headers.getlist("Set-Cookie")
     assert cookies and all("Secure" in c and "HttpOnly" in c for c in cookies)
+
+    # The proxy's word is taken (ProxyFix): the request counts as HTTPS, so CSRF checking also
+    # wants the form to come from this site (its Referer), as Flask-WTF does over TLS.
+    response = client.get("/account", headers=proxied)
+    assert response.status_code == 200
+    token = csrf_token_from(html_of(response))
+    response = client.post("/sign-out", data={"csrf_token": token}, headers=proxied)
+    assert response.status_code == 400 and "Your form expired" in html_of(response)
+    response = client.post(
+        "/sign-out",
+        data={"csrf_token": token},
+        headers={**proxied, "Referer": "https://deliberate.test/account"},
+    )
+    assert response.status_code == 302
 
 
 def test_development_cookies_work_over_plain_http(client, create_user):
