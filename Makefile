@@ -66,7 +66,7 @@ node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund
 
 assets: static/dist/app.css
-static/dist/app.css: node_modules/.package-lock.json static/build.sh $(wildcard static/scss/*.scss)
+static/dist/app.css: node_modules/.package-lock.json static/build.sh $(wildcard static/scss/*.scss) $(wildcard static/js/*.js)
 	bash static/build.sh
 
 # Real-browser tests drive Debian's Chromium; Playwright's own browser download cannot work here.

@@ -13,6 +13,7 @@ from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
+from deliberate import security
 from deliberate.config import PROJECT_ROOT, settings_from_environment
 
 
@@ -28,6 +29,7 @@ def create_app(config: dict | None = None) -> Flask:
         app.config.from_mapping(config)
     register_extensions(app)
     register_blueprints(app)
+    security.allow_plain_http(app)
     register_commands(app)
     register_unit_of_work(app)
     return app
@@ -38,6 +40,9 @@ def register_extensions(app: Flask) -> None:
     from deliberate.extensions import csrf, db, limiter, login_manager, migrate
     from deliberate.models import User
 
+    # Before any route is added, and before CSRFProtect (an unreadable form is refused first).
+    security.use_database_ids(app)
+    security.init_app(app)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)

@@ -165,6 +165,14 @@ def settings_from_environment(instance_path: Path, env: dict[str, str] | None = 
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": production,
         "REMEMBER_COOKIE_SECURE": production,
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        # Production sits behind a proxy that ends TLS and says X-Forwarded-Proto: https; a plain
+        # HTTP request is redirected (set DELIBERATE_FORCE_HTTPS=0 where the proxy does that).
+        "FORCE_HTTPS": _bool(env.get("DELIBERATE_FORCE_HTTPS"), production),
+        "HSTS": production,
+        # Proxies in front whose X-Forwarded-For and X-Forwarded-Proto are believed (ProxyFix).
+        "TRUSTED_PROXIES": int(env.get("DELIBERATE_TRUSTED_PROXIES", "1" if production else "0")),
         "WTF_CSRF_TIME_LIMIT": None,
         # werkzeug's scrypt; the test suite sets a cheaper method so it is not dominated by hashing.
         "PASSWORD_HASH_METHOD": env.get("DELIBERATE_PASSWORD_HASH_METHOD", "scrypt"),

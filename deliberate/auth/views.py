@@ -21,9 +21,13 @@ WRITE_LIMIT = "20 per minute"
 
 
 def _safe_next(default: str) -> str:
-    """Follow ``next`` only to a path on this site, never to another host."""
+    """Follow ``next`` only to a path on this site, never to another host. A control character
+    (a newline cannot go into a header) or a backslash (browsers read ``/\\host`` as ``//host``)
+    means the default."""
     target = request.args.get("next", "")
     parts = urlsplit(target)
+    if not target.isprintable() or "\\" in target:
+        return default
     if target.startswith("/") and not target.startswith("//") and not parts.netloc:
         return target
     return default
