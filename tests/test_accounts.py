@@ -737,3 +737,16 @@ def test_resetting_the_password_of_an_unconfirmed_account_confirms_it(app, clien
     )
     assert client.get("/account").status_code == 200
     assert user_by_email("asha@example.org").email_confirmed
+
+
+def test_a_reset_does_not_quietly_make_a_confirmed_account_staff(app, client, create_user, outbox):
+    user = create_user(email="sam@nhs.net")
+    ask_for_reset(client, "sam@nhs.net")
+    link = link_in(last_email(app, outbox, "sam@nhs.net"), "/reset-password/")
+    submit_form(
+        client,
+        link,
+        {"password": "new strong passphrase", "confirm_password": "new strong passphrase"},
+    )
+    db.session.refresh(user)
+    assert user.check_password("new strong passphrase") and not user.is_staff

@@ -378,7 +378,7 @@ def reset_password(
     token: str, new_password: str, allowed_domains: tuple[str, ...], now: datetime | None = None
 ) -> User:
     """Set a new password through a reset link: the link is used up, every session of the account
-    ends, and (the person having read the email) the address counts as confirmed."""
+    ends, and (the person having read the email) an unconfirmed address counts as confirmed."""
     now = now or utcnow()
     link = _open_account_token(token, TokenPurpose.PASSWORD_RESET, now)
     user = link.user
@@ -388,7 +388,10 @@ def reset_password(
     user.set_password(new_password, _hash_method())
     link.used_at = now
     sign_out_everywhere(user)
-    _mark_email_confirmed(user, allowed_domains, now)
+    if not user.email_confirmed:
+        # Registered but never confirmed: reading this email confirms the address (and, on a
+        # staff domain, verifies the person, as the confirmation link would have).
+        _mark_email_confirmed(user, allowed_domains, now)
     audit.record("account.password_reset", user, actor_id=user.id)
     return user
 
