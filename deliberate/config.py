@@ -154,6 +154,10 @@ def settings_from_environment(instance_path: Path, env: dict[str, str] | None = 
         "ANALYSIS_DEBOUNCE_SECONDS": float(env.get("DELIBERATE_ANALYSIS_DEBOUNCE_SECONDS", "30")),
         "STAFF_EMAIL_DOMAINS": staff_domains,
         "STAFF_VERIFICATION_HOURS": int(env.get("DELIBERATE_STAFF_VERIFICATION_HOURS", "24")),
+        # How long the link that confirms a new account's email address works.
+        "EMAIL_CONFIRMATION_HOURS": int(env.get("DELIBERATE_EMAIL_CONFIRMATION_HOURS", "24")),
+        # How long a password reset link works.
+        "PASSWORD_RESET_MINUTES": int(env.get("DELIBERATE_PASSWORD_RESET_MINUTES", "60")),
         "MAIL_SERVER": env.get("MAIL_SERVER") or None,
         "MAIL_PORT": int(env.get("MAIL_PORT", "587")),
         "MAIL_USERNAME": env.get("MAIL_USERNAME") or None,

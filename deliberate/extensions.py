@@ -1,6 +1,14 @@
 """Every Flask extension object, created unbound so that no module needs the app to reach them."""
 
-from flask_limiter import Limiter
+from __future__ import annotations
+
+import hashlib
+import hmac
+import time
+from datetime import UTC, date, datetime
+
+import flask_limiter
+from flask import Flask, Response, current_app
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
@@ -22,8 +30,39 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
+def keyed_hash(purpose: str, value: str, day: date | None = None) -> str:
+    """A short keyed hash (HMAC with the secret key) of ``value``, for rate-limit counters: the
+    counters never hold an IP address or an email address. With ``day``, the hash of one value
+    changes from one day to the next."""
+    message = f"{purpose}|{day.isoformat() if day else ''}|{value}".encode()
+    key = str(current_app.config["SECRET_KEY"]).encode()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()[:32]
+
+
+def hashed_address(today: date | None = None) -> str:
+    """The rate-limit key of the address a request comes from: a keyed hash that rotates every
+    day (UTC), never the IP address itself."""
+    today = today or datetime.now(UTC).date()
+    return "address:" + keyed_hash("address", get_remote_address() or "", day=today)
+
+
+class Limiter(flask_limiter.Limiter):
+    """Flask-Limiter, whose every 429 says when to try again (``Retry-After``, in seconds)."""
+
+    def init_app(self, app: Flask) -> None:
+        super().init_app(app)
+        app.after_request(self._say_when_to_retry)
+
+    def _say_when_to_retry(self, response: Response) -> Response:
+        if response.status_code == 429 and "Retry-After" not in response.headers:
+            breached = self.current_limit
+            wait = int(breached.reset_at - time.time()) if breached is not None else 60
+            response.headers["Retry-After"] = str(max(wait, 1))
+        return response
+
+
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
-limiter = Limiter(key_func=get_remote_address, default_limits=[])
+limiter = Limiter(key_func=hashed_address, default_limits=[])

@@ -48,15 +48,34 @@ def test_existing_ideas_keep_their_author_unnamed_and_learn_where_they_work(
     import sqlalchemy as sa
 
     from deliberate.missions.catalogue import ensure_missions
-    from deliberate.services.accounts import register_user
 
     app = make_test_app(empty_database_url, tmp_path)
     with app.app_context():
         upgrade(revision="0008_privacy-1")
         mission = ensure_missions()[0]
-        nurse = register_user("nurse@example.org", "Sam Nurse", "correct horse battery")
-        nurse.staff_email = "sam@gosh.nhs.uk"
-        db.session.flush()
+        # The users table as it was at that revision (the model has moved on since).
+        users = sa.table(
+            "users",
+            *(sa.column(c) for c in ("email", "display_name", "password_hash", "staff_email")),
+            sa.column("is_admin"),
+            sa.column("is_moderator"),
+            sa.column("session_token"),
+            sa.column("created_at", sa.DateTime),
+        )
+        nurse_id = db.session.execute(
+            users.insert()
+            .values(
+                email="nurse@example.org",
+                display_name="Sam Nurse",
+                password_hash="x",
+                staff_email="sam@gosh.nhs.uk",
+                is_admin=False,
+                is_moderator=False,
+                session_token="t",
+                created_at=sa.func.now(),
+            )
+            .returning(sa.column("id"))
+        ).scalar_one()
         ideas = sa.table(
             "ideas",
             *(sa.column(c) for c in ("mission_id", "author_id", "title", "problem", "proposal")),
@@ -64,7 +83,7 @@ def test_existing_ideas_keep_their_author_unnamed_and_learn_where_they_work(
             sa.column("stage"),
             sa.column("created_at", sa.DateTime),
         )
-        for title, author in (("From a nurse", nurse.id), ("Author unknown", None)):
+        for title, author in (("From a nurse", nurse_id), ("Author unknown", None)):
             db.session.execute(
                 ideas.insert().values(
                     mission_id=mission.id,

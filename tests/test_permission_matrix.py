@@ -107,6 +107,14 @@ EXPECTED: dict[str, dict[str, Outcome]] = {
     # The world's link belongs to the person awaiting verification: anyone else signed in is
     # told it is not valid for them.
     "auth.verify_staff": everyone(BAD_REQUEST, anonymous=SIGN_IN, staff_pending=ELSEWHERE),
+    # confirming an address and resetting a password: the pages that follow a form send a
+    # visitor who did not just send it back to the form; the world's token is no such link
+    "auth.check_email": everyone(ELSEWHERE),
+    "auth.confirm_email": everyone(BAD_REQUEST),
+    "auth.confirm_email_now": everyone(BAD_REQUEST),
+    "auth.forgot_password": PUBLIC,
+    "auth.reset_link_sent": everyone(ELSEWHERE),
+    "auth.reset_password": everyone(BAD_REQUEST),
     # managing one's own account
     "auth.change_password": SIGNED_IN,
     "auth.change_email": SIGNED_IN,

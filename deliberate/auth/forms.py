@@ -4,7 +4,7 @@ from wtforms import EmailField, PasswordField, StringField, SubmitField
 from wtforms.validators import Email, EqualTo, InputRequired, Length, ValidationError
 
 from deliberate.models.user import EMAIL_MAX, NAME_MAX
-from deliberate.services.accounts import PASSWORD_MAX, password_problem
+from deliberate.services.accounts import PASSWORD_MAX, PASSWORD_MIN, name_problem, password_problem
 
 
 def _strip(value: str | None) -> str | None:
@@ -20,11 +20,37 @@ EMAIL_VALIDATORS = [
     ),
 ]
 
+PASSWORD_HINT = f"At least {PASSWORD_MIN} characters. Three random words work well."
+
+
+def _new_password_fields(label: str) -> tuple[PasswordField, PasswordField]:
+    password = PasswordField(
+        label,
+        widget=GovPasswordInput(),
+        validators=[
+            InputRequired(message="Enter a password"),
+            Length(
+                max=PASSWORD_MAX, message=f"Password must be {PASSWORD_MAX} characters or fewer"
+            ),
+        ],
+        description=PASSWORD_HINT,
+    )
+    confirm = PasswordField(
+        "Confirm password",
+        widget=GovPasswordInput(),
+        validators=[
+            InputRequired(message="Confirm your password"),
+            EqualTo("password", message="Passwords must match"),
+        ],
+    )
+    return password, confirm
+
 
 class RegisterForm(FlaskForm):
     display_name = StringField(
         "Your name",
         widget=GovTextInput(),
+        filters=[_strip],
         validators=[
             InputRequired(message="Enter your name"),
             Length(max=NAME_MAX, message=f"Name must be {NAME_MAX} characters or fewer"),
@@ -35,28 +61,19 @@ class RegisterForm(FlaskForm):
         ),
     )
     email = EmailField(
-        "Email address", widget=GovTextInput(), validators=EMAIL_VALIDATORS, filters=[_strip]
+        "Email address",
+        widget=GovTextInput(),
+        validators=EMAIL_VALIDATORS,
+        filters=[_strip],
+        description="We will send you a link to confirm it.",
     )
-    password = PasswordField(
-        "Create a password",
-        widget=GovPasswordInput(),
-        validators=[
-            InputRequired(message="Enter a password"),
-            Length(
-                max=PASSWORD_MAX, message=f"Password must be {PASSWORD_MAX} characters or fewer"
-            ),
-        ],
-        description="At least 10 characters. Three random words work well.",
-    )
-    confirm_password = PasswordField(
-        "Confirm password",
-        widget=GovPasswordInput(),
-        validators=[
-            InputRequired(message="Confirm your password"),
-            EqualTo("password", message="Passwords must match"),
-        ],
-    )
+    password, confirm_password = _new_password_fields("Create a password")
     submit = SubmitField("Create account", widget=GovSubmitInput())
+
+    def validate_display_name(self, field: StringField) -> None:
+        problem = name_problem(field.data or "")
+        if problem and not field.errors:
+            raise ValidationError(problem)
 
     def validate_password(self, field: PasswordField) -> None:
         """Say everything wrong at once: the strength rule also runs when other fields fail."""
@@ -80,6 +97,35 @@ class SignInForm(FlaskForm):
         ],
     )
     submit = SubmitField("Sign in", widget=GovSubmitInput())
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = EmailField(
+        "Email address",
+        widget=GovTextInput(),
+        validators=EMAIL_VALIDATORS,
+        filters=[_strip],
+        description="The address you use to sign in. We will send a link to reset your password.",
+    )
+    submit = SubmitField("Send a reset link", widget=GovSubmitInput())
+
+
+class ResetPasswordForm(FlaskForm):
+    password, confirm_password = _new_password_fields("New password")
+    submit = SubmitField("Set new password", widget=GovSubmitInput())
+
+    def __init__(self, *args, email: str = "", **kwargs):
+        super().__init__(*args, **kwargs)
+        self._account_email = email
+
+    def validate_password(self, field: PasswordField) -> None:
+        problem = password_problem(field.data or "", self._account_email)
+        if problem:
+            raise ValidationError(problem)
+
+
+class ConfirmEmailForm(FlaskForm):
+    submit = SubmitField("Confirm my email address", widget=GovSubmitInput())
 
 
 class StaffVerificationForm(FlaskForm):

@@ -1,15 +1,38 @@
-"""Registering, signing in and out, and verifying as frontline staff."""
+"""Registering and confirming an address, signing in and out, resetting a password, and verifying
+as frontline staff.
+
+No page here tells a stranger whether an address has an account: registering and asking for a
+password reset always lead to "check your email", and the email says what happened. Sign-in is
+throttled per account (the address typed) and, generously, per network address, so people behind
+one shared address are not locked out by someone else's wrong guesses."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user, login_required, login_user, logout_user
 
-from deliberate.auth.forms import RegisterForm, SignInForm, StaffVerificationForm
-from deliberate.extensions import limiter
+from deliberate.auth.forms import (
+    ConfirmEmailForm,
+    ForgotPasswordForm,
+    RegisterForm,
+    ResetPasswordForm,
+    SignInForm,
+    StaffVerificationForm,
+)
+from deliberate.extensions import keyed_hash, limiter
 from deliberate.forms_support import show_refusal
 from deliberate.services import accounts
 from deliberate.services.errors import Refused
@@ -18,6 +41,47 @@ from deliberate.unit_of_work import may_be_refused
 bp = Blueprint("auth", __name__)
 
 WRITE_LIMIT = "20 per minute"
+STAFF_LINK_LIMIT = "5 per 15 minutes"  # per account
+# Limits on signing in, registering and password resets; AUTH_RATE_LIMITS in the settings may
+# override any of them (tests make them small).
+AUTH_LIMITS = {
+    # Per account: the email address typed, whoever types it and from wherever.
+    "sign_in_per_account": "5 per 15 minutes",  # refused attempts
+    "register_per_account": "3 per hour",  # emails sent to one address
+    "reset_per_account": "3 per hour",  # reset links sent for one address
+    # Per network address: generous, since a whole hospital or school may share one.
+    "sign_in_per_address": "100 per 15 minutes",  # refused attempts
+    "register_per_address": "100 per 15 minutes",
+    "reset_per_address": "100 per 15 minutes",
+}
+
+
+def _auth_limit(name: str):
+    return lambda: current_app.config.get("AUTH_RATE_LIMITS", {}).get(name, AUTH_LIMITS[name])
+
+
+_CHECK_EMAIL = "check_email_address"  # session key: the address the last email went to
+
+
+def _typed_account() -> str:
+    """The rate-limit key of the account a form names: a keyed hash of the address typed (an
+    address with no account is counted the same way, so a 429 tells nothing)."""
+    return "account:" + keyed_hash(
+        "account", accounts.normalise_email(request.form.get("email", ""))
+    )
+
+
+def _signed_in_person() -> str:
+    return f"user:{current_user.id}" if current_user.is_authenticated else "user:none"
+
+
+def _form_was_refused(response: Response) -> bool:
+    """Counts towards a limit: the form came back with an error (not a 429, not a CSRF 400)."""
+    return response.status_code == 200
+
+
+def _email_was_sent(response: Response) -> bool:
+    return response.status_code == 302
 
 
 def _safe_next(default: str) -> str:
@@ -33,25 +97,134 @@ def _safe_next(default: str) -> str:
     return default
 
 
+def _staff_domains() -> tuple[str, ...]:
+    return current_app.config["STAFF_EMAIL_DOMAINS"]
+
+
+def _confirmation_valid_for() -> timedelta:
+    return timedelta(hours=current_app.config["EMAIL_CONFIRMATION_HOURS"])
+
+
+def _reset_valid_for() -> timedelta:
+    return timedelta(minutes=current_app.config["PASSWORD_RESET_MINUTES"])
+
+
+def _send_confirmation(address: str, token: str) -> None:
+    link = url_for("auth.confirm_email", token=token, _external=True)
+    accounts.email_confirmation(address, link, _confirmation_valid_for(), _staff_domains())
+
+
+# -- registering and confirming ------------------------------------------------------------------
+
+
 @bp.route("/register", methods=["GET", "POST"])
-@limiter.limit(WRITE_LIMIT, methods=["POST"])
+@limiter.limit(_auth_limit("register_per_address"), methods=["POST"])
+@limiter.limit(
+    _auth_limit("register_per_account"),
+    methods=["POST"],
+    key_func=_typed_account,
+    deduct_when=_email_was_sent,
+)
 def register():
     if current_user.is_authenticated:
         return redirect(url_for("auth.account"))
     form = RegisterForm()
     if form.validate_on_submit():
         with may_be_refused(form):
-            user = accounts.register_user(
-                form.email.data, form.display_name.data, form.password.data
+            registration = accounts.start_registration(
+                form.email.data,
+                form.display_name.data,
+                form.password.data,
+                _confirmation_valid_for(),
             )
-            login_user(user)
-            flash("Your account has been created.", "success")
-            return redirect(_safe_next(url_for("auth.account")))
+            if registration.new_user is not None and registration.token is not None:
+                _send_confirmation(registration.new_user.email, registration.token)
+            elif registration.existing_user is not None:
+                accounts.email_account_exists(
+                    registration.existing_user.email,
+                    url_for("auth.sign_in", _external=True),
+                    url_for("auth.forgot_password", _external=True),
+                )
+            session[_CHECK_EMAIL] = accounts.normalise_email(form.email.data)
+            return redirect(url_for("auth.check_email"))
     return render_template("auth/register.html", form=form)
 
 
+@bp.get("/register/check-your-email")
+def check_email():
+    address = session.get(_CHECK_EMAIL)
+    if not address:
+        return redirect(url_for("auth.register"))
+    return render_template(
+        "auth/check_email.html",
+        address=address,
+        staff_domain=accounts.staff_domain_of(address, _staff_domains()),
+        hours=current_app.config["EMAIL_CONFIRMATION_HOURS"],
+    )
+
+
+def _confirmation_problem(message: str):
+    return render_template(
+        "auth/link_problem.html",
+        title="Your email address could not be confirmed",
+        message=message,
+        kind="confirmation",
+    ), 400
+
+
+@bp.get("/confirm-email/<token>")
+def confirm_email(token: str):
+    """The link in the email shows a button: confirming is a POST, so a mail scanner that opens
+    links does not confirm an address on a person's behalf."""
+    with may_be_refused() as refusal:
+        link = accounts.check_confirmation(token)
+    if refusal.error is not None:
+        return _confirmation_problem(refusal.message)
+    return render_template(
+        "auth/confirm_email.html",
+        form=ConfirmEmailForm(),
+        address=link.new_email,
+        staff_domain=accounts.staff_domain_of(link.new_email or "", _staff_domains()),
+    )
+
+
+@bp.post("/confirm-email/<token>")
+@limiter.limit(WRITE_LIMIT)
+def confirm_email_now(token: str):
+    form = ConfirmEmailForm()
+    if not form.validate_on_submit():
+        return confirm_email(token)
+    with may_be_refused() as refusal:
+        outcome = accounts.confirm_email(token, _staff_domains())
+        login_user(outcome.user)
+        session.pop(_CHECK_EMAIL, None)
+        flash("Your email address is confirmed and your account is ready.", "success")
+        if outcome.staff_verified:
+            flash(
+                f"You are also verified as frontline staff through {outcome.user.email}.",
+                "success",
+            )
+        elif outcome.staff_address_taken:
+            flash(
+                "This work address already verifies another account, so this account is not "
+                "verified as staff.",
+                "info",
+            )
+        return redirect(url_for("auth.account"))
+    return _confirmation_problem(refusal.message)
+
+
+# -- signing in and out --------------------------------------------------------------------------
+
+
 @bp.route("/sign-in", methods=["GET", "POST"])
-@limiter.limit("10 per minute", methods=["POST"])
+@limiter.limit(_auth_limit("sign_in_per_address"), methods=["POST"], deduct_when=_form_was_refused)
+@limiter.limit(
+    _auth_limit("sign_in_per_account"),
+    methods=["POST"],
+    key_func=_typed_account,
+    deduct_when=_form_was_refused,
+)
 def sign_in():
     if current_user.is_authenticated:
         return redirect(url_for("auth.account"))
@@ -60,6 +233,19 @@ def sign_in():
         user = accounts.authenticate(form.email.data, form.password.data)
         if user is None:
             show_refusal(form, Refused("Email address or password is not correct", "password"))
+        elif not user.email_confirmed:
+            # Only someone who knows the password learns that the account exists.
+            _send_confirmation(
+                user.email, accounts.new_confirmation_link(user, _confirmation_valid_for())
+            )
+            show_refusal(
+                form,
+                Refused(
+                    "Confirm your email address first: we have sent a new link to it. "
+                    "Open the link, then you can sign in.",
+                    "email",
+                ),
+            )
         else:
             login_user(user)
             return redirect(_safe_next(url_for("missions.home")))
@@ -69,53 +255,115 @@ def sign_in():
 @bp.post("/sign-out")
 def sign_out():
     if current_user.is_authenticated:
-        accounts.sign_out_everywhere(current_user)
+        accounts.record_sign_out(current_user)
     logout_user()
     flash("You have signed out.", "info")
     return redirect(url_for("missions.home"))
+
+
+# -- forgotten passwords -------------------------------------------------------------------------
+
+
+@bp.route("/forgot-password", methods=["GET", "POST"])
+@limiter.limit(_auth_limit("reset_per_address"), methods=["POST"])
+@limiter.limit(
+    _auth_limit("reset_per_account"),
+    methods=["POST"],
+    key_func=_typed_account,
+    deduct_when=_email_was_sent,
+)
+def forgot_password():
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        valid_for = _reset_valid_for()
+        found = accounts.request_password_reset(form.email.data, valid_for)
+        if found is not None:
+            user, token = found
+            link = url_for("auth.reset_password", token=token, _external=True)
+            accounts.email_password_reset(user.email, link, valid_for)
+        session[_CHECK_EMAIL] = accounts.normalise_email(form.email.data)
+        return redirect(url_for("auth.reset_link_sent"))
+    return render_template("auth/forgot_password.html", form=form)
+
+
+@bp.get("/forgot-password/check-your-email")
+def reset_link_sent():
+    address = session.get(_CHECK_EMAIL)
+    if not address:
+        return redirect(url_for("auth.forgot_password"))
+    return render_template(
+        "auth/reset_link_sent.html",
+        address=address,
+        minutes=current_app.config["PASSWORD_RESET_MINUTES"],
+    )
+
+
+@bp.route("/reset-password/<token>", methods=["GET", "POST"])
+@limiter.limit(WRITE_LIMIT, methods=["POST"])
+def reset_password(token: str):
+    with may_be_refused() as refusal:
+        link = accounts.check_password_reset(token)
+    if refusal.error is not None:
+        return render_template(
+            "auth/link_problem.html",
+            title="Your password could not be reset",
+            message=refusal.message,
+            kind="reset",
+        ), 400
+    form = ResetPasswordForm(email=link.user.email)
+    if form.validate_on_submit():
+        with may_be_refused(form):
+            user = accounts.reset_password(token, form.password.data, _staff_domains())
+            login_user(user)
+            flash(
+                "Your password has been changed and you are signed in. "
+                "Every other session of your account has ended.",
+                "success",
+            )
+            return redirect(url_for("auth.account"))
+    return render_template("auth/reset_password.html", form=form)
+
+
+# -- your account and verified staff -------------------------------------------------------------
 
 
 @bp.get("/account")
 @login_required
 def account():
     return render_template(
-        "auth/account.html",
-        form=StaffVerificationForm(),
-        staff_domains=current_app.config["STAFF_EMAIL_DOMAINS"],
+        "auth/account.html", form=StaffVerificationForm(), staff_domains=_staff_domains()
     )
 
 
 @bp.post("/account/staff")
 @login_required
-@limiter.limit("5 per minute")
+@limiter.limit(STAFF_LINK_LIMIT, key_func=_signed_in_person)
 def request_staff_verification():
     form = StaffVerificationForm()
     config = current_app.config
     if form.validate_on_submit():
         valid_for = timedelta(hours=config["STAFF_VERIFICATION_HOURS"])
+        work_email = accounts.normalise_email(form.work_email.data)
         with may_be_refused(form):
             token = accounts.start_staff_verification(
-                current_user, form.work_email.data, config["STAFF_EMAIL_DOMAINS"], valid_for
+                current_user, work_email, _staff_domains(), valid_for
             )
-            link = url_for("auth.verify_staff", token=token, _external=True)
-            accounts.email_staff_verification(current_user, form.work_email.data, link, valid_for)
-            flash(
-                f"We have sent a link to {form.work_email.data}. Open it to finish verifying.",
-                "success",
-            )
+            if token is None:
+                # It already verifies another account: the email says so, this page does not.
+                accounts.email_staff_address_taken(work_email)
+            else:
+                link = url_for("auth.verify_staff", token=token, _external=True)
+                accounts.email_staff_verification(work_email, link, valid_for)
+            flash(f"We have sent a link to {work_email}. Open it to finish verifying.", "success")
             return redirect(url_for("auth.account"))
-    return render_template(
-        "auth/account.html", form=form, staff_domains=config["STAFF_EMAIL_DOMAINS"]
-    ), 400
+    return render_template("auth/account.html", form=form, staff_domains=_staff_domains()), 400
 
 
 @bp.get("/account/verify-staff/<token>")
 @login_required
 def verify_staff(token: str):
     with may_be_refused() as refusal:
-        accounts.confirm_staff_verification(
-            current_user, token, current_app.config["STAFF_EMAIL_DOMAINS"]
-        )
+        accounts.confirm_staff_verification(current_user, token, _staff_domains())
         flash(
             "Your work email address is confirmed: you now take part as verified staff.", "success"
         )

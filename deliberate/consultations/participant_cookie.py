@@ -18,10 +18,10 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import Response, current_app, request, session
-from flask_limiter.util import get_remote_address
 from flask_login import current_user
 from itsdangerous import BadData, URLSafeTimedSerializer
 
+from deliberate.extensions import hashed_address
 from deliberate.models import Consultation
 from deliberate.services.participation import Presence, Visitor, token_hash
 
@@ -124,4 +124,4 @@ def rate_limit_key() -> str:
     token = read_tokens().tokens.get(key) or session.get(_PENDING, {}).get(key)
     if token:
         return f"participant:{token_hash(token)[:32]}"
-    return f"address:{get_remote_address()}"
+    return hashed_address()

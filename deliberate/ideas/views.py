@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from deliberate.extensions import db, limiter
+from deliberate.extensions import db, hashed_address, limiter
 from deliberate.ideas.forms import MoveIdeaForm, ProposeIdeaForm, SupportForm, TrialLearningForm
 from deliberate.models import Idea, IdeaStage, Mission
 from deliberate.models.idea import IDEA_TEXT_MAX, IDEA_TITLE_MAX
@@ -25,7 +24,7 @@ def _per_person() -> str:
     """Limit each signed-in person on their own, whatever network they share with others."""
     if current_user.is_authenticated:
         return f"user:{current_user.id}"
-    return get_remote_address()
+    return hashed_address()
 
 
 def _mission_or_404(slug: str) -> Mission:

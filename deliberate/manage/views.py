@@ -21,11 +21,10 @@ from flask import (
     session,
     url_for,
 )
-from flask_limiter.util import get_remote_address
 from flask_login import current_user
 from sqlalchemy import select
 
-from deliberate.extensions import db, limiter
+from deliberate.extensions import db, hashed_address, limiter
 from deliberate.manage.forms import (
     ConsultationForm,
     ModerationForm,
@@ -48,7 +47,7 @@ WRITE_LIMIT = "60 per minute"
 def _acting_user_key() -> str:
     if current_user.is_authenticated:
         return f"user:{current_user.id}"
-    return get_remote_address()
+    return hashed_address()
 
 
 # One budget per user for all the writes of these pages, generous enough for a busy moderator.

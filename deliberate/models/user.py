@@ -41,6 +41,9 @@ class User(UserMixin, db.Model):
     staff_email: Mapped[str | None] = mapped_column(String(EMAIL_MAX))
     staff_verified_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # When the person opened the link sent to their email address. An account registered through
+    # the site cannot be signed in to until then; accounts made by an operator are confirmed.
+    email_confirmed_at: Mapped[datetime | None]
     # Part of every session cookie's user id: a new token ends every session signed in before it
     # (signing out, a new password, an admin's "sign out everywhere").
     session_token: Mapped[str] = mapped_column(String(64), default=new_session_token)
@@ -65,6 +68,10 @@ class User(UserMixin, db.Model):
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)
+
+    @property
+    def email_confirmed(self) -> bool:
+        return self.email_confirmed_at is not None
 
     @property
     def is_staff(self) -> bool:
@@ -125,6 +132,7 @@ class StaffVerification(db.Model):
 class TokenPurpose(enum.StrEnum):
     PASSWORD_RESET = "password_reset"  # noqa: S105 (a purpose, not a password)
     EMAIL_CHANGE = "email_change"
+    CONFIRM_EMAIL = "confirm_email"  # a new account's address, before it can be signed in to
 
 
 class AccountToken(db.Model):
