@@ -365,14 +365,15 @@ def _statement_of(consultation: Consultation, raw_id: str | None) -> Statement |
 
 
 def _bulk_message(outcome: bulk_moderation.BulkOutcome) -> str:
-    n = len(outcome.changed)
-    things = "1 statement" if n == 1 else f"{n} statements"
-    done = f"{things} accepted" if outcome.accept else f"{things} rejected"
-    if outcome.unchanged:
-        same = len(outcome.unchanged)
-        was = "was" if same == 1 else "were"
-        done += f"; {same} {was} already {'accepted' if outcome.accept else 'rejected'}"
-    return done[0].upper() + done[1:] + "."
+    verb = "accepted" if outcome.accept else "rejected"
+    changed, same = len(outcome.changed), len(outcome.unchanged)
+    if not changed:
+        which = "statement was" if same == 1 else "statements were"
+        return f"Nothing changed: the selected {which} already {verb}."
+    done = f"{changed} statement{'s' if changed != 1 else ''} {verb}"
+    if same:
+        done += f"; {same} {'was' if same == 1 else 'were'} already {verb}"
+    return done + "."
 
 
 # -- analysis, publishing and comparing rounds ----------------------------------------------------
