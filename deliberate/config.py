@@ -83,6 +83,19 @@ def _days(env: dict[str, str], name: str, default: int) -> int:
     return days
 
 
+def _count(env: dict[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise ConfigurationError(f"{name} must be a whole number, 1 or more.")
+    return value
+
+
 def _contact_settings(env: dict[str, str], production: bool) -> dict:
     """Who runs this copy of the service and how to reach them, for the privacy and accessibility
     pages (never a form: people write to a person)."""
@@ -148,6 +161,8 @@ def settings_from_environment(instance_path: Path, env: dict[str, str] | None = 
         "EMBEDDING_DELAY_SECONDS": float(env.get("DELIBERATE_EMBEDDING_DELAY_SECONDS", "10")),
         # Cosine similarity from which a new comment is shown its near-duplicates first.
         "SIMILAR_STATEMENT_THRESHOLD": float(env.get("DELIBERATE_SIMILAR_THRESHOLD", "0.80")),
+        # Distinct participants whose reports hide a statement until a moderator has checked it.
+        "REPORT_THRESHOLD": _count(env, "DELIBERATE_REPORT_THRESHOLD", 3),
         # Resamples of people behind each bridging score's 90% interval (background work only).
         "BRIDGING_RESAMPLES": int(env.get("DELIBERATE_BRIDGING_RESAMPLES", "200")),
         # New votes wait this long before a re-analysis, so a burst becomes one run.

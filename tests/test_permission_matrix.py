@@ -133,6 +133,8 @@ EXPECTED: dict[str, dict[str, Outcome]] = {
     # consultation's page.
     "consultations.held_comment": everyone(ELSEWHERE),
     "consultations.post_held_comment": PUBLIC,
+    # Reporting a statement: anyone who may take part (the world allows anonymous taking part).
+    "consultations.report_statement": PUBLIC,
     # the published summary and its downloads
     "reports.report": PUBLIC,
     "reports.run_report": PUBLIC,
@@ -162,6 +164,8 @@ EXPECTED: dict[str, dict[str, Outcome]] = {
     "manage.moderation": MODERATORS,
     "manage.statement": MODERATORS,
     "manage.moderate": MODERATORS,
+    "manage.bulk_moderate": MODERATORS,
+    "manage.similar_statements": MODERATORS,
     # administration
     "admin.people": ADMIN_ONLY,
     "admin.person": ADMIN_ONLY,

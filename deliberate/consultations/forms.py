@@ -8,12 +8,14 @@ from wtforms import HiddenField, RadioField, StringField, SubmitField, TextAreaF
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, InputRequired, Optional, Regexp
 
-from deliberate.models import VoteChoice
+from deliberate.models import ReportReason, VoteChoice
 from deliberate.models.participation import STATEMENT_MAX
+from deliberate.models.statement_report import REPORT_NOTE_MAX
 
 CHOICES = {choice.name.lower(): choice for choice in VoteChoice}
 NOT_SAID = "not-said"
 RETURN_PAGES = ("consultation", "answers")
+REPORT_RETURN_PAGES = ("consultation", "statement")
 
 
 def _normalise_newlines(value: str | None) -> str | None:
@@ -87,3 +89,32 @@ class AboutYouForm(FlaskForm):
     @property
     def chosen_area(self) -> str | None:
         return None if self.service_area.data == NOT_SAID else self.service_area.data
+
+
+class ReportForm(FlaskForm):
+    """Report a statement: the reason from the moderation policy, and an optional note."""
+
+    reason = RadioField(
+        "Why are you reporting this statement?",
+        widget=GovRadioInput(),
+        choices=[SelectChoice(reason.value, reason.label) for reason in ReportReason],
+        validators=[InputRequired(message="Choose why you are reporting this statement")],
+        validate_choice=False,  # the service checks the reason against the policy's list
+    )
+    # Its length is checked by the reports service, with the other rules.
+    note = TextAreaField(
+        "Anything the moderators should know (optional)",
+        widget=GovCharacterCount(),
+        filters=[_normalise_newlines],
+        description="Do not include your name or anyone else's personal details.",
+    )
+    return_to = HiddenField(
+        validators=[
+            Optional(),
+            AnyOf(REPORT_RETURN_PAGES, message="Go back to the page and try again"),
+        ]
+    )
+    submit = SubmitField("Send report", widget=GovSubmitInput())
+
+    max_length = REPORT_NOTE_MAX
+    reason_hints = [reason.hint for reason in ReportReason]

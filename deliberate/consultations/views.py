@@ -16,6 +16,7 @@ from flask import (
     make_response,
     redirect,
     render_template,
+    request,
     session,
     url_for,
 )
@@ -23,7 +24,13 @@ from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
 from deliberate import unit_of_work
-from deliberate.consultations.forms import AboutYouForm, CommentForm, HeldCommentForm, VoteForm
+from deliberate.consultations.forms import (
+    AboutYouForm,
+    CommentForm,
+    HeldCommentForm,
+    ReportForm,
+    VoteForm,
+)
 from deliberate.consultations.participant_cookie import (
     cookie_was_unreadable,
     rate_limit_key,
@@ -32,15 +39,24 @@ from deliberate.consultations.participant_cookie import (
 )
 from deliberate.extensions import db, limiter
 from deliberate.forms_support import show_refusal
-from deliberate.models import CheckStatus, Consultation, ModerationMode, SimilarityCheck, Statement
+from deliberate.models import (
+    CheckStatus,
+    Consultation,
+    ModerationMode,
+    ModerationStatus,
+    SimilarityCheck,
+    Statement,
+)
 from deliberate.services import (
     analysis_runs,
     embeddings,
     participation,
     reports,
     similar_statements,
+    statement_reports,
 )
 from deliberate.services.participation import CommentOutcome, Presence, SignInRequired
+from deliberate.services.statement_reports import AlreadyReported
 from deliberate.services.statements import DuplicateStatement
 from deliberate.unit_of_work import Refusal, may_be_refused
 
@@ -54,6 +70,7 @@ HELD_COMMENT_LIMIT = "20 per minute"
 REFRESH_SECONDS = 2
 HELD_COMMENTS = "held_comments"  # session key: the held comments this browser may see and post
 ABOUT_YOU_LIMIT = "20 per minute"
+REPORT_LIMIT = "10 per minute"
 # A looser cap per address, so discarding the cookie cannot multiply a participant's allowance.
 ADDRESS_LIMIT = "600 per minute"
 
@@ -196,9 +213,7 @@ def answers(consultation_id: int):
 def statement(consultation_id: int, statement_id: int):
     """One statement on its own page: where a refused duplicate comment points people."""
     consultation = _consultation(consultation_id)
-    found = db.session.get(Statement, statement_id)
-    if found is None or found.consultation_id != consultation.id or not found.is_votable:
-        abort(404)
+    found = _shown_statement(consultation, statement_id)
     visitor = visitor_for(consultation)
     participant = participation.find_participant(consultation, visitor)
     return render_template(
@@ -210,6 +225,64 @@ def statement(consultation_id: int, statement_id: int):
         needs_sign_in=visitor.user is None and not consultation.allow_anonymous,
         sign_in_url=url_for("auth.sign_in", next=_show_url(consultation)),
     )
+
+
+def _shown_statement(consultation: Consultation, statement_id: int) -> Statement:
+    """A statement participants can see, or one reports hid (its page says so); else 404."""
+    found = db.session.get(Statement, statement_id)
+    if found is None or found.consultation_id != consultation.id:
+        abort(404)
+    hidden = found.is_hidden_by_reports and found.moderation is ModerationStatus.ACCEPTED
+    if not (found.is_votable or hidden):
+        abort(404)
+    return found
+
+
+@bp.route("/<int:consultation_id>/statements/<int:statement_id>/report", methods=["GET", "POST"])
+@limiter.limit(REPORT_LIMIT, methods=["POST"], key_func=rate_limit_key)
+@limiter.limit(ADDRESS_LIMIT, methods=["POST"])
+def report_statement(consultation_id: int, statement_id: int):
+    """Report a statement to the moderators: a reason from the policy and an optional note."""
+    consultation = _consultation(consultation_id)
+    statement = _shown_statement(consultation, statement_id)
+    form = ReportForm()
+    if not form.is_submitted():
+        form.return_to.data = "statement" if request.args.get("from") == "statement" else None
+    visitor = visitor_for(consultation, for_write=form.is_submitted())
+    back = _show_url(consultation)
+    if form.return_to.data == "statement" and statement.is_votable:
+        back = url_for(
+            "consultations.statement", consultation_id=consultation.id, statement_id=statement.id
+        )
+    if form.validate_on_submit():
+        with may_be_refused(form) as refusal:
+            outcome = _once_more_on_conflict(
+                lambda: statement_reports.report_statement(
+                    consultation, visitor, statement.id, form.reason.data, form.note.data
+                )
+            )
+            flash("Thank you: your report has been sent to the moderators.", "success")
+            if outcome.presence.token is not None and cookie_was_unreadable():
+                flash(AFRESH_MESSAGE, "info")
+            return remember(redirect(back, 303), consultation, outcome.presence)
+        if isinstance(refusal.error, SignInRequired):
+            return _sign_in_redirect(consultation)
+        if isinstance(refusal.error, AlreadyReported):
+            flash(refusal.message + ".", "info")
+            return redirect(back, 303)
+    participant = participation.find_participant(consultation, visitor)
+    return render_template(
+        "consultations/report.html",
+        consultation=consultation,
+        statement=statement,
+        form=form,
+        back=back,
+        already_reported=statement_reports.has_reported(participant, statement),
+        not_reportable=statement_reports.why_not_reportable(statement),
+        closed_reason=participation.why_not_accepting(consultation),
+        needs_sign_in=visitor.user is None and not consultation.allow_anonymous,
+        sign_in_url=url_for("auth.sign_in", next=_show_url(consultation)),
+    ), 400 if form.errors else 200
 
 
 @bp.post("/<int:consultation_id>/comments")

@@ -18,7 +18,7 @@ from wtforms import Field, RadioField, StringField, SubmitField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, DataRequired, InputRequired, Length
 
-from deliberate.models import Consultation, ModerationMode
+from deliberate.models import Consultation, ModerationMode, ReportReason
 from deliberate.models.consultation import TITLE_MAX
 from deliberate.models.participation import STATEMENT_MAX
 from deliberate.services.audit import REASON_MAX
@@ -199,3 +199,53 @@ class ModerationForm(FlaskForm):
         ],
         description="Kept in the audit log for administrators; never shown to the public.",
     )
+
+
+class StatementIdsField(Field):
+    """The ticked checkboxes named ``statement_ids``, as a list of statement ids."""
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        self.data = []
+        for value in valuelist:
+            if not (value.isdigit() and len(value) <= 9):
+                raise ValueError("Select statements from the list")
+            self.data.append(int(value))
+
+    def _value(self) -> str:
+        return ""
+
+
+class BulkModerationForm(FlaskForm):
+    """Accept or reject the ticked statements together; rejecting needs one reason for all."""
+
+    statement_ids = StatementIdsField(default=list)
+    decision = StringField(
+        validators=[
+            InputRequired(message="Choose accept or reject"),
+            AnyOf(["accept", "reject"], message="Choose accept or reject"),
+        ]
+    )
+    reason = RadioField(
+        "Reason, if you reject them",
+        widget=GovRadioInput(),
+        choices=[SelectChoice(reason.value, reason.label) for reason in ReportReason],
+        validate_choice=False,  # the service checks it, and asks for it only to reject
+    )
+    note = TextAreaField(
+        "Note for the moderation log (optional)",
+        widget=GovCharacterCount(),
+        filters=[lambda value: value.strip() if isinstance(value, str) else value],
+        validators=[
+            Length(max=REASON_MAX, message=f"Note must be {REASON_MAX} characters or fewer")
+        ],
+    )
+    return_to = StringField(validators=[AnyOf(["queue", "similar"])], default="queue")
+    around = StringField()  # the statement whose neighbours were shown, with "similar"
+
+    @property
+    def accept(self) -> bool:
+        return self.decision.data == "accept"
+
+    @property
+    def selected(self) -> set[int]:
+        return set(self.statement_ids.data or [])

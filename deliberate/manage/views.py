@@ -26,6 +26,7 @@ from sqlalchemy import select
 
 from deliberate.extensions import db, hashed_address, limiter
 from deliberate.manage.forms import (
+    BulkModerationForm,
     ConsultationForm,
     ModerationForm,
     OpenConsultationForm,
@@ -33,8 +34,8 @@ from deliberate.manage.forms import (
 )
 from deliberate.models import Consultation, ConsultationState, Mission, Statement
 from deliberate.reports.forms import CompareForm, PublishForm, RunNowForm
+from deliberate.services import bulk_moderation, reports, statement_neighbours, statement_reports
 from deliberate.services import consultations as service
-from deliberate.services import reports
 from deliberate.services.embeddings import request_embedding
 from deliberate.services.statements import DuplicateStatement
 from deliberate.unit_of_work import may_be_refused
@@ -241,14 +242,21 @@ def start_next_round(consultation_id: int):
 # -- moderation -----------------------------------------------------------------------------------
 
 
-def _render_moderation(consultation: Consultation, problem: str | None = None, status: int = 200):
+def _render_moderation(
+    consultation: Consultation,
+    problem: str | None = None,
+    status: int = 200,
+    bulk_form: BulkModerationForm | None = None,
+):
     return render_template(
         "manage/moderation.html",
         consultation=consultation,
         waiting=service.awaiting_moderation(consultation),
+        reported=statement_reports.reported_statements(consultation),
         moderated=service.recently_moderated(consultation),
         problem=problem,
         may_run=service.may_run(current_user, consultation.mission_id),
+        bulk_form=bulk_form or BulkModerationForm(formdata=None),
     ), status
 
 
@@ -264,6 +272,7 @@ def _render_statement(statement: Statement, form: ModerationForm | None = None, 
         consultation=statement.consultation,
         may_run=service.may_run(current_user, statement.consultation.mission_id),
         form=form or ModerationForm(formdata=None),
+        reports=statement_reports.reports_of(statement),
     ), status
 
 
@@ -292,6 +301,78 @@ def moderate(statement_id: int):
             return redirect(url_for("manage.statement", statement_id=statement.id))
         return redirect(url_for("manage.moderation", consultation_id=consultation.id))
     return _render_moderation(consultation, problem=refusal.message, status=409)
+
+
+def _render_similar(statement: Statement, bulk_form: BulkModerationForm | None = None, status=200):
+    return render_template(
+        "manage/similar.html",
+        statement=statement,
+        consultation=statement.consultation,
+        may_run=service.may_run(current_user, statement.consultation.mission_id),
+        neighbourhood=statement_neighbours.near_neighbours(statement),
+        bulk_form=bulk_form or BulkModerationForm(formdata=None),
+    ), status
+
+
+@bp.get("/statements/<int:statement_id>/similar")
+def similar_statements(statement_id: int):
+    """The statement's near neighbours in meaning, to accept or reject together."""
+    return _render_similar(_statement_to_moderate(statement_id))
+
+
+@bp.post("/consultations/<int:consultation_id>/moderation/bulk")
+def bulk_moderate(consultation_id: int):
+    """Accept or reject the ticked statements of the queue or of a statement's neighbours."""
+    consultation = _consultation_to_moderate(consultation_id)
+    form = BulkModerationForm()
+    around = None
+    if form.return_to.data == "similar":
+        around = _statement_of(consultation, form.around.data)
+        if around is None:
+            abort(400)
+
+    def again(status: int):
+        if around is not None:
+            return _render_similar(around, form, status)
+        return _render_moderation(consultation, status=status, bulk_form=form)
+
+    if not form.validate_on_submit():
+        if set(form.errors) <= {"statement_ids", "note"}:
+            return again(400)
+        abort(400)
+    with may_be_refused(form):
+        outcome = bulk_moderation.bulk_moderate(
+            current_user,
+            consultation,
+            form.statement_ids.data,
+            form.accept,
+            form.reason.data,
+            form.note.data,
+        )
+        flash(_bulk_message(outcome), "success")
+        if around is not None:
+            return redirect(url_for("manage.similar_statements", statement_id=around.id), 303)
+        return redirect(url_for("manage.moderation", consultation_id=consultation.id), 303)
+    return again(400)
+
+
+def _statement_of(consultation: Consultation, raw_id: str | None) -> Statement | None:
+    if not (raw_id and raw_id.isdigit() and len(raw_id) <= 9):
+        return None
+    statement = db.session.get(Statement, int(raw_id))
+    return statement if statement and statement.consultation_id == consultation.id else None
+
+
+def _bulk_message(outcome: bulk_moderation.BulkOutcome) -> str:
+    verb = "accepted" if outcome.accept else "rejected"
+    changed, same = len(outcome.changed), len(outcome.unchanged)
+    if not changed:
+        which = "statement was" if same == 1 else "statements were"
+        return f"Nothing changed: the selected {which} already {verb}."
+    done = f"{changed} statement{'s' if changed != 1 else ''} {verb}"
+    if same:
+        done += f"; {same} {'was' if same == 1 else 'were'} already {verb}"
+    return done + "."
 
 
 # -- analysis, publishing and comparing rounds ----------------------------------------------------

@@ -23,6 +23,7 @@ from deliberate.models.participation import (
     VoteEvent,
     normalise_statement,
 )
+from deliberate.models.statement_report import ReportReason, StatementReport
 from deliberate.models.user import (
     AccountToken,
     MissionTeamMember,
@@ -50,12 +51,14 @@ __all__ = [
     "ModerationStatus",
     "Participant",
     "ParticipantRole",
+    "ReportReason",
     "RunStatus",
     "SimilarityCheck",
     "StaffVerification",
     "Statement",
     "StatementEmbedding",
     "StatementOrigin",
+    "StatementReport",
     "TokenPurpose",
     "User",
     "Vote",

@@ -77,13 +77,21 @@ class Statement(db.Model):
     source_id: Mapped[int | None]  # the comment id in an imported export, written back on export
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     moderated_at: Mapped[datetime | None]
+    # Set when enough distinct participants reported it (DELIBERATE_REPORT_THRESHOLD): hidden
+    # from participants until a moderator decides. See services/statement_reports.py.
+    hidden_by_reports_at: Mapped[datetime | None]
 
     consultation: Mapped[Consultation] = relationship()  # noqa: F821
     author: Mapped[Participant | None] = relationship(foreign_keys=[author_id])
 
     @property
+    def is_hidden_by_reports(self) -> bool:
+        return self.hidden_by_reports_at is not None
+
+    @property
     def is_votable(self) -> bool:
-        return self.moderation is ModerationStatus.ACCEPTED
+        """Offered to participants: accepted, and not hidden after reports."""
+        return self.moderation is ModerationStatus.ACCEPTED and self.hidden_by_reports_at is None
 
 
 class Participant(db.Model):

@@ -88,6 +88,7 @@ def load_vote_matrix(consultation_id: int) -> VoteMatrix:
         participant_ids=participant_ids.tolist(),
         statement_ids=statement_ids.tolist(),
         # Rejected statements keep their votes but are zeroed, as Polis does; so are meta ones.
+        # One hidden after reports counts until a moderator rejects it (statement_reports.py).
         moderated_out=[s.moderation is ModerationStatus.REJECTED or s.is_meta for s in statements],
         roles=[p.role.value for p in participants],
     )

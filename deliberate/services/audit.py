@@ -26,17 +26,22 @@ def record(
     target_id: int | str | None = None,
     reason: str | None = None,
     actor_id: int | None = None,
+    no_actor: bool = False,
     **detail: Any,
 ) -> AuditEvent:
     """Add one event to the log, in the open unit of work (so it is kept only if the action is).
 
     ``target`` is a model instance (its table's singular name and its id are kept) or None with
     ``target_type``/``target_id`` given. The actor is the signed-in person unless ``actor_id``
-    says otherwise. ``detail`` holds ids and short labels, never personal data such as emails."""
+    says otherwise; ``no_actor`` records none even when someone is signed in (a participant's
+    report names the participant, never the account). ``detail`` holds ids and short labels,
+    never personal data such as emails."""
     if target is not None:
         target_type = target_type or _type_name(target)
         target_id = getattr(target, "id", target_id)
-    if actor_id is None and current_user and current_user.is_authenticated:
+    if no_actor:
+        actor_id = None
+    elif actor_id is None and current_user and current_user.is_authenticated:
         actor_id = current_user.id
     event = AuditEvent(
         actor_id=actor_id,

@@ -41,7 +41,7 @@ from deliberate.models import (
     utcnow,
 )
 from deliberate.models.consultation import TITLE_MAX
-from deliberate.services import audit
+from deliberate.services import audit, statement_reports
 from deliberate.services.errors import Refused
 from deliberate.services.statements import DuplicateStatement, moderate_statement, write_statement
 
@@ -373,6 +373,9 @@ def moderate(
     if statement.origin is not StatementOrigin.PARTICIPANT:
         raise Refused("Seed statements are written by the mission team and are not moderated")
     wanted = ModerationStatus.ACCEPTED if accept else ModerationStatus.REJECTED
+    # Any decision closes the statement's reports and lifts a hide (accepting a live statement
+    # that reports hid changes only that).
+    statement_reports.close_reports(user, statement, accept)
     if statement.moderation is wanted:
         return statement
     moderate_statement(statement, accept)

@@ -44,6 +44,7 @@ from deliberate.models import (
     ParticipantRole,
     Statement,
     StatementOrigin,
+    StatementReport,
     User,
     Vote,
     VoteChoice,
@@ -242,6 +243,12 @@ def _votable_statement(consultation: Consultation, statement_id: int) -> Stateme
             "appears",
             "statement_id",
         )
+    if statement.is_hidden_by_reports:
+        raise Refused(
+            "That statement was reported by people taking part and is waiting for a moderator "
+            "to check it",
+            "statement_id",
+        )
     return statement
 
 
@@ -320,6 +327,12 @@ def add_comment(
             raise Refused(
                 "This statement has already been made, and the moderators removed it", "text"
             ) from None
+        if original.is_hidden_by_reports:
+            raise Refused(
+                "Someone has already made this statement: it is waiting for a moderator to check "
+                "it",
+                "text",
+            ) from None
         raise
     _record_vote(presence.participant, statement, VoteChoice.AGREE, epoch_ms(now))
     return CommentOutcome(presence=presence, statement=statement)
@@ -359,7 +372,8 @@ def participant_count(consultation: Consultation) -> int:
 
 
 def statement_tallies(consultation: Consultation) -> list[StatementTally]:
-    """Vote counts of every votable statement, in one grouped query."""
+    """Vote counts of every statement offered to participants (accepted and not hidden after
+    reports), in one grouped query."""
     rows = db.session.execute(
         select(
             Statement.id,
@@ -372,6 +386,7 @@ def statement_tallies(consultation: Consultation) -> list[StatementTally]:
         .where(
             Statement.consultation_id == consultation.id,
             Statement.moderation == ModerationStatus.ACCEPTED,
+            Statement.hidden_by_reports_at.is_(None),
         )
         .group_by(Statement.id, Statement.is_meta)
     )
@@ -386,6 +401,18 @@ def _answered_ids(participant: Participant | None) -> set[int]:
         return set()
     return set(
         db.session.scalars(select(Vote.statement_id).where(Vote.participant_id == participant.id))
+    )
+
+
+def _reported_ids(participant: Participant | None) -> set[int]:
+    if participant is None:
+        return set()
+    return set(
+        db.session.scalars(
+            select(StatementReport.statement_id).where(
+                StatementReport.participant_id == participant.id
+            )
+        )
     )
 
 
@@ -412,7 +439,7 @@ def overview(
     answered = len(answered_ids & votable_ids)
     next_id = choose_next_statement(
         tallies,
-        answered_ids,
+        answered_ids | _reported_ids(participant),  # what someone reported is not offered again
         seed=(consultation.id, _seed_key(participant, visitor), answered),
         extremity=extremity,
     )
@@ -437,6 +464,7 @@ def answers(consultation: Consultation, participant: Participant | None) -> list
             Vote.participant_id == participant.id,
             Statement.consultation_id == consultation.id,
             Statement.moderation == ModerationStatus.ACCEPTED,
+            Statement.hidden_by_reports_at.is_(None),
         )
         .order_by(Vote.id)
     )

@@ -108,6 +108,7 @@ def similar_statements(check: SimilarityCheck) -> list[tuple[Statement, float]]:
         select(Statement).where(
             Statement.id.in_(found),
             Statement.moderation == ModerationStatus.ACCEPTED,
+            Statement.hidden_by_reports_at.is_(None),
         )
     )
     return sorted(((s, found[s.id]) for s in statements), key=lambda pair: -pair[1])
@@ -162,6 +163,7 @@ def compare_held_comment(check_id: int) -> None:
         select(Statement.id).where(
             Statement.consultation_id == consultation_id,
             Statement.moderation == ModerationStatus.ACCEPTED,
+            Statement.hidden_by_reports_at.is_(None),
         )
     ).all()
     stored = embeddings.load_vectors(consultation_id, embedder.fingerprint, votable)

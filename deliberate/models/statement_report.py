@@ -1,0 +1,84 @@
+"""Participants reporting a statement they think breaks the moderation policy.
+
+Each participant may report a statement once. Reports are kept (with their reason and optional
+note) until a moderator decides about the statement: the decision marks them reviewed, so the
+count of distinct reporters that hides a statement only counts reports nobody has acted on yet.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from deliberate.extensions import db
+from deliberate.models._types import enum_column, utcnow
+
+REPORT_NOTE_MAX = 500
+
+
+class ReportReason(enum.StrEnum):
+    """Why a participant reports a statement: the reasons of the moderation policy.
+
+    The same seven values as the moderators' removal reasons, so that a report and the decision
+    about it speak the same language."""
+
+    ABUSIVE = "abusive"
+    PERSONAL_INFORMATION = "personal_information"
+    OFF_TOPIC = "off_topic"
+    DUPLICATE = "duplicate"
+    SPAM = "spam"
+    UNLAWFUL = "unlawful"
+    OTHER = "other"
+
+    @property
+    def label(self) -> str:
+        return _LABELS[self]
+
+    @property
+    def hint(self) -> str:
+        return _HINTS[self]
+
+
+_LABELS = {
+    ReportReason.ABUSIVE: "Abusive",
+    ReportReason.PERSONAL_INFORMATION: "Personal information",
+    ReportReason.OFF_TOPIC: "Off-topic",
+    ReportReason.DUPLICATE: "Duplicate",
+    ReportReason.SPAM: "Spam",
+    ReportReason.UNLAWFUL: "Unlawful",
+    ReportReason.OTHER: "Other",
+}
+_HINTS = {
+    ReportReason.ABUSIVE: "Insults, threats or hateful words about a person or group",
+    ReportReason.PERSONAL_INFORMATION: "Names or details that could identify someone",
+    ReportReason.OFF_TOPIC: "Not about the question of this consultation",
+    ReportReason.DUPLICATE: "The same point as another statement",
+    ReportReason.SPAM: "Advertising, links or nonsense",
+    ReportReason.UNLAWFUL: "For example libel, or encouraging a crime",
+    ReportReason.OTHER: "Say what is wrong in the box below",
+}
+
+
+class StatementReport(db.Model):
+    """One participant's report of one statement. The reporter is kept as a participant only
+    (never the account), so moderators see how many people reported, not who."""
+
+    __tablename__ = "statement_reports"
+    __table_args__ = (UniqueConstraint("statement_id", "participant_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # The unique key's index (statement_id first) also serves the foreign key.
+    statement_id: Mapped[int] = mapped_column(ForeignKey("statements.id", ondelete="CASCADE"))
+    participant_id: Mapped[int] = mapped_column(
+        ForeignKey("participants.id", ondelete="CASCADE"), index=True
+    )
+    reason: Mapped[ReportReason] = mapped_column(enum_column(ReportReason))
+    note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # When a moderator decided about the statement (accepted or rejected it) after this report.
+    reviewed_at: Mapped[datetime | None]
+
+    statement: Mapped[Statement] = relationship()  # noqa: F821
