@@ -1,7 +1,7 @@
 """participants report statements; a statement is hidden after enough reports, until moderated
 
-Revision ID: 0009_reports
-Revises: 0008_privacy
+Revision ID: 0010_reports
+Revises: 0009_accounts
 Create Date: 2026-11-30 10:01:29.936673
 
 """
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0009_reports'
-down_revision = '0008_privacy'
+revision = '0010_reports'
+down_revision = '0009_accounts'
 branch_labels = None
 depends_on = None
 
