@@ -430,7 +430,7 @@ def test_team_actions_are_recorded_in_the_audit_log(client, create_user, mission
     submit_form(client, base, {"text": "Clinics should open on Saturdays."}, action=f"{base}/seeds")
     edited = {**GOOD, "context": "Changed context."}
     assert submit_form(client, f"{base}/edit", edited).status_code == 302
-    submit_form(client, base, {}, action=f"{base}/open")
+    submit_form(client, f"{base}/open", {"confirm": "yes"})
 
     participant = Participant(
         consultation_id=consultation.id,
@@ -463,8 +463,8 @@ def test_team_actions_are_recorded_in_the_audit_log(client, create_user, mission
         {"decision": "reject", "return_to": "statement", "reason": "Names a member of staff"},
         action=f"{statement_page}/moderate",
     )
-    submit_form(client, f"{base}/analysis", {}, action=f"{base}/runs/{run.id}/publish")
-    submit_form(client, base, {}, action=f"{base}/close")
+    submit_form(client, f"{base}/runs/{run.id}/publish", {"confirm": "yes"})
+    submit_form(client, f"{base}/close", {"confirm": "yes"})
     submit_form(client, base, {}, action=f"{base}/next-round")
 
     recorded = [(e.action, e.target_type, e.actor_id) for e in events()]

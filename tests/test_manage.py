@@ -60,6 +60,12 @@ def post_on_page(client, consultation: Consultation, action: str, data=None, **k
     )
 
 
+def confirm(client, consultation: Consultation, action: str, data=None, **kwargs):
+    """Open a move's confirmation page and press its button, as a person would."""
+    url = f"{page_of(consultation)}/{action}"
+    return submit_form(client, url, {"confirm": "yes", **(data or {})}, **kwargs)
+
+
 @pytest.fixture
 def team_member(client, missions, create_user):
     """A signed-in member of the NHS mission team."""
@@ -144,7 +150,7 @@ def test_team_member_runs_a_consultation_from_draft_to_a_second_round(
     assert [s.origin for s in seeds] == [StatementOrigin.SEED] * 2
     assert all(s.moderation is ModerationStatus.ACCEPTED for s in seeds)
 
-    response = post_on_page(client, consultation, "open", follow_redirects=True)
+    response = confirm(client, consultation, "open", follow_redirects=True)
     assert "Consultation opened" in html_of(response)
     assert only_consultation().state is ConsultationState.OPEN
     assert GOOD["title"] in html_of(public.get("/missions/nhs"))
@@ -157,7 +163,7 @@ def test_team_member_runs_a_consultation_from_draft_to_a_second_round(
     comment(consultation, "Still waiting for a decision.")
     db.session.commit()
 
-    response = post_on_page(client, consultation, "close", follow_redirects=True)
+    response = confirm(client, consultation, "close", follow_redirects=True)
     assert "Consultation closed" in html_of(response)
     assert only_consultation().state is ConsultationState.CLOSED
 
@@ -379,9 +385,20 @@ def _every_manage_url(consultation: Consultation, statement: Statement, slug: st
         ("GET", f"{base}/edit"),
         ("POST", f"{base}/edit"),
         ("POST", f"{base}/seeds"),
+        ("GET", f"/manage/statements/{statement.id}/edit"),
+        ("POST", f"/manage/statements/{statement.id}/edit"),
+        ("GET", f"/manage/statements/{statement.id}/remove"),
+        ("POST", f"/manage/statements/{statement.id}/remove"),
+        ("GET", f"{base}/open"),
         ("POST", f"{base}/open"),
+        ("GET", f"{base}/close"),
         ("POST", f"{base}/close"),
+        ("GET", f"{base}/reopen"),
+        ("POST", f"{base}/reopen"),
+        ("GET", f"{base}/delete"),
+        ("POST", f"{base}/delete"),
         ("POST", f"{base}/next-round"),
+        ("GET", f"{base}/data/polis-export.zip"),
         ("GET", f"{base}/moderation"),
         ("GET", f"/manage/statements/{statement.id}"),
         ("POST", f"/manage/statements/{statement.id}/moderate"),
@@ -440,7 +457,7 @@ def test_admin_can_manage_any_mission(client, missions, create_user):
     submit_form(client, "/manage/missions/growth/consultations/new", GOOD)
     consultation = only_consultation()
     assert consultation.mission_id == missions["growth"].id
-    post_on_page(client, consultation, "open")
+    confirm(client, consultation, "open")
     assert only_consultation().state is ConsultationState.OPEN
 
 
@@ -598,7 +615,9 @@ def test_a_duplicate_seed_statement_is_refused_with_a_link_to_the_original(
     )
     assert response.status_code == 400
     html = html_of(response)
-    assert "This statement has already been made" in error_summary(html)
+    summary = error_summary(html)
+    assert "This consultation already has that statement" in summary
+    assert "vote on it instead" not in html  # the participants' wording, not the team's
     link = f"/manage/statements/{original.id}"
     assert f'href="{link}"' in html
     assert "GP surgeries should open at weekends." in html_of(client.get(link))
@@ -618,9 +637,9 @@ def test_illegal_moves_are_refused_with_a_clear_message_and_change_nothing(
     assert response.status_code == 409
     assert "Only a closed consultation can start a next round" in html_of(response)
 
-    assert post_on_page(client, draft, "open").status_code == 302
+    assert confirm(client, draft, "open").status_code == 302
     opened_at = only_consultation().opened_at
-    again = post_on_page(client, draft, "open")  # a double-clicked button
+    again = post_on_page(client, draft, "open", {"confirm": "yes"})  # a double-clicked button
     assert again.status_code == 409
     assert "Only a draft consultation can be opened; this one is open." in error_summary(
         html_of(again)

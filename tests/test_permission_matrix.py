@@ -85,6 +85,9 @@ MANAGERS = everyone(
     OK, anonymous=SIGN_IN, citizen=FORBIDDEN, staff_pending=FORBIDDEN, staff=FORBIDDEN
 )
 TEAM_ONLY = everyone(FORBIDDEN, anonymous=SIGN_IN, team=OK, admin=OK)
+# A team page for a move the world cannot make now (its consultation is open, its statement is a
+# comment, its run is already public): the team is sent back to the page that says why.
+TEAM_ONLY_NOT_NOW = everyone(FORBIDDEN, anonymous=SIGN_IN, team=ELSEWHERE, admin=ELSEWHERE)
 # The team's decisions on an idea are refused outright, signed in or not.
 TEAM_DECIDES = everyone(FORBIDDEN, team=OK, admin=OK)
 MODERATORS = everyone(FORBIDDEN, anonymous=SIGN_IN, team=OK, moderator=OK, admin=OK)
@@ -154,12 +157,17 @@ EXPECTED: dict[str, dict[str, Outcome]] = {
     "manage.consultation": TEAM_ONLY,
     "manage.edit_consultation": TEAM_ONLY,
     "manage.add_seed_statement": TEAM_ONLY,
-    "manage.open_consultation": TEAM_ONLY,
+    "manage.edit_seed_statement": TEAM_ONLY_NOT_NOW,
+    "manage.remove_seed_statement": TEAM_ONLY_NOT_NOW,
+    "manage.open_consultation": TEAM_ONLY_NOT_NOW,
     "manage.close_consultation": TEAM_ONLY,
+    "manage.reopen_consultation": TEAM_ONLY_NOT_NOW,
+    "manage.delete_consultation": TEAM_ONLY_NOT_NOW,
     "manage.start_next_round": TEAM_ONLY,
     "manage.analysis": TEAM_ONLY,
     "manage.run_analysis_now": TEAM_ONLY,
-    "manage.publish_run": TEAM_ONLY,
+    "manage.publish_run": TEAM_ONLY_NOT_NOW,
+    "manage.data_download": TEAM_ONLY,
     "manage.compare_rounds": TEAM_ONLY,
     "manage.moderation": MODERATORS,
     "manage.statement": MODERATORS,

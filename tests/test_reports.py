@@ -83,11 +83,9 @@ def analyse(consultation_id: int) -> AnalysisRun:
 
 
 def publish(client, consultation_id: int, run_id: int):
+    """Press Publish on the run's confirmation page, as the team does."""
     return submit_form(
-        client,
-        f"/manage/consultations/{consultation_id}/analysis",
-        {},
-        action=f"/manage/consultations/{consultation_id}/runs/{run_id}/publish",
+        client, f"/manage/consultations/{consultation_id}/runs/{run_id}/publish", {"confirm": "yes"}
     )
 
 

@@ -14,7 +14,7 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovTextArea,
     GovTextInput,
 )
-from wtforms import Field, RadioField, StringField, SubmitField, TextAreaField
+from wtforms import Field, HiddenField, RadioField, StringField, SubmitField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, DataRequired, InputRequired, Length
 
@@ -249,3 +249,38 @@ class BulkModerationForm(FlaskForm):
     @property
     def selected(self) -> set[int]:
         return set(self.statement_ids.data or [])
+
+
+class ConfirmForm(FlaskForm):
+    """The form of a confirmation page: its button sends ``confirm=yes``, so a request that did
+    not come through the page (an old form, a crafted post) is refused and nothing happens."""
+
+    confirm = HiddenField(
+        validators=[
+            AnyOf(["yes"], message="Confirm on this page first: nothing has been changed yet")
+        ]
+    )
+
+
+class ReopenForm(ConfirmForm):
+    reason = TextAreaField(
+        "Why are you reopening the consultation?",
+        widget=GovCharacterCount(),
+        filters=[lambda value: value.strip() if isinstance(value, str) else value],
+        validators=[
+            DataRequired(message="Enter why you are reopening the consultation"),
+            Length(max=REASON_MAX, message=f"Reason must be {REASON_MAX} characters or fewer"),
+        ],
+        description="Recorded in the audit log with your account, where administrators can read "
+        "it. It is not shown to the public.",
+    )
+
+
+class SeedEditForm(FlaskForm):
+    text = TextAreaField(
+        "Seed statement",
+        widget=GovCharacterCount(),
+        validators=SeedStatementForm.text.kwargs["validators"],
+        description="A short, clear statement people can agree or disagree with.",
+    )
+    submit = SubmitField("Save statement", widget=GovSubmitInput())

@@ -1,8 +1,14 @@
-"""The mission team's pages: set up, open, close and re-run consultations, and moderate comments.
+"""The mission team's pages: set up, open, close, reopen and re-run consultations, and moderate
+comments.
 
 Every page needs a signed-in user; each checks on the server that the user is on the team of the
 consultation's mission (admins are on every team). Global moderators may use only the moderation
 pages. Every write is a POST with a CSRF token and is rate limited per user.
+
+What cannot be undone quietly (opening, closing, reopening, publishing a run, deleting a draft or
+one of its seed statements) has a confirmation page: its button is the only way to send the
+``confirm=yes`` the POST requires. Such a page for a move the consultation cannot make now sends
+the person back to the consultation's page, saying why.
 """
 
 from __future__ import annotations
@@ -11,6 +17,7 @@ from dataclasses import replace
 
 from flask import (
     Blueprint,
+    Response,
     abort,
     current_app,
     flash,
@@ -27,13 +34,16 @@ from sqlalchemy import select
 from deliberate.extensions import db, hashed_address, limiter
 from deliberate.manage.forms import (
     BulkModerationForm,
+    ConfirmForm,
     ConsultationForm,
     ModerationForm,
     OpenConsultationForm,
+    ReopenForm,
+    SeedEditForm,
     SeedStatementForm,
 )
 from deliberate.models import Consultation, ConsultationState, Mission, Statement
-from deliberate.reports.forms import CompareForm, PublishForm, RunNowForm
+from deliberate.reports.forms import CompareForm, RunNowForm
 from deliberate.services import bulk_moderation, reports, statement_neighbours, statement_reports
 from deliberate.services import consultations as service
 from deliberate.services.embeddings import request_embedding
@@ -88,6 +98,13 @@ def _consultation_to_moderate(consultation_id: int) -> Consultation:
     return consultation
 
 
+def _statement_run_by_user(statement_id: int) -> Statement:
+    statement = db.get_or_404(Statement, statement_id)
+    if not service.may_run(current_user, statement.consultation.mission_id):
+        abort(403)
+    return statement
+
+
 def _statement_to_moderate(statement_id: int) -> Statement:
     statement = db.get_or_404(Statement, statement_id)
     if not service.may_moderate(current_user, statement.consultation):
@@ -107,6 +124,8 @@ def _public_page_url(consultation: Consultation) -> str | None:
 
 @bp.get("")
 def index():
+    """The consultations of the missions the person runs, the staff ideas waiting on those teams
+    and, for a moderator, the comments waiting everywhere."""
     if not service.may_use_manage_pages(current_user):
         abort(403)
     return render_template(
@@ -214,19 +233,114 @@ def _move(consultation_id: int, move, done: str):
     return _render_consultation(consultation, problem=refusal.message, status=409)
 
 
-@bp.post("/consultations/<int:consultation_id>/open")
+def _back_to_consultation(consultation: Consultation, problem: str):
+    """A confirmation page for a move the consultation cannot make (now): say why on its page."""
+    flash(problem, "info")
+    return redirect(url_for("manage.consultation", consultation_id=consultation.id))
+
+
+def _confirmed(
+    consultation: Consultation,
+    page: str,
+    problem: str | None,
+    carry_out,
+    form_class: type[ConfirmForm] = ConfirmForm,
+    **context,
+):
+    """A confirmation page (GET) and the move it confirms (POST).
+
+    A move the consultation cannot make is refused before anything else, as on its page (409); a
+    POST without the page's confirmation, or with a bad reason, shows the page again with the
+    problem (400). ``carry_out(form)`` does the move and returns the response to send."""
+    if problem is not None:
+        if request.method == "GET":
+            return _back_to_consultation(consultation, problem)
+        return _render_consultation(consultation, problem=problem, status=409)
+    form = form_class()
+    if form.validate_on_submit():
+        with may_be_refused(form):
+            return carry_out(form)
+    status = 400 if form.errors else 200
+    return render_template(
+        f"manage/confirm_{page}.html", consultation=consultation, form=form, **context
+    ), status
+
+
+@bp.route("/consultations/<int:consultation_id>/open", methods=["GET", "POST"])
 def open_consultation(consultation_id: int):
-    return _move(
-        consultation_id, service.open_consultation, "Consultation opened: people can now take part."
+    consultation = _consultation_run_by_user(consultation_id)
+
+    def carry_out(form):
+        service.open_consultation(current_user, consultation)
+        flash("Consultation opened: people can now take part.", "success")
+        return redirect(url_for("manage.consultation", consultation_id=consultation.id))
+
+    return _confirmed(
+        consultation,
+        "open",
+        consultation.why_not_open(),
+        carry_out,
+        seeds=service.seed_statements(consultation),
     )
 
 
-@bp.post("/consultations/<int:consultation_id>/close")
+@bp.route("/consultations/<int:consultation_id>/close", methods=["GET", "POST"])
 def close_consultation(consultation_id: int):
-    return _move(
-        consultation_id,
-        service.close_consultation,
-        "Consultation closed: it no longer takes votes or comments.",
+    consultation = _consultation_run_by_user(consultation_id)
+
+    def carry_out(form):
+        service.close_consultation(current_user, consultation)
+        flash("Consultation closed: it no longer takes votes or comments.", "success")
+        return redirect(url_for("manage.consultation", consultation_id=consultation.id))
+
+    return _confirmed(
+        consultation,
+        "close",
+        consultation.why_not_close(),
+        carry_out,
+        counts=service.counts_for([consultation.id])[consultation.id],
+    )
+
+
+@bp.route("/consultations/<int:consultation_id>/reopen", methods=["GET", "POST"])
+def reopen_consultation(consultation_id: int):
+    consultation = _consultation_run_by_user(consultation_id)
+    closing_date_passed = consultation.closing_date_passed()
+
+    def carry_out(form):
+        service.reopen_consultation(current_user, consultation, form.reason.data)
+        message = "Consultation reopened: people can take part again."
+        if closing_date_passed:
+            message += " Its closing date had passed, so it now stays open until you close it."
+        flash(message, "success")
+        return redirect(url_for("manage.consultation", consultation_id=consultation.id))
+
+    return _confirmed(
+        consultation,
+        "reopen",
+        service.why_not_reopen(consultation),
+        carry_out,
+        form_class=ReopenForm,
+        closing_date_passed=closing_date_passed,
+    )
+
+
+@bp.route("/consultations/<int:consultation_id>/delete", methods=["GET", "POST"])
+def delete_consultation(consultation_id: int):
+    consultation = _consultation_run_by_user(consultation_id)
+
+    def carry_out(form):
+        title = consultation.title
+        service.delete_draft(current_user, consultation)
+        flash(f"Draft deleted: “{title}”.", "success")
+        return redirect(url_for("manage.index"))
+
+    return _confirmed(
+        consultation,
+        "delete",
+        service.why_not_delete(consultation),
+        carry_out,
+        seeds=service.seed_statements(consultation),
     )
 
 
@@ -236,6 +350,67 @@ def start_next_round(consultation_id: int):
         consultation_id,
         service.start_next_round,
         "Next round created as a draft, with the accepted statements of the last round as seeds.",
+    )
+
+
+# -- a draft's seed statements --------------------------------------------------------------------
+
+
+def _seeds_of(consultation: Consultation):
+    return redirect(
+        url_for("manage.consultation", consultation_id=consultation.id, _anchor="seeds")
+    )
+
+
+@bp.route("/statements/<int:statement_id>/edit", methods=["GET", "POST"])
+def edit_seed_statement(statement_id: int):
+    """Change a seed statement's text, while its consultation is a draft."""
+    statement = _statement_run_by_user(statement_id)
+    consultation = statement.consultation
+    problem = service.why_not_change_seed(statement)
+    if problem is not None:
+        if request.method == "GET":
+            return _back_to_consultation(consultation, problem)
+        return _render_consultation(consultation, problem=problem, status=409)
+    if request.method == "POST":
+        form = SeedEditForm()
+    else:
+        form = SeedEditForm(data={"text": statement.text})
+    duplicate = None
+    if form.validate_on_submit():
+        with may_be_refused(form) as refusal:
+            service.edit_seed_statement(current_user, statement, form.text.data)
+            request_embedding(consultation.id)
+            flash("Seed statement saved.", "success")
+            return _seeds_of(consultation)
+        if isinstance(refusal.error, DuplicateStatement):
+            duplicate = refusal.error.original
+    status = 400 if form.errors else 200
+    return render_template(
+        "manage/seed.html",
+        consultation=consultation,
+        statement=statement,
+        form=form,
+        duplicate=duplicate,
+    ), status
+
+
+@bp.route("/statements/<int:statement_id>/remove", methods=["GET", "POST"])
+def remove_seed_statement(statement_id: int):
+    statement = _statement_run_by_user(statement_id)
+    consultation = statement.consultation
+
+    def carry_out(form):
+        service.remove_seed_statement(current_user, statement)
+        flash("Seed statement removed.", "success")
+        return _seeds_of(consultation)
+
+    return _confirmed(
+        consultation,
+        "remove_seed",
+        service.why_not_change_seed(statement),
+        carry_out,
+        statement=statement,
     )
 
 
@@ -435,20 +610,55 @@ def run_analysis_now(consultation_id: int):
     return redirect(page)
 
 
-@bp.post("/consultations/<int:consultation_id>/runs/<int:run_id>/publish")
+@bp.route("/consultations/<int:consultation_id>/runs/<int:run_id>/publish", methods=["GET", "POST"])
 def publish_run(consultation_id: int, run_id: int):
+    """Make a finished run the public summary, after a confirmation page saying what the public
+    will see. The run already shown, or a draft's run, is explained on the analysis page."""
     consultation = _consultation_run_by_user(consultation_id)
     run = reports.finished_run(consultation.id, run_id)
     if run is None:
         abort(404)
-    if not PublishForm().validate_on_submit():
-        abort(400)
-    with may_be_refused() as refusal:
-        reports.publish_run(current_user, consultation, run)
-        flash("Published: the public summary now shows this analysis.", "success")
-        return redirect(url_for("manage.analysis", consultation_id=consultation.id, _anchor="runs"))
-    flash(refusal.message, "info")
-    return redirect(url_for("manage.analysis", consultation_id=consultation.id))
+    analysis_page = url_for("manage.analysis", consultation_id=consultation.id)
+    public = reports.published_run(consultation.id)
+    problem = None
+    if consultation.state is ConsultationState.DRAFT:
+        problem = "Open the consultation before publishing a summary of it"
+    elif public is not None and public.id == run.id:
+        problem = f"Run {run.id} is already the public summary: nothing to publish"
+    if problem:
+        flash(problem, "info")
+        return redirect(analysis_page)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        with may_be_refused() as refusal:
+            reports.publish_run(current_user, consultation, run)
+            flash("Published: the public summary now shows this analysis.", "success")
+            return redirect(
+                url_for("manage.analysis", consultation_id=consultation.id, _anchor="runs")
+            )
+        flash(refusal.message, "info")
+        return redirect(analysis_page)
+    status = 400 if form.errors else 200
+    return render_template(
+        "manage/confirm_publish.html",
+        consultation=consultation,
+        run=run,
+        public=public,
+        form=form,
+    ), status
+
+
+@bp.get("/consultations/<int:consultation_id>/data/polis-export.zip")
+def data_download(consultation_id: int):
+    """The consultation's data as it stands, for the team before an analysis has finished (the
+    analysis page links each run's own downloads once there is one)."""
+    consultation = _consultation_run_by_user(consultation_id)
+    name = f"deliberate-consultation-{consultation.id}-polis.zip"
+    return Response(
+        reports.current_data_zip(consultation),
+        mimetype="application/zip",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
 
 
 @bp.get("/consultations/<int:consultation_id>/compare")

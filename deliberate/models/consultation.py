@@ -74,24 +74,56 @@ class Consultation(db.Model):
     def service_area_choices(self) -> list[str]:
         return [line.strip() for line in self.service_areas.splitlines() if line.strip()]
 
-    def open(self, now: datetime | None = None) -> None:
+    def why_not_open(self, now: datetime | None = None) -> str | None:
+        """Why the consultation cannot be opened now, or None when it can."""
         now = now or utcnow()
         if self.state is not ConsultationState.DRAFT:
-            raise IllegalTransition(
-                f"Only a draft consultation can be opened; this one is {self.state}."
-            )
+            return f"Only a draft consultation can be opened; this one is {self.state}."
         if self.closes_at is not None and self.closes_at <= now:
-            raise IllegalTransition("The closing date has passed: set a later one before opening.")
+            return "The closing date has passed: set a later one before opening."
+        return None
+
+    def open(self, now: datetime | None = None) -> None:
+        now = now or utcnow()
+        problem = self.why_not_open(now)
+        if problem:
+            raise IllegalTransition(problem)
         self.state = ConsultationState.OPEN
         self.opened_at = now
 
-    def close(self, now: datetime | None = None) -> None:
+    def why_not_close(self) -> str | None:
         if self.state is not ConsultationState.OPEN:
-            raise IllegalTransition(
-                f"Only an open consultation can be closed; this one is {self.state}."
-            )
+            return f"Only an open consultation can be closed; this one is {self.state}."
+        return None
+
+    def close(self, now: datetime | None = None) -> None:
+        problem = self.why_not_close()
+        if problem:
+            raise IllegalTransition(problem)
         self.state = ConsultationState.CLOSED
         self.closed_at = now or utcnow()
+
+    def why_not_reopen(self) -> str | None:
+        if self.state is not ConsultationState.CLOSED:
+            return f"Only a closed consultation can be reopened; this one is {self.state}."
+        return None
+
+    def closing_date_passed(self, now: datetime | None = None) -> bool:
+        return self.closes_at is not None and self.closes_at <= (now or utcnow())
+
+    def reopen(self, now: datetime | None = None) -> None:
+        """Take part again after a close, say one made too early or by mistake.
+
+        A closing date that has passed is cleared (a closed consultation's dates cannot be edited,
+        and reopening it only to stop at once would help nobody): it then stays open until it is
+        closed, and the team can set a new closing date while it is open."""
+        problem = self.why_not_reopen()
+        if problem:
+            raise IllegalTransition(problem)
+        if self.closing_date_passed(now):
+            self.closes_at = None
+        self.state = ConsultationState.OPEN
+        self.closed_at = None
 
     def next_round(self) -> Consultation:
         """A new draft asking the same question of the same mission, linked back to this round so

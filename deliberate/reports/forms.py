@@ -1,17 +1,14 @@
 """Forms of the report pages and of the mission team's analysis page.
 
-Publishing and running an analysis carry nothing but their CSRF token: which run or consultation
-is in the URL, and whether the user may act is the service's rule."""
+Running an analysis carries nothing but its CSRF token: which consultation is in the URL, and
+whether the user may act is the service's rule. (Publishing a run is confirmed on a page of its
+own, with the mission team's ``ConfirmForm``.)"""
 
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import SelectField
 from wtforms.fields.choices import SelectChoice
-
-
-class PublishForm(FlaskForm):
-    """Make one run the public summary."""
 
 
 class RunNowForm(FlaskForm):

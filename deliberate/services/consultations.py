@@ -12,7 +12,10 @@ What may change, and when (the edit rules):
   or shorten it). The question, moderation mode, anonymous taking part, service areas and opening
   date are what people answered under, so changing them mid-way would make the answers
   incomparable: close it and start a next round instead;
-- a closed consultation changes nothing.
+- a closed consultation changes nothing (it may be reopened, with a reason for the audit log);
+- seed statements may be edited or removed only while the consultation is a draft: once it is
+  open, people may have voted on them, so they are fixed;
+- only a draft may be deleted: nobody outside the team has seen it.
 
 Dates are chosen as days. A consultation opens at the start of its opening day and closes at the
 end of its closing day (UTC), so "closes on 31 March" means people can take part all that day.
@@ -24,7 +27,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, fields, replace
 from datetime import date, datetime, time
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from deliberate.extensions import db
 from deliberate.models import (
@@ -36,14 +39,22 @@ from deliberate.models import (
     ModerationStatus,
     Participant,
     Statement,
+    StatementEmbedding,
     StatementOrigin,
     User,
+    normalise_statement,
     utcnow,
 )
 from deliberate.models.consultation import TITLE_MAX
 from deliberate.services import audit, statement_reports
 from deliberate.services.errors import Refused
-from deliberate.services.statements import DuplicateStatement, moderate_statement, write_statement
+from deliberate.services.ideas import ReviewQueue, review_queues
+from deliberate.services.statements import (
+    DuplicateStatement,
+    clean_statement_text,
+    moderate_statement,
+    write_statement,
+)
 
 CONTEXT_MAX = 5000
 SERVICE_AREA_MAX = 100  # the size of Participant.service_area
@@ -57,6 +68,19 @@ class NotPermitted(Refused):
 
 class IllegalMove(Refused):
     """The consultation cannot make this move from the state it is in."""
+
+
+class DuplicateSeed(DuplicateStatement):
+    """A seed statement the consultation already has (as a seed or as a participant's comment),
+    said in the team's words: the participants' "vote on it instead" does not fit the team."""
+
+    def __init__(self, original: Statement):
+        Refused.__init__(
+            self,
+            "This consultation already has that statement: change the wording or leave it out",
+            "text",
+        )
+        self.original = original
 
 
 @dataclass(frozen=True)
@@ -95,6 +119,7 @@ class ConsultationCounts:
 class MissionOverview:
     mission: Mission
     consultations: list[tuple[Consultation, ConsultationCounts]] = field(default_factory=list)
+    ideas: ReviewQueue = field(default_factory=ReviewQueue)
 
 
 # -- who may do what ------------------------------------------------------------------------------
@@ -298,6 +323,79 @@ def close_consultation(user: User, consultation: Consultation, now: datetime | N
     audit.record("consultation.closed", consultation, actor_id=user.id)
 
 
+def why_not_reopen(consultation: Consultation) -> str | None:
+    """Why the consultation cannot be reopened, or None when it can. A closed round whose next
+    round has been started stays closed: people take part in the new round."""
+    problem = consultation.why_not_reopen()
+    if problem:
+        return problem
+    later = next_round_of(consultation)
+    if later is not None:
+        return (
+            f"Round {later.round_number} of this consultation has been started, so this round "
+            "cannot be reopened"
+        )
+    return None
+
+
+def clean_reason(reason: str | None, missing: str) -> str:
+    reason = (reason or "").replace("\r\n", "\n").strip()
+    if not reason:
+        raise Refused(missing, "reason")
+    if len(reason) > audit.REASON_MAX:
+        raise Refused(f"Reason must be {audit.REASON_MAX} characters or fewer", "reason")
+    return reason
+
+
+def reopen_consultation(
+    user: User, consultation: Consultation, reason: str | None, now: datetime | None = None
+) -> None:
+    """Let people take part again in a closed consultation; the reason goes to the audit log."""
+    _require_team(user, consultation.mission_id)
+    reason = clean_reason(reason, "Enter why you are reopening the consultation")
+    problem = why_not_reopen(consultation)
+    if problem:
+        raise IllegalMove(problem)
+    closing_date_cleared = consultation.closing_date_passed(now)
+    consultation.reopen(now)
+    db.session.flush()
+    audit.record(
+        "consultation.reopened",
+        consultation,
+        actor_id=user.id,
+        reason=reason,
+        closing_date_cleared=closing_date_cleared,
+    )
+
+
+def why_not_delete(consultation: Consultation) -> str | None:
+    if consultation.state is not ConsultationState.DRAFT:
+        return (
+            f"Only a draft consultation can be deleted; this one is {consultation.state}. "
+            "People may have taken part, so it is kept."
+        )
+    return None
+
+
+def delete_draft(user: User, consultation: Consultation) -> None:
+    """Delete a draft and everything in it (its seed statements, and any analysis of them). The
+    audit log keeps that it existed."""
+    _require_team(user, consultation.mission_id)
+    problem = why_not_delete(consultation)
+    if problem:
+        raise IllegalMove(problem)
+    audit.record(
+        "consultation.deleted",
+        consultation,
+        actor_id=user.id,
+        mission=consultation.mission.slug,
+        round=consultation.round_number,
+        seeds=len(seed_statements(consultation)),
+    )
+    db.session.delete(consultation)
+    db.session.flush()
+
+
 def next_round_of(consultation: Consultation) -> Consultation | None:
     return db.session.scalar(
         select(Consultation)
@@ -349,9 +447,70 @@ def add_seed_statement(user: User, consultation: Consultation, text: str | None)
     _require_team(user, consultation.mission_id)
     if consultation.state is ConsultationState.CLOSED:
         raise IllegalMove("A closed consultation cannot take new statements", "text")
-    statement = write_statement(consultation, text, origin=StatementOrigin.SEED)
+    try:
+        statement = write_statement(consultation, text, origin=StatementOrigin.SEED)
+    except DuplicateStatement as duplicate:
+        raise DuplicateSeed(duplicate.original) from duplicate
     audit.record("seed.added", statement, actor_id=user.id, consultation=consultation.id)
     return statement
+
+
+def why_not_change_seed(statement: Statement) -> str | None:
+    """Why the team cannot edit or remove this statement now, or None when it can."""
+    if statement.origin is not StatementOrigin.SEED:
+        return "Only seed statements can be changed by the team: comments are moderated instead."
+    if statement.consultation.state is not ConsultationState.DRAFT:
+        return (
+            "Seed statements are fixed once the consultation has opened: people may have voted "
+            "on them as they are."
+        )
+    return None
+
+
+def _require_changeable_seed(user: User, statement: Statement) -> None:
+    _require_team(user, statement.consultation.mission_id)
+    problem = why_not_change_seed(statement)
+    if problem:
+        raise IllegalMove(problem, "text")
+
+
+def edit_seed_statement(user: User, statement: Statement, text: str | None) -> Statement:
+    """Change a draft's seed statement. Its old embedding is dropped, so the new text is embedded
+    afresh; a text the consultation already has is refused with ``DuplicateSeed``."""
+    _require_changeable_seed(user, statement)
+    text = clean_statement_text(text)
+    if text == statement.text:
+        return statement
+    normalised = normalise_statement(text)
+    original = db.session.scalar(
+        select(Statement)
+        .where(
+            Statement.consultation_id == statement.consultation_id,
+            Statement.normalised_text == normalised,
+            Statement.id != statement.id,
+        )
+        .order_by(Statement.id)
+        .limit(1)
+    )
+    if original is not None:
+        raise DuplicateSeed(original)
+    statement.text = text
+    statement.normalised_text = normalised
+    db.session.execute(
+        delete(StatementEmbedding).where(StatementEmbedding.statement_id == statement.id)
+    )
+    db.session.flush()
+    audit.record("seed.edited", statement, actor_id=user.id, consultation=statement.consultation_id)
+    return statement
+
+
+def remove_seed_statement(user: User, statement: Statement) -> None:
+    _require_changeable_seed(user, statement)
+    audit.record(
+        "seed.removed", statement, actor_id=user.id, consultation=statement.consultation_id
+    )
+    db.session.delete(statement)
+    db.session.flush()
 
 
 # -- moderation -----------------------------------------------------------------------------------
@@ -465,7 +624,7 @@ def counts_for(consultation_ids: Iterable[int]) -> dict[int, ConsultationCounts]
 
 def team_overview(user: User) -> list[MissionOverview]:
     """The missions whose team the user is on (every mission for an admin), each with its
-    consultations, newest first."""
+    consultations, newest first, and the staff ideas waiting on the team."""
     missions = [
         m
         for m in db.session.scalars(select(Mission).order_by(Mission.position, Mission.id))
@@ -479,7 +638,8 @@ def team_overview(user: User) -> list[MissionOverview]:
         .order_by(Consultation.created_at.desc(), Consultation.id.desc())
     ).all()
     counts = counts_for(c.id for c in consultations)
-    overview = {m.id: MissionOverview(m) for m in missions}
+    queues = review_queues([m.id for m in missions])
+    overview = {m.id: MissionOverview(m, ideas=queues[m.id]) for m in missions}
     for consultation in consultations:
         overview[consultation.mission_id].consultations.append(
             (consultation, counts[consultation.id])

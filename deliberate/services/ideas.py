@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.exc import IntegrityError
 
 from deliberate.extensions import db
@@ -27,6 +27,8 @@ from deliberate.models.idea import IDEA_TEXT_MAX, IDEA_TITLE_MAX, describe_autho
 from deliberate.services import audit
 from deliberate.services.errors import Refused
 
+# How many ideas of each kind the team dashboard lists per mission; the rest are a link away.
+REVIEW_QUEUE_SHOWN = 10
 # A second identical proposal from the same person this soon is a double submit, not a new idea.
 DUPLICATE_WINDOW = timedelta(minutes=1)
 # Control characters other than tab and newline: PostgreSQL refuses NUL, and none belong in prose.
@@ -74,6 +76,26 @@ class IdeaDetails:
     viewer_supports: bool
     viewer_is_author: bool
     viewer_may_manage: bool
+
+
+@dataclass(frozen=True)
+class QueuedIdea:
+    """An idea waiting on the mission team, and since when: proposed, or moved under review."""
+
+    idea: Idea
+    waiting_since: datetime
+    support: SupportCounts
+
+
+@dataclass(frozen=True)
+class ReviewQueue:
+    """A mission's ideas that wait on its team, oldest first: new ones to review, and reviewed
+    ones waiting for a decision. ``*_total`` count them all; the lists hold the first few."""
+
+    to_review: tuple[QueuedIdea, ...] = ()
+    awaiting_decision: tuple[QueuedIdea, ...] = ()
+    to_review_total: int = 0
+    awaiting_decision_total: int = 0
 
 
 def clean_text(value: str | None, field: str, name: str, limit: int) -> str:
@@ -305,3 +327,43 @@ def idea_details(idea: Idea, viewer: User) -> IdeaDetails:
         viewer_is_author=signed_in and idea.author_id == viewer.id,
         viewer_may_manage=may_manage(viewer, idea),
     )
+
+
+def review_queues(
+    mission_ids: list[int], shown: int = REVIEW_QUEUE_SHOWN
+) -> dict[int, ReviewQueue]:
+    """For each mission, the ideas waiting on its team (see ``ReviewQueue``), oldest first: a
+    proposed idea waits from when it was proposed, one under review from when it was moved there."""
+    if not mission_ids:
+        return {}
+    reviewed_at = func.max(IdeaStageChange.changed_at)
+    waiting_since = func.coalesce(reviewed_at, Idea.created_at)
+    rows = db.session.execute(
+        select(Idea, waiting_since)
+        .outerjoin(
+            IdeaStageChange,
+            and_(
+                IdeaStageChange.idea_id == Idea.id,
+                IdeaStageChange.to_stage == IdeaStage.UNDER_REVIEW,
+            ),
+        )
+        .where(
+            Idea.mission_id.in_(mission_ids),
+            Idea.stage.in_([IdeaStage.PROPOSED, IdeaStage.UNDER_REVIEW]),
+        )
+        .group_by(Idea.id)
+        .order_by(waiting_since, Idea.id)
+    ).all()
+    counts = support_counts([idea.id for idea, _ in rows])
+    waiting: dict[tuple[int, IdeaStage], list[QueuedIdea]] = {}
+    for idea, since in rows:
+        waiting.setdefault((idea.mission_id, idea.stage), []).append(
+            QueuedIdea(idea, since, counts[idea.id])
+        )
+
+    def queue(mission_id: int) -> ReviewQueue:
+        new = waiting.get((mission_id, IdeaStage.PROPOSED), [])
+        reviewed = waiting.get((mission_id, IdeaStage.UNDER_REVIEW), [])
+        return ReviewQueue(tuple(new[:shown]), tuple(reviewed[:shown]), len(new), len(reviewed))
+
+    return {mission_id: queue(mission_id) for mission_id in mission_ids}

@@ -94,6 +94,9 @@ def test_team_publishes_a_newer_run_and_the_public_page_follows(
     screenshot(page, "team-analysis-page")
     assert axe_audit(page) == []
     page.get_by_role("button", name=f"Publish run {run.id}").click()
+    expect(page.locator("h1")).to_have_text(f"Publish run {run.id}")  # the confirmation page
+    assert axe_audit(page) == []
+    page.get_by_role("button", name=f"Publish run {run.id}").click()
     expect(
         page.get_by_text("Published: the public summary now shows this analysis.")
     ).to_be_visible()

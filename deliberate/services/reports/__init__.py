@@ -22,7 +22,12 @@ from deliberate.services.reports.dashboard import (
     progress_of,
     request_run_now,
 )
-from deliberate.services.reports.downloads import polis_zip, run_json, run_record
+from deliberate.services.reports.downloads import (
+    current_data_zip,
+    polis_zip,
+    run_json,
+    run_record,
+)
 from deliberate.services.reports.page import ReportPage, report_page
 from deliberate.services.reports.report import (
     AWAITING_TEXT,
@@ -70,6 +75,7 @@ __all__ = [
     "cached_for_run",
     "comparable_run",
     "compare_rounds",
+    "current_data_zip",
     "dashboard",
     "figures_for",
     "findings_of",

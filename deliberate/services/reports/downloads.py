@@ -1,5 +1,6 @@
 """Downloads of a run: its stored record as JSON, and the consultation as the run saw it in the
-Polis export format (with the run's opinion groups and topics)."""
+Polis export format (with the run's opinion groups and topics). Before any run, the team can
+download the consultation's data as it stands, in the same format."""
 
 from __future__ import annotations
 
@@ -110,4 +111,27 @@ def _build_zip(run: AnalysisRun) -> bytes:
         if topics is not None and topics.ok:
             placed = topics.topic_of_statements()
             archive.writestr(TOPICS_FILE, topics_csv(placed, export_ids(Statement, cid)))
+    return buffer.getvalue()
+
+
+def current_data_zip(consultation: Consultation) -> bytes:
+    """The consultation as it stands, in the classic Polis export format, zipped: the team's
+    download before any analysis has finished (``group-id`` holds the newest run's groups, if
+    there is one; no topics). Comment texts are as in every download: a rejected comment, or one
+    still held under pre-moderation, is withheld."""
+    export = build_export(consultation)
+    status = {code: moderation for moderation, code in MODERATION_CODE.items()}
+    comments = [
+        dataclasses.replace(c, text=public_text(consultation, c.text, status[c.moderated]))
+        for c in export.comments
+    ]
+    export = dataclasses.replace(export, comments=comments)
+    buffer = io.BytesIO()
+    with (
+        tempfile.TemporaryDirectory() as folder,
+        zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive,
+    ):
+        write_export(export, folder)
+        for path in sorted(Path(folder).iterdir()):
+            archive.write(path, path.name)
     return buffer.getvalue()
