@@ -154,6 +154,9 @@ EXPECTED: dict[str, dict[str, Outcome]] = {
     "manage.moderation": MODERATORS,
     "manage.statement": MODERATORS,
     "manage.moderate": MODERATORS,
+    # Participation that may be scripted: those who moderate decide what the analysis counts.
+    "manage.participation_review": MODERATORS,
+    "manage.review_participants": MODERATORS,
     # administration
     "admin.people": ADMIN_ONLY,
     "admin.person": ADMIN_ONLY,

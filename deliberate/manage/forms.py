@@ -14,11 +14,18 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovTextArea,
     GovTextInput,
 )
-from wtforms import Field, RadioField, StringField, SubmitField, TextAreaField
+from wtforms import (
+    Field,
+    RadioField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, DataRequired, InputRequired, Length
 
-from deliberate.models import Consultation, ModerationMode
+from deliberate.models import Consultation, ModerationMode, ParticipantFlag
 from deliberate.models.consultation import TITLE_MAX
 from deliberate.models.participation import STATEMENT_MAX
 from deliberate.services.audit import REASON_MAX
@@ -199,3 +206,32 @@ class ModerationForm(FlaskForm):
         ],
         description="Kept in the audit log for administrators; never shown to the public.",
     )
+
+
+class ParticipantReviewForm(FlaskForm):
+    """Leave flagged participants out of the analysis, or include them again: one form per group
+    of flagged participants on the review page (``group`` says which, to show errors there)."""
+
+    group = StringField(validators=[InputRequired()])
+    kind = StringField(
+        validators=[InputRequired(), AnyOf([flag.value for flag in ParticipantFlag])]
+    )
+    decision = StringField(validators=[InputRequired(), AnyOf(["exclude", "include"])])
+    # The ids offered are the group's; the service checks each belongs to the consultation.
+    participants = SelectMultipleField(
+        coerce=int,
+        validate_choice=False,
+        validators=[InputRequired(message="Select at least one participant")],
+    )
+    reason = TextAreaField(
+        "Reason",
+        filters=[lambda value: value.strip() if isinstance(value, str) else value],
+        validators=[
+            DataRequired(message="Enter the reason for your decision"),
+            Length(max=REASON_MAX, message=f"Reason must be {REASON_MAX} characters or fewer"),
+        ],
+    )
+
+    @property
+    def flag(self) -> ParticipantFlag:
+        return ParticipantFlag(self.kind.data)
