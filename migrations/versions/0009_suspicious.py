@@ -28,6 +28,8 @@ def upgrade():
 def downgrade():
     with op.batch_alter_table('participants', schema=None) as batch_op:
         batch_op.drop_index('ix_participants_address_key_created_at')
+        # The enum's check goes first: SQLite's table copy would keep it and miss the column.
+        batch_op.drop_constraint(batch_op.f('ck_participants_participantflag'), type_='check')
         batch_op.drop_column('excluded_for')
         batch_op.drop_column('excluded_at')
         batch_op.drop_column('address_key')
