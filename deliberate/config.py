@@ -111,6 +111,9 @@ def _retention_settings(env: dict[str, str]) -> dict:
         "RETENTION_TOKEN_DAYS": _days(env, "DELIBERATE_RETENTION_TOKEN_DAYS", 30),
         # Emails written to the outbox folder when no mail server is set.
         "RETENTION_OUTBOX_DAYS": _days(env, "DELIBERATE_RETENTION_OUTBOX_DAYS", 7),
+        # The keyed hash of the address a new anonymous participant came from (for reviewing
+        # bursts of new participants from one address).
+        "RETENTION_ADDRESS_KEY_DAYS": _days(env, "DELIBERATE_RETENTION_ADDRESS_KEY_DAYS", 30),
         # Off: only `flask deliberate purge` (from cron, say) deletes; on: the site asks for a
         # purge job once an hour per process, which runs at most once a day.
         "RETENTION_SCHEDULE": _bool(env.get("DELIBERATE_RETENTION_SCHEDULE"), True),

@@ -28,7 +28,7 @@ from deliberate.models import (
 )
 from deliberate.reporting.figures import build_figures
 from deliberate.reporting.summary import summarise
-from deliberate.services import analysis_runs
+from deliberate.services import analysis_runs, retention
 from deliberate.services import participation_review as review
 from deliberate.services.address_keys import address_key
 from deliberate.services.statements import write_statement
@@ -175,6 +175,15 @@ def test_a_new_anonymous_participant_keeps_a_keyed_hash_of_its_address_never_the
     assert account.user_id is not None and account.address_key is None
     # The test client's address is stored nowhere, in any table.
     assert not [v for v in all_stored_values() if "127.0.0.1" in v]
+
+
+def test_address_keys_are_cleared_after_their_retention_period(app, consultation):
+    old = joined(consultation, "a" * 32, [0], start=utcnow() - timedelta(days=31))
+    new = joined(consultation, "b" * 32, [0], start=utcnow() - timedelta(days=29))
+    assert retention.purge().address_keys == 1
+    db.session.commit()
+    db.session.expire_all()
+    assert (old[0].address_key, new[0].address_key) == (None, "b" * 32)
 
 
 # -- flags ----------------------------------------------------------------------------------------
