@@ -6,8 +6,10 @@ the limit on new anonymous participants per address per minute."""
 from __future__ import annotations
 
 import html as html_module
+import io
 import re
 import uuid
+import zipfile
 from datetime import date, timedelta
 
 import pytest
@@ -24,6 +26,7 @@ from deliberate.models import (
     Statement,
     StatementOrigin,
     Vote,
+    VoteEvent,
     utcnow,
 )
 from deliberate.reporting.figures import build_figures
@@ -91,15 +94,14 @@ def joined(consultation: Consultation, key: str | None, seconds_after: list[floa
 
 def give_votes(participant: Participant, statements: list[Statement], answers: dict[int, int]):
     for index, choice in answers.items():
-        db.session.add(
-            Vote(
-                consultation_id=participant.consultation_id,
-                participant_id=participant.id,
-                statement_id=statements[index].id,
-                choice=choice,
-                cast_at_ms=0,
-            )
+        row = dict(
+            consultation_id=participant.consultation_id,
+            participant_id=participant.id,
+            statement_id=statements[index].id,
+            choice=choice,
+            cast_at_ms=0,
         )
+        db.session.add_all([Vote(**row), VoteEvent(**row)])
     db.session.commit()
 
 
@@ -287,6 +289,27 @@ def test_the_team_sees_a_burst_of_browsers_from_one_address_and_leaves_it_out(
     ] * 2
 
 
+def test_a_large_group_lists_its_first_hundred_and_can_be_left_out_whole(
+    app, client, consultation, team
+):
+    burst = joined(consultation, "a" * 32, [n * 2 for n in range(105)])
+    sign_in(client, team.email)
+    page = html_of(client.get(review_page(consultation)))
+    assert page.count('name="participants"') == 100
+    assert "Exclude all 105 from the analysis" in text_of(page)
+    group = f"burst-{burst[0].id}"
+    done = decide(client, consultation, group, "burst", "exclude_all", [])
+    assert done.status_code == 302
+    assert count(Participant, Participant.excluded_for == ParticipantFlag.BURST) == 105
+    assert "Include all 105 again" in text_of(html_of(client.get(review_page(consultation))))
+    # A group that is no longer there is refused, in words.
+    gone = decide(client, consultation, "burst-999999", "burst", "include_all", [])
+    assert gone.status_code == 400
+    assert "This group has changed since you opened the page" in error_summary(html_of(gone))
+    assert decide(client, consultation, group, "burst", "include_all", []).status_code == 302
+    assert count(Participant, Participant.excluded_at.is_not(None)) == 0
+
+
 def test_only_participants_flagged_for_that_reason_can_be_left_out_for_it(
     app, client, consultation, team
 ):
@@ -354,6 +377,15 @@ def test_leaving_a_burst_out_changes_the_stored_run_and_the_report_says_so(
     ) in sentences
     assert "4 people took part" in sentences[0]
     assert 'id="left-out"' in report
+    # The run's data download leaves their votes out too.
+    archive = zipfile.ZipFile(
+        io.BytesIO(
+            client.get(
+                f"/consultations/{consultation.id}/report/runs/{after.id}/polis-export.zip"
+            ).data
+        )
+    )
+    assert len(archive.read("votes.csv").decode().strip().splitlines()) - 1 == after.n_votes
 
     # Included again: stale once more, and the next run counts them.
     assert decide(client, consultation, f"burst-{ids[0]}", "burst", "include", ids).status_code == (

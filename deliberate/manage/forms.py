@@ -23,7 +23,7 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import AnyOf, DataRequired, InputRequired, Length
+from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, ValidationError
 
 from deliberate.models import Consultation, ModerationMode, ParticipantFlag
 from deliberate.models.consultation import TITLE_MAX
@@ -216,13 +216,16 @@ class ParticipantReviewForm(FlaskForm):
     kind = StringField(
         validators=[InputRequired(), AnyOf([flag.value for flag in ParticipantFlag])]
     )
-    decision = StringField(validators=[InputRequired(), AnyOf(["exclude", "include"])])
-    # The ids offered are the group's; the service checks each belongs to the consultation.
-    participants = SelectMultipleField(
-        coerce=int,
-        validate_choice=False,
-        validators=[InputRequired(message="Select at least one participant")],
+    # "exclude" / "include" the participants ticked, or everyone in the group ("..._all": a large
+    # group lists only some of its participants).
+    decision = StringField(
+        validators=[
+            InputRequired(),
+            AnyOf(["exclude", "include", "exclude_all", "include_all"]),
+        ]
     )
+    # The ids offered are the group's; the service checks each belongs to the consultation.
+    participants = SelectMultipleField(coerce=int, validate_choice=False)
     reason = TextAreaField(
         "Reason",
         filters=[lambda value: value.strip() if isinstance(value, str) else value],
@@ -235,3 +238,15 @@ class ParticipantReviewForm(FlaskForm):
     @property
     def flag(self) -> ParticipantFlag:
         return ParticipantFlag(self.kind.data)
+
+    @property
+    def whole_group(self) -> bool:
+        return (self.decision.data or "").endswith("_all")
+
+    @property
+    def excluding(self) -> bool:
+        return (self.decision.data or "").startswith("exclude")
+
+    def validate_participants(self, field: SelectMultipleField) -> None:
+        if not self.whole_group and not field.data:
+            raise ValidationError("Select at least one participant")

@@ -20,6 +20,10 @@ from deliberate.services import participation_review as review_service
 from deliberate.services.audit import REASON_MAX
 from deliberate.unit_of_work import may_be_refused
 
+# A group lists this many of its participants to act on one by one; a larger one is also acted
+# on whole.
+LISTED_MAX = 100
+
 
 def _settings() -> review_service.ReviewSettings:
     return review_service.ReviewSettings.from_config(current_app.config)
@@ -34,6 +38,7 @@ def _render_review(
         review=review_service.review(consultation, _settings()),
         failed=form,
         reason_max=REASON_MAX,
+        listed_max=LISTED_MAX,
         may_run=consultation_service.may_run(current_user, consultation.mission_id),
     ), status
 
@@ -58,19 +63,17 @@ def review_participants(consultation_id: int):
         return _render_review(consultation, form, status=400)
     page = url_for("manage.participation_review", consultation_id=consultation.id)
     with may_be_refused(form):
-        if form.decision.data == "exclude":
+        ids = form.participants.data
+        if form.whole_group:
+            ids = review_service.members_of(consultation, _settings(), form.group.data)
+        if form.excluding:
             changed = review_service.exclude(
-                current_user,
-                consultation,
-                form.participants.data,
-                form.flag,
-                form.reason.data,
-                _settings(),
+                current_user, consultation, ids, form.flag, form.reason.data, _settings()
             )
             done = f"{_people(changed)} left out of the analysis."
         else:
             changed = review_service.include_again(
-                current_user, consultation, form.participants.data, form.reason.data
+                current_user, consultation, ids, form.reason.data
             )
             done = f"{_people(changed)} included in the analysis again."
         if changed:

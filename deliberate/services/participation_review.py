@@ -268,6 +268,16 @@ def _reviewed(ids: Sequence[int]) -> dict[int, Reviewed]:
     return listed
 
 
+def members_of(consultation: Consultation, settings: ReviewSettings, key: str) -> list[int]:
+    """Everyone in the group the review page named ``key`` (see ``FlagGroup.key``), as it is now."""
+    if key.startswith("excluded-"):
+        return sorted(p.id for p in review(consultation, settings).excluded_elsewhere)
+    group = review(consultation, settings).group(key)
+    if group is None:
+        raise Refused("This group has changed since you opened the page: look at it again")
+    return [p.id for p in group.participants]
+
+
 # -- the team's decisions -------------------------------------------------------------------------
 
 
