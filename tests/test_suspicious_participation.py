@@ -51,6 +51,10 @@ SEEDS = [
 
 @pytest.fixture
 def consultation(missions) -> Consultation:
+    return open_with_seeds(missions)
+
+
+def open_with_seeds(missions) -> Consultation:
     made = Consultation(mission=missions["nhs"], title="How should local transport change?")
     db.session.add(made)
     db.session.flush()
