@@ -381,6 +381,9 @@ def test_leaving_a_burst_out_changes_the_stored_run_and_the_report_says_so(
     ) in sentences
     assert "4 people took part" in sentences[0]
     assert 'id="left-out"' in report
+    read = text_of(report)
+    assert "Left out 6 participants left out of this analysis by the mission team" in read
+    assert "The mission team left 6 participants out of this analysis: 6 joined in a burst" in read
     # The run's data download leaves their votes out too.
     archive = zipfile.ZipFile(
         io.BytesIO(
