@@ -23,9 +23,9 @@ Decisions worth knowing:
   ``services.address_keys``; never the address), so the team can review bursts of new
   participants from one address (``services.participation_review``). One address may start only
   ``NEW_PARTICIPANTS_PER_MINUTE`` new anonymous participants a minute, counted from the
-  participants stored, so the count is exact, shared by every process and needs no Redis; two
-  requests racing past the count can overshoot it by one, which is harmless. Participants who
-  already exist are never held back by it.
+  participants stored, so the count is exact, shared by every process and needs no Redis;
+  requests racing past the count at the same instant can overshoot it by a few, which is harmless.
+  Participants who already exist are never held back by it.
 - Two identical requests that race past these checks (a double click before the first answer came
   back) meet the unique constraints on participants and votes; the caller rolls back and runs the
   use-case once more, which then finds what the other request stored (``consultations.views``).
