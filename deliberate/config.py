@@ -124,9 +124,42 @@ def _retention_settings(env: dict[str, str]) -> dict:
         "RETENTION_TOKEN_DAYS": _days(env, "DELIBERATE_RETENTION_TOKEN_DAYS", 30),
         # Emails written to the outbox folder when no mail server is set.
         "RETENTION_OUTBOX_DAYS": _days(env, "DELIBERATE_RETENTION_OUTBOX_DAYS", 7),
+        # The keyed hash of the address a new anonymous participant came from (for reviewing
+        # bursts of new participants from one address).
+        "RETENTION_ADDRESS_KEY_DAYS": _days(env, "DELIBERATE_RETENTION_ADDRESS_KEY_DAYS", 30),
         # Off: only `flask deliberate purge` (from cron, say) deletes; on: the site asks for a
         # purge job once an hour per process, which runs at most once a day.
         "RETENTION_SCHEDULE": _bool(env.get("DELIBERATE_RETENTION_SCHEDULE"), True),
+    }
+
+
+def _whole_number(env: dict[str, str], name: str, default: int, least: int = 1) -> int:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = least - 1
+    if value < least:
+        raise ConfigurationError(f"{name} must be a whole number, {least} or more.")
+    return value
+
+
+def _participation_review_settings(env: dict[str, str]) -> dict:
+    """When anonymous participation looks scripted (deliberate.services.participation_review),
+    and how many new anonymous participants one address may start a minute."""
+    return {
+        # This many new participants from one address within this many seconds is a burst.
+        "BURST_PARTICIPANTS": _whole_number(env, "DELIBERATE_BURST_PARTICIPANTS", 5, least=2),
+        "BURST_SECONDS": _whole_number(env, "DELIBERATE_BURST_SECONDS", 60),
+        # Participants with the very same answers, at least this many, are flagged.
+        "IDENTICAL_MIN_VOTES": _whole_number(env, "DELIBERATE_IDENTICAL_MIN_VOTES", 5),
+        # New anonymous participants one address may start a minute, over all consultations
+        # (0: no limit). Applies while rate limits are on (DELIBERATE_RATELIMIT).
+        "NEW_PARTICIPANTS_PER_MINUTE": _whole_number(
+            env, "DELIBERATE_NEW_PARTICIPANTS_PER_MINUTE", 10, least=0
+        ),
     }
 
 
@@ -198,4 +231,5 @@ def settings_from_environment(instance_path: Path, env: dict[str, str] | None = 
         "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
         **_contact_settings(env, production),
         **_retention_settings(env),
+        **_participation_review_settings(env),
     }

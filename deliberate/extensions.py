@@ -30,12 +30,12 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-def keyed_hash(purpose: str, value: str, day: date | None = None) -> str:
-    """A short keyed hash (HMAC with the secret key) of ``value``, for rate-limit counters: the
-    counters never hold an IP address or an email address. With ``day``, the hash of one value
-    changes from one day to the next."""
+def keyed_hash(purpose: str, value: str, day: date | None = None, secret: str | None = None) -> str:
+    """A short keyed hash (HMAC with the secret key) of ``value``, kept instead of an IP address
+    or an email address (rate-limit counters, participants' address keys). With ``day``, the hash
+    of one value changes from one day to the next."""
     message = f"{purpose}|{day.isoformat() if day else ''}|{value}".encode()
-    key = str(current_app.config["SECRET_KEY"]).encode()
+    key = str(secret if secret is not None else current_app.config["SECRET_KEY"]).encode()
     return hmac.new(key, message, hashlib.sha256).hexdigest()[:32]
 
 

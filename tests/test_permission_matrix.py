@@ -174,6 +174,9 @@ EXPECTED: dict[str, dict[str, Outcome]] = {
     "manage.moderate": MODERATORS,
     "manage.bulk_moderate": MODERATORS,
     "manage.similar_statements": MODERATORS,
+    # Participation that may be scripted: those who moderate decide what the analysis counts.
+    "manage.participation_review": MODERATORS,
+    "manage.review_participants": MODERATORS,
     # administration
     "admin.people": ADMIN_ONLY,
     "admin.person": ADMIN_ONLY,

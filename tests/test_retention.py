@@ -120,6 +120,7 @@ def test_the_purge_command_deletes_what_is_past_its_period_and_keeps_the_rest(ap
         "staff_verifications": 2,
         "account_tokens": 2,
         "outbox_emails": 1,
+        "address_keys": 0,
     }
     assert "Deleted 0 held comments, 0 staff" in cli(app, "purge")  # nothing left to delete
 

@@ -22,7 +22,8 @@ from flask_login import current_user
 from itsdangerous import BadData, URLSafeTimedSerializer
 
 from deliberate.extensions import hashed_address
-from deliberate.models import Consultation
+from deliberate.models import Consultation, utcnow
+from deliberate.services.address_keys import address_key
 from deliberate.services.participation import Presence, Visitor, token_hash
 
 DEFAULT_COOKIE_NAME = "deliberate_participant"
@@ -65,6 +66,13 @@ def _signed_in_user():
     return current_user if current_user.is_authenticated else None
 
 
+def current_address_key() -> str | None:
+    """Today's keyed hash of the address this request came from (never the address itself)."""
+    if not request.remote_addr:
+        return None
+    return address_key(request.remote_addr, current_app.config["SECRET_KEY"], utcnow().date())
+
+
 def visitor_for(consultation: Consultation, for_write: bool = False) -> Visitor:
     """Who is asking, for this consultation.
 
@@ -82,7 +90,7 @@ def visitor_for(consultation: Consultation, for_write: bool = False) -> Visitor:
         elif token is None:
             fresh = secrets.token_urlsafe(32)
             session[_PENDING] = {**session.get(_PENDING, {}), key: fresh}
-    return Visitor(token=token, fresh_token=fresh)
+    return Visitor(token=token, fresh_token=fresh, address_key=current_address_key())
 
 
 def cookie_was_unreadable() -> bool:

@@ -22,6 +22,7 @@ from flask import (
 )
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
+from werkzeug.exceptions import TooManyRequests
 
 from deliberate import unit_of_work
 from deliberate.consultations.forms import (
@@ -37,6 +38,7 @@ from deliberate.consultations.participant_cookie import (
     remember,
     visitor_for,
 )
+from deliberate.errors import render_error
 from deliberate.extensions import db, limiter
 from deliberate.forms_support import show_refusal
 from deliberate.models import (
@@ -55,7 +57,12 @@ from deliberate.services import (
     similar_statements,
     statement_reports,
 )
-from deliberate.services.participation import CommentOutcome, Presence, SignInRequired
+from deliberate.services.participation import (
+    CommentOutcome,
+    Presence,
+    SignInRequired,
+    TooManyNewParticipants,
+)
 from deliberate.services.statement_reports import AlreadyReported
 from deliberate.services.statements import DuplicateStatement
 from deliberate.unit_of_work import Refusal, may_be_refused
@@ -74,10 +81,31 @@ REPORT_LIMIT = "10 per minute"
 # A looser cap per address, so discarding the cookie cannot multiply a participant's allowance.
 ADDRESS_LIMIT = "600 per minute"
 
+TOO_MANY_NEW_TITLE = "Too many people have started taking part from your internet connection"
+TOO_MANY_NEW_MESSAGE = (
+    "To keep automated answers out, only a few new participants can start from one internet "
+    "connection each minute, and that many have started from yours. Your answer was not saved: "
+    "wait {seconds} and try again. People who have already answered on this connection can carry "
+    "on as usual."
+)
+
 AFRESH_MESSAGE = (
     "We could not recognise the answers saved on this device, so your answers are now being "
     "saved as a new participant."
 )
+
+
+@bp.errorhandler(TooManyNewParticipants)
+def _too_many_new_participants(error: TooManyNewParticipants):
+    """A 429 that says why, with Retry-After; nothing of the refused write was saved."""
+    wait = error.retry_after
+    seconds = f"{wait} second{'s' if wait != 1 else ''}"
+    return render_error(
+        429,
+        TOO_MANY_NEW_TITLE,
+        TOO_MANY_NEW_MESSAGE.format(seconds=seconds),
+        TooManyRequests(retry_after=wait),
+    )
 
 
 def _consultation(consultation_id: int) -> Consultation:

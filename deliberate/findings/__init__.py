@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from deliberate.findings._json import Malformed
 from deliberate.findings.bridging import BridgingFindings, StatementBridging
+from deliberate.findings.exclusions import ExclusionFindings, read_exclusions
 from deliberate.findings.reader import (
     SCHEMA_VERSION,
     Findings,
@@ -44,6 +45,7 @@ __all__ = [
     "BridgingFindings",
     "ConsensusFinding",
     "DivisiveFinding",
+    "ExclusionFindings",
     "Findings",
     "GroupFinding",
     "GroupsTest",
@@ -60,6 +62,7 @@ __all__ = [
     "TopicTally",
     "UnknownSchema",
     "VoteFindings",
+    "read_exclusions",
     "read_findings",
     "read_votes",
     "stamp",

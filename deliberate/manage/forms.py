@@ -14,11 +14,19 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovTextArea,
     GovTextInput,
 )
-from wtforms import Field, HiddenField, RadioField, StringField, SubmitField, TextAreaField
+from wtforms import (
+    Field,
+    HiddenField,
+    RadioField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import AnyOf, DataRequired, InputRequired, Length
+from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, ValidationError
 
-from deliberate.models import Consultation, ModerationMode, ReportReason
+from deliberate.models import Consultation, ModerationMode, ParticipantFlag, ReportReason
 from deliberate.models.consultation import TITLE_MAX
 from deliberate.models.participation import STATEMENT_MAX
 from deliberate.services.audit import REASON_MAX
@@ -284,3 +292,47 @@ class SeedEditForm(FlaskForm):
         description="A short, clear statement people can agree or disagree with.",
     )
     submit = SubmitField("Save statement", widget=GovSubmitInput())
+
+
+class ParticipantReviewForm(FlaskForm):
+    """Leave flagged participants out of the analysis, or include them again: one form per group
+    of flagged participants on the review page (``group`` says which, to show errors there)."""
+
+    group = StringField(validators=[InputRequired()])
+    kind = StringField(
+        validators=[InputRequired(), AnyOf([flag.value for flag in ParticipantFlag])]
+    )
+    # "exclude" / "include" the participants ticked, or everyone in the group ("..._all": a large
+    # group lists only some of its participants).
+    decision = StringField(
+        validators=[
+            InputRequired(),
+            AnyOf(["exclude", "include", "exclude_all", "include_all"]),
+        ]
+    )
+    # The ids offered are the group's; the service checks each belongs to the consultation.
+    participants = SelectMultipleField(coerce=int, validate_choice=False)
+    reason = TextAreaField(
+        "Reason",
+        filters=[lambda value: value.strip() if isinstance(value, str) else value],
+        validators=[
+            DataRequired(message="Enter the reason for your decision"),
+            Length(max=REASON_MAX, message=f"Reason must be {REASON_MAX} characters or fewer"),
+        ],
+    )
+
+    @property
+    def flag(self) -> ParticipantFlag:
+        return ParticipantFlag(self.kind.data)
+
+    @property
+    def whole_group(self) -> bool:
+        return (self.decision.data or "").endswith("_all")
+
+    @property
+    def excluding(self) -> bool:
+        return (self.decision.data or "").startswith("exclude")
+
+    def validate_participants(self, field: SelectMultipleField) -> None:
+        if not self.whole_group and not field.data:
+            raise ValidationError("Select at least one participant")

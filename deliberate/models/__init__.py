@@ -15,6 +15,7 @@ from deliberate.models.mission import Mission
 from deliberate.models.participation import (
     ModerationStatus,
     Participant,
+    ParticipantFlag,
     ParticipantRole,
     Statement,
     StatementOrigin,
@@ -50,6 +51,7 @@ __all__ = [
     "ModerationMode",
     "ModerationStatus",
     "Participant",
+    "ParticipantFlag",
     "ParticipantRole",
     "ReportReason",
     "RunStatus",

@@ -11,6 +11,7 @@ from sqlalchemy import BigInteger, ForeignKey, Index, SmallInteger, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from deliberate.extensions import db
+from deliberate.findings.exclusions import REASON_WORDS
 from deliberate.models._types import enum_column, utcnow
 
 STATEMENT_MAX = 1000
@@ -32,6 +33,19 @@ class ParticipantRole(enum.StrEnum):
 
     CITIZEN = "citizen"
     STAFF = "staff"
+
+
+class ParticipantFlag(enum.StrEnum):
+    """Why a participant is flagged for the team's review, and so why one may be left out of the
+    analysis (deliberate.services.participation_review)."""
+
+    BURST = "burst"  # one of a burst of new participants from one address
+    IDENTICAL_VOTES = "identical_votes"  # the very same answers as other participants
+
+    @property
+    def label(self) -> str:
+        """In a report's words: "3 participants ... joined in a burst from one address"."""
+        return REASON_WORDS[self.value]
 
 
 class VoteChoice(enum.IntEnum):
@@ -102,6 +116,7 @@ class Participant(db.Model):
         UniqueConstraint("consultation_id", "user_id"),
         UniqueConstraint("consultation_id", "anonymous_token_hash"),
         UniqueConstraint("consultation_id", "source_id"),
+        Index("ix_participants_address_key_created_at", "address_key", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -116,6 +131,12 @@ class Participant(db.Model):
     service_area: Mapped[str | None] = mapped_column(String(100))
     source_id: Mapped[int | None]  # the participant id in an imported export
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # An anonymous participant's address, as a keyed hash that changes daily (never the address:
+    # deliberate.services.address_keys); None for accounts, imports and older participants.
+    address_key: Mapped[str | None] = mapped_column(String(32))
+    # Left out of the analysis by the team, and why; the votes stay stored.
+    excluded_at: Mapped[datetime | None]
+    excluded_for: Mapped[ParticipantFlag | None] = mapped_column(enum_column(ParticipantFlag))
 
     consultation: Mapped[Consultation] = relationship()  # noqa: F821
     user: Mapped[User | None] = relationship()  # noqa: F821

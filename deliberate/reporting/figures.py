@@ -16,6 +16,7 @@ from typing import Any
 from deliberate.findings import (
     ConsensusFinding,
     DivisiveFinding,
+    ExclusionFindings,
     Findings,
     GroupsTest,
     RoleFinding,
@@ -352,6 +353,8 @@ class Figures:
     groups_test: GroupsTest | None  # None: made before groups were tested against chance
     claims_method: str  # "held-out-statements": group claims tested against held-out groups
     n_too_few_votes: int  # people on the map left out of the statistics (too few answers)
+    # Participants the team left out of this analysis, and why (none for older runs).
+    exclusions: ExclusionFindings
     index: Mapping[int, StatementRow] = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -649,5 +652,6 @@ def build_figures(findings: Findings, texts: Mapping[int, str]) -> Figures:
         groups_test=votes.groups_test,
         claims_method=votes.claims_method,
         n_too_few_votes=votes.n_too_few_votes,
+        exclusions=findings.exclusions,
         index=by_id,
     )

@@ -16,6 +16,9 @@ Rules, in the order the sentences appear:
 
 1. participation: who took part (staff and citizens apart), votes, statements, and that they chose
    to take part (not a sample of the population). Always. A small consultation says it is small.
+1b. left out: how many participants the team left out of the analysis, and why, counted by reason
+   ("3 participants were left out of this analysis: 3 joined in a burst from one address"). Only
+   when some were.
 2. groups: how many opinion groups, of what sizes (small ones said to be small); or that there is
    not enough data yet.
 3. agreement: the strongest statement a majority of every group agreed with.
@@ -113,6 +116,23 @@ def participation(f: Figures) -> Iterable[Sentence]:
             f"This is a small consultation ({_people(f.n_voters)}): its shares are uncertain, "
             "and shares of fewer than 30 people are shown with their 95% interval.",
         )
+
+
+def left_out(f: Figures) -> Iterable[Sentence]:
+    n = f.exclusions.n_participants
+    if not n:
+        return
+    reasons = [f"{count:,} {words}" for words, count in f.exclusions.reasons]
+    yield _sentence(
+        "left_out",
+        Part(
+            f"{n:,} {'participant was' if n == 1 else 'participants were'} left out of this "
+            "analysis",
+            "#left-out",
+        ),
+        f": {_and(reasons)}." if reasons else ".",
+        " Their votes are kept but not counted anywhere in this summary.",
+    )
 
 
 def groups(f: Figures) -> Iterable[Sentence]:
@@ -373,6 +393,7 @@ def topics(f: Figures) -> Iterable[Sentence]:
 
 RULES = (
     participation,
+    left_out,
     groups,
     agreement,
     rejection,

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import subprocess
 import time
+from collections import Counter
+from collections.abc import Collection, Mapping
 from datetime import datetime
 from functools import cache
 from importlib.metadata import PackageNotFoundError, version
@@ -28,6 +30,7 @@ from deliberate.models import (
     AnalysisRun,
     ModerationStatus,
     Participant,
+    ParticipantFlag,
     RunStatus,
     Statement,
     Vote,
@@ -35,6 +38,7 @@ from deliberate.models import (
 )
 from deliberate.services.analysis_runs import watermark
 from deliberate.services.embeddings import store_vectors
+from deliberate.services.participation_review import exclusions
 from deliberate.services.topics import analyse_topics
 
 
@@ -59,8 +63,9 @@ def code_version() -> str:
     return f"{package}+{commit}" if commit else package
 
 
-def load_vote_matrix(consultation_id: int) -> VoteMatrix:
-    """Every current vote of the consultation as sparse triples, with roles and moderation."""
+def load_vote_matrix(consultation_id: int, left_out: Collection[int] = ()) -> VoteMatrix:
+    """Every current vote of the consultation as sparse triples, with roles and moderation;
+    the participants ``left_out`` (excluded by the team) and their votes are not in it."""
     statements = db.session.execute(
         select(Statement.id, Statement.moderation, Statement.is_meta)
         .where(Statement.consultation_id == consultation_id)
@@ -71,6 +76,8 @@ def load_vote_matrix(consultation_id: int) -> VoteMatrix:
         .where(Participant.consultation_id == consultation_id)
         .order_by(Participant.id)
     ).all()
+    if left_out:
+        participants = [p for p in participants if p.id not in left_out]
     votes = np.array(
         db.session.execute(
             select(Vote.participant_id, Vote.statement_id, Vote.choice).where(
@@ -79,6 +86,8 @@ def load_vote_matrix(consultation_id: int) -> VoteMatrix:
         ).all(),
         dtype=np.int64,
     ).reshape(-1, 3)
+    if left_out:
+        votes = votes[~np.isin(votes[:, 0], np.fromiter(left_out, dtype=np.int64))]
     participant_ids = np.array([p.id for p in participants], dtype=np.int64)
     statement_ids = np.array([s.id for s in statements], dtype=np.int64)
     return VoteMatrix.from_triples(
@@ -92,6 +101,18 @@ def load_vote_matrix(consultation_id: int) -> VoteMatrix:
         moderated_out=[s.moderation is ModerationStatus.REJECTED or s.is_meta for s in statements],
         roles=[p.role.value for p in participants],
     )
+
+
+def exclusions_record(left_out: Mapping[int, ParticipantFlag]) -> dict[str, Any]:
+    """What a run stores about the participants the team left out: how many, how many for each
+    reason, and which (by id), so the run can be reproduced and known to be stale when the team
+    changes its mind (``analysis_runs.is_stale``)."""
+    by_reason = Counter(flag.value for flag in left_out.values())
+    return {
+        "n_participants": len(left_out),
+        "by_reason": dict(sorted(by_reason.items())),
+        "participant_ids": sorted(left_out),
+    }
 
 
 def run_analysis(
@@ -108,11 +129,12 @@ def run_analysis(
     failure in ``results["topics"]``. Flushes; the caller commits."""
     started_at, clock = utcnow(), time.perf_counter()
     mark = watermark(consultation_id)
-    matrix = load_vote_matrix(consultation_id)
+    left_out = exclusions(consultation_id)
+    matrix = load_vote_matrix(consultation_id, left_out)
     result = analyse_votes(matrix, params)
     votes = result.to_dict()
     parameters: dict[str, Any] = {"votes": result.parameters.to_dict()}
-    results: dict[str, Any] = {"votes": votes}
+    results: dict[str, Any] = {"votes": votes, "exclusions": exclusions_record(left_out)}
     bridging = BridgingParameters(n_bootstrap=current_app.config["BRIDGING_RESAMPLES"])
     with threadpool_limits(limits=1):
         results["bridging"] = bridging_ranking(matrix, bridging).to_dict()

@@ -12,8 +12,8 @@ from flask import current_app
 from sqlalchemy import func, select
 
 from deliberate.extensions import db
-from deliberate.findings import read_findings
-from deliberate.models import AnalysisRun, RunStatus, Statement, VoteEvent
+from deliberate.findings import read_exclusions, read_findings
+from deliberate.models import AnalysisRun, Participant, RunStatus, Statement, VoteEvent
 
 
 @dataclass(frozen=True)
@@ -63,7 +63,9 @@ def latest_failure(consultation_id: int) -> AnalysisRun | None:
 
 
 def is_stale(consultation_id: int) -> bool:
-    """True when votes or statements have arrived since the newest run (or there is none)."""
+    """True when votes or statements have arrived since the newest run (or there is none), or
+    the team has left out or included again participants since (the run stores whom it left
+    out, so this holds whatever order things happened in)."""
     run = latest_run(consultation_id)
     if run is None:
         return True
@@ -71,7 +73,25 @@ def is_stale(consultation_id: int) -> bool:
     return (
         mark.last_vote_event_id > run.last_vote_event_id
         or mark.last_statement_id > run.last_statement_id
+        or excluded_ids(consultation_id) != set(left_out_by(run))
     )
+
+
+def excluded_ids(consultation_id: int) -> set[int]:
+    """The participants the team has left out of the analysis now."""
+    return set(
+        db.session.scalars(
+            select(Participant.id).where(
+                Participant.consultation_id == consultation_id,
+                Participant.excluded_at.is_not(None),
+            )
+        )
+    )
+
+
+def left_out_by(run: AnalysisRun) -> tuple[int, ...]:
+    """The participants a run left out (none for a run made before exclusions were stored)."""
+    return read_exclusions((run.results or {}).get("exclusions")).participant_ids
 
 
 def opinion_group_of(run: AnalysisRun) -> dict[int, int]:

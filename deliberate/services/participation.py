@@ -19,6 +19,13 @@ Decisions worth knowing:
   counts as answered once it is accepted.
 - A vote that repeats the current answer changes nothing (no new history event), so a double submit
   is harmless; a changed answer rewrites the ``Vote`` row and appends a ``VoteEvent``.
+- An anonymous participant keeps a keyed hash of the address it came from (``address_key``, see
+  ``services.address_keys``; never the address), so the team can review bursts of new
+  participants from one address (``services.participation_review``). One address may start only
+  ``NEW_PARTICIPANTS_PER_MINUTE`` new anonymous participants a minute, counted from the
+  participants stored, so the count is exact, shared by every process and needs no Redis;
+  requests racing past the count at the same instant can overshoot it by a few, which is harmless.
+  Participants who already exist are never held back by it.
 - Two identical requests that race past these checks (a double click before the first answer came
   back) meet the unique constraints on participants and votes; the caller rolls back and runs the
   use-case once more, which then finds what the other request stored (``consultations.views``).
@@ -28,10 +35,12 @@ Decisions worth knowing:
 from __future__ import annotations
 
 import hashlib
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
+from flask import current_app
 from sqlalchemy import case, exists, func, select
 
 from deliberate.analysis.priority import StatementTally, choose_next_statement
@@ -55,6 +64,7 @@ from deliberate.services.errors import Refused
 from deliberate.services.statements import DuplicateStatement, write_statement
 
 SERVICE_AREA_MAX = Participant.__table__.c.service_area.type.length
+NEW_PARTICIPANT_WINDOW = timedelta(minutes=1)
 
 
 class SignInRequired(Refused):
@@ -64,6 +74,15 @@ class SignInRequired(Refused):
         super().__init__("Sign in to take part in this consultation")
 
 
+class TooManyNewParticipants(Exception):
+    """One address started as many new anonymous participants in the last minute as it may;
+    ``retry_after`` is the number of seconds until it may start another."""
+
+    def __init__(self, retry_after: int):
+        super().__init__(f"too many new participants from one address: retry in {retry_after} s")
+        self.retry_after = retry_after
+
+
 @dataclass(frozen=True)
 class Visitor:
     """Who is asking to take part.
@@ -71,11 +90,13 @@ class Visitor:
     ``token`` is the anonymous token the browser presented for this consultation (its signature
     already checked by the web layer); ``fresh_token`` is the one to start a new participant with,
     prepared by the web layer before the first write so that two quick submits share it.
+    ``address_key`` is the keyed hash of the address the request came from (never the address).
     """
 
     user: User | None = None
     token: str | None = None
     fresh_token: str | None = None
+    address_key: str | None = None
 
 
 @dataclass(frozen=True)
@@ -180,10 +201,35 @@ def _create_participant(consultation: Consultation, visitor: Visitor) -> Partici
         anonymous_token_hash=None if visitor.user is not None else token_hash(visitor.fresh_token),
         role=_role_of(visitor.user),
         created_at=utcnow(),
+        address_key=visitor.address_key if visitor.user is None else None,
     )
     db.session.add(participant)
     db.session.flush()
     return participant
+
+
+def check_new_participant_allowance(address_key: str | None, now: datetime | None = None) -> None:
+    """Raise ``TooManyNewParticipants`` when this address has started its allowance of new
+    anonymous participants (over every consultation) in the last minute. No limit without an
+    address key, with the setting at 0, or with rate limits turned off."""
+    config = current_app.config
+    limit = config.get("NEW_PARTICIPANTS_PER_MINUTE", 0)
+    if not address_key or not limit or not config.get("RATELIMIT_ENABLED", True):
+        return
+    now = now or utcnow()
+    recent = db.session.scalars(
+        select(Participant.created_at)
+        .where(
+            Participant.address_key == address_key,
+            Participant.created_at > now - NEW_PARTICIPANT_WINDOW,
+        )
+        .order_by(Participant.created_at.desc())
+        .limit(limit)
+    ).all()
+    if len(recent) >= limit:
+        # Another may start once the oldest of the last ``limit`` is a minute old.
+        wait = (recent[-1] + NEW_PARTICIPANT_WINDOW - now).total_seconds()
+        raise TooManyNewParticipants(max(1, math.ceil(wait)))
 
 
 def join(consultation: Consultation, visitor: Visitor) -> Presence:
@@ -196,6 +242,8 @@ def join(consultation: Consultation, visitor: Visitor) -> Presence:
         if visitor.user is None and not visitor.fresh_token:
             raise ValueError("an anonymous visitor needs a fresh token to start taking part")
         started_afresh = visitor.user is None and visitor.token is not None
+        if visitor.user is None:
+            check_new_participant_allowance(visitor.address_key)
         participant = _create_participant(consultation, visitor)
     elif visitor.user is not None and participant.role is not _role_of(visitor.user):
         participant.role = _role_of(visitor.user)

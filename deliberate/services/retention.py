@@ -8,7 +8,10 @@ What goes, and when (the periods are settings, and the privacy page states them)
   address each was sent to: ``RETENTION_TOKEN_DAYS`` after they were used or expired (a confirmed
   work address stays on the account);
 - emails written to the outbox folder when no mail server is set: ``RETENTION_OUTBOX_DAYS`` after
-  they were written.
+  they were written;
+- the keyed hash of the address a new anonymous participant came from (``Participant.address_key``,
+  kept to review bursts of new participants): cleared ``RETENTION_ADDRESS_KEY_DAYS`` after the
+  participant joined. A participant the team left out of the analysis stays left out.
 
 Each purge is recorded in the audit log as ``retention.purged`` with what it deleted, counted.
 
@@ -29,10 +32,17 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import delete, func, or_, select, update
 
 from deliberate.extensions import db
-from deliberate.models import AccountToken, AuditEvent, SimilarityCheck, StaffVerification, utcnow
+from deliberate.models import (
+    AccountToken,
+    AuditEvent,
+    Participant,
+    SimilarityCheck,
+    StaffVerification,
+    utcnow,
+)
 from deliberate.services import audit
 
 ACTION = "retention.purged"
@@ -49,12 +59,14 @@ class Purged:
     staff_verifications: int = 0
     account_tokens: int = 0
     outbox_emails: int = 0
+    address_keys: int = 0  # participants whose address key was cleared
 
     def summary(self) -> str:
         return (
             f"Deleted {self.held_comments} held comments, {self.staff_verifications} staff "
             f"verification links, {self.account_tokens} account links and "
-            f"{self.outbox_emails} outbox emails."
+            f"{self.outbox_emails} outbox emails. Cleared the address key of "
+            f"{self.address_keys} participants."
         )
 
 
@@ -92,6 +104,14 @@ def purge(now: datetime | None = None) -> Purged:
             )
         ),
         outbox_emails=_purge_outbox(now - _days("RETENTION_OUTBOX_DAYS")),
+        address_keys=_deleted(
+            update(Participant)
+            .where(
+                Participant.address_key.is_not(None),
+                Participant.created_at < now - _days("RETENTION_ADDRESS_KEY_DAYS"),
+            )
+            .values(address_key=None)
+        ),
     )
     audit.record(ACTION, target_type="retention", actor_id=None, **asdict(purged))
     return purged

@@ -28,6 +28,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from flask import current_app
 from sqlalchemy import func, select
@@ -45,9 +46,11 @@ from deliberate.models import (
     utcnow,
 )
 from deliberate.models.statement_report import REPORT_NOTE_MAX
-from deliberate.services import audit, participation
+from deliberate.services import audit
 from deliberate.services.errors import Refused
-from deliberate.services.participation import Presence, Visitor
+
+if TYPE_CHECKING:
+    from deliberate.services.participation import Presence, Visitor
 
 DEFAULT_REPORT_THRESHOLD = 3
 
@@ -150,6 +153,10 @@ def report_statement(
     Everything is checked before the participant is created, so a refused report leaves nothing
     behind. Two identical requests racing past the check meet the unique key; the view runs the
     use-case again, which then refuses the second as already reported."""
+    # Imported here: moderation (and through it the report pages) reaches this module, and
+    # participation brings numpy with its choice of the next statement.
+    from deliberate.services import participation
+
     closed = participation.why_not_accepting(consultation)
     if closed:
         raise Refused(closed)

@@ -61,7 +61,8 @@ def run_json(run: AnalysisRun) -> bytes:
 
 def polis_zip(run: AnalysisRun) -> bytes:
     """The consultation in the classic Polis export format as the run saw it, with the run's
-    opinion groups in ``group-id`` and, when it has topics, ``topics.csv``; zipped."""
+    opinion groups in ``group-id`` and, when it has topics, ``topics.csv``; zipped. The votes of
+    participants the team left out of the run are not in it, as the run did not count them."""
     data: bytes = cached_for_run("zips", run, lambda: _build_zip(run), EXPORT_CACHE_SIZE)
     return data
 
@@ -78,10 +79,12 @@ def _build_zip(run: AnalysisRun) -> bytes:
         dataclasses.replace(c, text=public_text(consultation, c.text, status[c.moderated]))
         for c in export.comments[:n_comments]
     ]
-    events = export.vote_events[:n_events]
-    votes = export.votes if len(events) == len(export.vote_events) else latest_votes(events)
     people = export_ids(Participant, cid)
     findings = findings_of(run)
+    # Participants the team left out of the run are left out of its data too.
+    left_out = {people[own] for own in findings.exclusions.participant_ids if own in people}
+    events = [e for e in export.vote_events[:n_events] if e.voter_id not in left_out]
+    votes = export.votes if len(events) == len(export.vote_events) else latest_votes(events)
     groups = findings.votes.opinion_group_of()
     on_map = set(findings.votes.opinion_map.participant_ids if findings.votes.opinion_map else ())
     voters = {v.voter_id for v in votes}
