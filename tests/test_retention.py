@@ -19,6 +19,7 @@ from deliberate.models import (
     SimilarityCheck,
     StaffVerification,
     TokenPurpose,
+    User,
     utcnow,
 )
 from deliberate.services import retention
@@ -105,8 +106,8 @@ def test_the_purge_command_deletes_what_is_past_its_period_and_keeps_the_rest(ap
     old_email, new_email = old_and_new
     output = cli(app, "purge")
     assert (
-        "Deleted 1 held comments, 2 staff verification links, 2 account links and "
-        "1 outbox emails." in output
+        "Deleted 1 held comments, 2 staff verification links, 2 account links, "
+        "0 accounts never confirmed and 1 outbox emails." in output
     )
     db.session.expire_all()
     assert remaining(SimilarityCheck) == {"new held comment"}
@@ -121,6 +122,7 @@ def test_the_purge_command_deletes_what_is_past_its_period_and_keeps_the_rest(ap
         "account_tokens": 2,
         "outbox_emails": 1,
         "address_keys": 0,
+        "unconfirmed_accounts": 0,
     }
     assert "Deleted 0 held comments, 0 staff" in cli(app, "purge")  # nothing left to delete
 
@@ -189,3 +191,19 @@ def test_without_the_schedule_the_site_never_asks(database_url, tmp_path, app, c
     site.test_client().get("/privacy")
     run_background_jobs(site)
     assert remaining(SimilarityCheck) == {"kept"} and purge_events() == []
+
+
+def test_accounts_never_confirmed_are_deleted_after_the_links_period(app, create_user):
+    """Nobody could ever sign in to them; a confirmed account of the same age stays."""
+    period = timedelta(days=app.config["RETENTION_TOKEN_DAYS"])
+    long_ago = utcnow() - period - DAY
+    never = create_user(email="never@example.org")
+    recent = create_user(email="recent@example.org")
+    confirmed = create_user(email="confirmed@example.org")
+    never.email_confirmed_at = recent.email_confirmed_at = None
+    never.created_at = confirmed.created_at = long_ago
+    db.session.commit()
+    assert retention.purge().unconfirmed_accounts == 1
+    db.session.commit()
+    left = set(db.session.scalars(select(User.email)))
+    assert left == {"recent@example.org", "confirmed@example.org"}

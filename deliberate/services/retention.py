@@ -7,6 +7,8 @@ What goes, and when (the periods are settings, and the privacy page states them)
 - staff verification links and account links (password reset, new email address), with the
   address each was sent to: ``RETENTION_TOKEN_DAYS`` after they were used or expired (a confirmed
   work address stays on the account);
+- accounts whose email address was never confirmed (nobody could ever sign in to them):
+  ``RETENTION_TOKEN_DAYS`` after they were created, with their links;
 - emails written to the outbox folder when no mail server is set: ``RETENTION_OUTBOX_DAYS`` after
   they were written;
 - the keyed hash of the address a new anonymous participant came from (``Participant.address_key``,
@@ -41,6 +43,7 @@ from deliberate.models import (
     Participant,
     SimilarityCheck,
     StaffVerification,
+    User,
     utcnow,
 )
 from deliberate.services import audit
@@ -60,11 +63,13 @@ class Purged:
     account_tokens: int = 0
     outbox_emails: int = 0
     address_keys: int = 0  # participants whose address key was cleared
+    unconfirmed_accounts: int = 0
 
     def summary(self) -> str:
         return (
             f"Deleted {self.held_comments} held comments, {self.staff_verifications} staff "
-            f"verification links, {self.account_tokens} account links and "
+            f"verification links, {self.account_tokens} account links, "
+            f"{self.unconfirmed_accounts} accounts never confirmed and "
             f"{self.outbox_emails} outbox emails. Cleared the address key of "
             f"{self.address_keys} participants."
         )
@@ -104,6 +109,7 @@ def purge(now: datetime | None = None) -> Purged:
             )
         ),
         outbox_emails=_purge_outbox(now - _days("RETENTION_OUTBOX_DAYS")),
+        unconfirmed_accounts=_purge_unconfirmed_accounts(links_before),
         address_keys=_deleted(
             update(Participant)
             .where(
@@ -115,6 +121,18 @@ def purge(now: datetime | None = None) -> Purged:
     )
     audit.record(ACTION, target_type="retention", actor_id=None, **asdict(purged))
     return purged
+
+
+def _purge_unconfirmed_accounts(before: datetime) -> int:
+    """Accounts registered before ``before`` whose address was never confirmed: nobody could sign
+    in to them, so they hold nothing of anyone's participation; their links go with them."""
+    users = db.session.scalars(
+        select(User).where(User.email_confirmed_at.is_(None), User.created_at < before)
+    ).all()
+    for user in users:
+        db.session.delete(user)
+    db.session.flush()
+    return len(users)
 
 
 def _purge_outbox(before: datetime) -> int:
