@@ -16,6 +16,7 @@ from deliberate.models.participation import (
     ModerationStatus,
     Participant,
     ParticipantRole,
+    RemovalReason,
     Statement,
     StatementOrigin,
     Vote,
@@ -23,6 +24,7 @@ from deliberate.models.participation import (
     VoteEvent,
     normalise_statement,
 )
+from deliberate.models.site_text import SiteText, SiteTextKey
 from deliberate.models.user import (
     AccountToken,
     MissionTeamMember,
@@ -50,8 +52,11 @@ __all__ = [
     "ModerationStatus",
     "Participant",
     "ParticipantRole",
+    "RemovalReason",
     "RunStatus",
     "SimilarityCheck",
+    "SiteText",
+    "SiteTextKey",
     "StaffVerification",
     "Statement",
     "StatementEmbedding",
