@@ -7,14 +7,16 @@ from typing import Any
 
 from deliberate.findings._json import Malformed, integer, obj
 from deliberate.findings.bridging import BridgingFindings, read_bridging
+from deliberate.findings.moderation import ModerationFindings, read_moderation
 from deliberate.findings.topics import TopicFindings, read_topics
 from deliberate.findings.votes import VoteFindings, read_votes
 
 # 1: the first runs (no version stored). 2: adds ``votes.n_consensus``, the number of statements
 # that passed the consensus test in all (pages never count consensus from raw votes), and
-# ``bridging``, agreement across viewpoints with intervals.
-SCHEMA_VERSION = 2
-READABLE = frozenset({1, 2})
+# ``bridging``, agreement across viewpoints with intervals. 3: adds ``moderation``, the statements
+# the moderators removed (by reason) or edited, among those the run saw.
+SCHEMA_VERSION = 3
+READABLE = frozenset({1, 2, 3})
 
 
 class UnknownSchema(ValueError):
@@ -27,6 +29,7 @@ class Findings:
     votes: VoteFindings
     topics: TopicFindings | None
     bridging: BridgingFindings | None
+    moderation: ModerationFindings | None = None  # None: made before removals were counted
 
 
 def stamp(results: dict[str, Any]) -> dict[str, Any]:
@@ -50,6 +53,7 @@ def read_findings(results: Any) -> Findings:
             votes=read_votes(stored.get("votes")),
             topics=read_topics(stored.get("topics")),
             bridging=read_bridging(stored.get("bridging")),
+            moderation=read_moderation(stored.get("moderation")),
         )
     except (KeyError, TypeError, IndexError, ValueError) as error:
         if isinstance(error, Malformed):

@@ -16,9 +16,9 @@ from govuk_frontend_wtf.wtforms_widgets import (
 )
 from wtforms import Field, RadioField, StringField, SubmitField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import AnyOf, DataRequired, InputRequired, Length
+from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, Optional
 
-from deliberate.models import Consultation, ModerationMode
+from deliberate.models import Consultation, ModerationMode, RemovalReason
 from deliberate.models.consultation import TITLE_MAX
 from deliberate.models.participation import STATEMENT_MAX
 from deliberate.services.audit import REASON_MAX
@@ -182,7 +182,17 @@ class SeedStatementForm(FlaskForm):
     submit = SubmitField("Add statement", widget=GovSubmitInput())
 
 
+def _strip(value: str | None) -> str | None:
+    return value.strip() if isinstance(value, str) else value
+
+
+REASON_CHOICES = [SelectChoice(r.value, r.label) for r in RemovalReason]
+
+
 class ModerationForm(FlaskForm):
+    """Accept or reject one comment. Rejecting needs a reason from the policy (the service says
+    so next to the reasons when none is chosen); the note goes to the author with it."""
+
     decision = StringField(
         validators=[
             InputRequired(message="Choose accept or reject"),
@@ -190,12 +200,52 @@ class ModerationForm(FlaskForm):
         ]
     )
     return_to = StringField()
-    reason = TextAreaField(
-        "Reason for your decision (optional)",
-        widget=GovCharacterCount(),
-        filters=[lambda value: value.strip() if isinstance(value, str) else value],
-        validators=[
-            Length(max=REASON_MAX, message=f"Reason must be {REASON_MAX} characters or fewer")
-        ],
-        description="Kept in the audit log for administrators; never shown to the public.",
+    removal_reason = RadioField(
+        "If you reject it: why does it break the moderation policy?",
+        widget=GovRadioInput(),
+        choices=REASON_CHOICES,
+        validators=[Optional()],
+        description="Shown to its author, and counted in the published summary.",
     )
+    note = TextAreaField(
+        "Note to the author (optional)",
+        widget=GovCharacterCount(),
+        filters=[_strip],
+        validators=[
+            Length(max=REASON_MAX, message=f"Note must be {REASON_MAX} characters or fewer")
+        ],
+        description="Shown to the author with the reason when you reject the comment, and kept "
+        "in the moderation log. Do not include anyone's personal details.",
+    )
+
+    @property
+    def chosen_reason(self) -> RemovalReason | None:
+        return RemovalReason(self.removal_reason.data) if self.removal_reason.data else None
+
+
+class RedactForm(FlaskForm):
+    """New words for a statement, to take out what breaks the policy (a name, say)."""
+
+    text = TextAreaField(
+        "The statement's words",
+        widget=GovCharacterCount(),
+        validators=[
+            DataRequired(message="Enter the statement's words"),
+            Length(
+                max=STATEMENT_MAX, message=f"Statement must be {STATEMENT_MAX} characters or fewer"
+            ),
+        ],
+        description="Take out only what breaks the policy and keep the rest as it was written. "
+        "The words you take out are not kept anywhere.",
+    )
+    removal_reason = RadioField(
+        "Why must the words change?",
+        widget=GovRadioInput(),
+        choices=REASON_CHOICES,
+        validators=[InputRequired(message="Select why the words must change")],
+    )
+    submit = SubmitField("Save the edited statement", widget=GovSubmitInput())
+
+    @property
+    def chosen_reason(self) -> RemovalReason:
+        return RemovalReason(self.removal_reason.data)
