@@ -201,11 +201,12 @@ class ModerationForm(FlaskForm):
     )
     return_to = StringField()
     removal_reason = RadioField(
-        "If you reject it: why does it break the moderation policy?",
+        "Why does it break the moderation policy?",
         widget=GovRadioInput(),
         choices=REASON_CHOICES,
         validators=[Optional()],
-        description="Shown to its author, and counted in the published summary.",
+        description="Needed to reject or take down the comment. Shown to its author, and counted "
+        "in the published summary without your name.",
     )
     note = TextAreaField(
         "Note to the author (optional)",
@@ -243,6 +244,7 @@ class RedactForm(FlaskForm):
         widget=GovRadioInput(),
         choices=REASON_CHOICES,
         validators=[InputRequired(message="Select why the words must change")],
+        description="Kept in the moderation log with the edit, without the words taken out.",
     )
     submit = SubmitField("Save the edited statement", widget=GovSubmitInput())
 

@@ -22,7 +22,7 @@ POLICY_MAX = 20_000
 
 
 def default_policy() -> str:
-    reasons = "\n".join(f"{r.label}: {r.explanation}." for r in RemovalReason)
+    reasons = "\n\n".join(f"{r.label}: {r.explanation}." for r in RemovalReason)
     return "\n\n".join(
         [
             "This policy says which statements the moderators take out of a consultation, and "
