@@ -31,11 +31,11 @@ from deliberate.models import (
     StatementOrigin,
     Vote,
 )
-from deliberate.services import analysis_runs, reports
+from deliberate.services import analysis_runs, reports, topics
 from deliberate.services import consultations as service
 from deliberate.services.embeddings import vector_bytes
 from deliberate.services.moderation_policy import default_policy
-from deliberate.services.statements import write_statement
+from deliberate.services.statements import redact_statement, write_statement
 from tests.helpers import (
     count,
     error_summary,
@@ -565,3 +565,26 @@ def test_seeds_are_not_moderated_or_edited_and_others_may_not_moderate(
         service.redact(outsider, comment, "Buses.", RemovalReason.OTHER)
     db.session.rollback()
     assert signed_in(app, outsider).get(f"/manage/statements/{comment.id}/edit").status_code == 403
+
+
+def test_after_an_edit_the_next_analysis_fits_its_topics_again(app, missions):
+    """Topic names are made of the statements' words: a fit made before an edit may carry the
+    words taken out, so the next run does not reuse it."""
+    from tests.test_topics_app import FIXED, seed, store_run, two_topic_model, unit
+
+    waiting = Consultation(mission=missions["nhs"], title="Waiting lists")
+    waiting.open()
+    db.session.add(waiting)
+    db.session.commit()
+    fitted = [
+        seed(waiting, "More nurses on night shifts.", unit(1, 0.1, 0)),
+        seed(waiting, "Staff need protected breaks.", unit(1, 0, 0.1)),
+        seed(waiting, "Fix the leaking hospital roofs.", unit(0, 1, 0.1)),
+    ]
+    ids = [s.id for s in fitted]
+    store_run(waiting, two_topic_model(2, 1), ids)
+    assert topics._reusable_fit(waiting.id, FIXED, ids) is not None
+
+    redact_statement(fitted[2], "Fix the leaking roofs.")
+    db.session.commit()
+    assert topics._reusable_fit(waiting.id, FIXED, ids) is None
