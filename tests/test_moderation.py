@@ -440,7 +440,7 @@ def test_the_team_downloads_the_moderation_log_naming_roles_not_people(
         (named.id, "redacted", "Personal information", "mission team"),
     ]
     assert rows[1]["statement_text"] == "Cheap pills here"  # removed, but the team sees it
-    assert rows[1]["note_to_author"] == "'" + '=HYPERLINK("http://evil.example", "Click")'
+    assert rows[1]["public_note"] == "'" + '=HYPERLINK("http://evil.example", "Click")'
     assert all(r["at_utc"] for r in rows)
     body = response.data.decode()
     for person in (team, moderator):

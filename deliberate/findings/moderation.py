@@ -20,10 +20,6 @@ class ModerationFindings:
     n_without_reason: int  # removed before reasons were recorded (or imported as removed)
     n_edited: int  # statements still shown whose words the moderators edited
 
-    @property
-    def any(self) -> bool:
-        return bool(self.n_removed or self.n_edited)
-
 
 def read_moderation(data: Any) -> ModerationFindings | None:
     """None for a run made before removals were counted (schema versions 1 and 2)."""

@@ -215,8 +215,8 @@ class ModerationForm(FlaskForm):
         validators=[
             Length(max=REASON_MAX, message=f"Note must be {REASON_MAX} characters or fewer")
         ],
-        description="Shown to the author with the reason when you reject the comment, and kept "
-        "in the moderation log. Do not include anyone's personal details.",
+        description="When you reject the comment, this is shown to its author with the reason and "
+        "kept in the moderation log. Do not include anyone's personal details.",
     )
 
     @property

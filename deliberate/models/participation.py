@@ -149,14 +149,6 @@ class Statement(db.Model):
     def is_votable(self) -> bool:
         return self.moderation is ModerationStatus.ACCEPTED
 
-    @property
-    def is_seed(self) -> bool:
-        return self.origin is StatementOrigin.SEED
-
-    @property
-    def edited_by_moderators(self) -> bool:
-        return self.redacted_at is not None
-
 
 class Participant(db.Model):
     """One person's presence in one consultation: a signed-in user or an anonymous cookie."""

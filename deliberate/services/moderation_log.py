@@ -32,7 +32,7 @@ CSV_COLUMNS = (
     "statement_text",
     "action",
     "reason",
-    "note_to_author",
+    "public_note",
     "moderator_role",
     "at_utc",
 )
@@ -44,7 +44,7 @@ class LogRow:
     statement_text: str  # as the statement reads now (after any edit), removed or not
     action: str  # "accepted", "rejected", "redacted"
     reason: str  # the policy's label, or "" where none was recorded
-    note: str  # what the author was told, or ""
+    note: str  # what the author was told with a rejection, or ""
     role: str  # "mission team", "moderator", "admin" or "not recorded"
     at: datetime
 
