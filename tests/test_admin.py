@@ -452,15 +452,25 @@ def test_team_actions_are_recorded_in_the_audit_log(client, create_user, mission
     long_reason = submit_form(
         client,
         statement_page,
-        {"decision": "reject", "return_to": "statement", "reason": "x" * 1001},
+        {
+            "decision": "reject",
+            "return_to": "statement",
+            "removal_reason": "personal_information",
+            "note": "x" * 1001,
+        },
         action=f"{statement_page}/moderate",
     )
     assert long_reason.status_code == 400
-    assert "Reason must be 1000 characters or fewer" in error_summary(html_of(long_reason))
+    assert "Note must be 1000 characters or fewer" in error_summary(html_of(long_reason))
     submit_form(
         client,
         statement_page,
-        {"decision": "reject", "return_to": "statement", "reason": "Names a member of staff"},
+        {
+            "decision": "reject",
+            "return_to": "statement",
+            "removal_reason": "personal_information",
+            "note": "Names a member of staff",
+        },
         action=f"{statement_page}/moderate",
     )
     submit_form(client, f"{base}/runs/{run.id}/publish", {"confirm": "yes"})
@@ -484,6 +494,10 @@ def test_team_actions_are_recorded_in_the_audit_log(client, create_user, mission
     assert by_action["consultation.edited"].detail == {"changed": "context"}
     assert by_action["statement.moderated"].detail == {
         "decision": "reject",
+        "previous": "pending",
+        "removal_reason": "personal_information",
+        "role": "mission team",
+        "note_public": True,
         "consultation": consultation.id,
     }
     assert by_action["statement.moderated"].reason == "Names a member of staff"

@@ -134,7 +134,9 @@ def test_selected_comments_are_accepted_or_rejected_together_and_each_change_is_
         (str(c.id), "reject"),
     ]
     assert {e.actor_id for e in moderated} == {moderator.id}
-    assert [e.reason for e in moderated[2:]] == ["Spam: A wave."] * 2
+    assert [(e.reason, e.detail["removal_reason"]) for e in moderated[2:]] == [
+        ("A wave.", "spam")
+    ] * 2
     summaries = db.session.scalars(
         select(AuditEvent).where(AuditEvent.action == "statement.bulk_moderated")
     ).all()

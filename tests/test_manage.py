@@ -16,6 +16,7 @@ from deliberate.models import (
     ModerationStatus,
     Participant,
     ParticipantRole,
+    RemovalReason,
     Statement,
     StatementOrigin,
     utcnow,
@@ -99,11 +100,12 @@ def comment(consultation: Consultation, text: str, role=ParticipantRole.CITIZEN)
     return statement
 
 
-def moderate(client, statement: Statement, decision: str, **kwargs):
+def moderate(client, statement: Statement, decision: str, reason: str = "off_topic", **kwargs):
+    """A decision as the statement's page sends it (a rejection with a reason from the policy)."""
     return submit_form(
         client,
         f"/manage/consultations/{statement.consultation_id}/moderation",
-        {"decision": decision},
+        {"decision": decision, "removal_reason": reason if decision == "reject" else ""},
         action=f"/manage/statements/{statement.id}/moderate",
         **kwargs,
     )
@@ -159,7 +161,7 @@ def test_team_member_runs_a_consultation_from_draft_to_a_second_round(
     accepted = comment(consultation, "Pharmacists should prescribe more.")
     service.moderate(team_member, accepted, accept=True)
     rejected = comment(consultation, "This is spam.")
-    service.moderate(team_member, rejected, accept=False)
+    service.moderate(team_member, rejected, accept=False, removal_reason=RemovalReason.SPAM)
     comment(consultation, "Still waiting for a decision.")
     db.session.commit()
 
@@ -348,7 +350,7 @@ def test_a_live_comment_of_a_post_moderated_consultation_can_be_taken_down(
     response = submit_form(
         client,
         f"/manage/statements/{statement.id}",
-        {"decision": "reject", "return_to": "statement"},
+        {"decision": "reject", "return_to": "statement", "removal_reason": "abusive"},
         action=f"/manage/statements/{statement.id}/moderate",
         follow_redirects=True,
     )

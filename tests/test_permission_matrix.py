@@ -101,6 +101,7 @@ EXPECTED: dict[str, dict[str, Outcome]] = {
     "pages.cookies": PUBLIC,
     "pages.privacy": PUBLIC,
     "pages.healthz": PUBLIC,
+    "pages.moderation_policy": PUBLIC,
     # accounts
     "auth.register": SIGNED_OUT,
     "auth.sign_in": SIGNED_OUT,
@@ -177,6 +178,8 @@ EXPECTED: dict[str, dict[str, Outcome]] = {
     # Participation that may be scripted: those who moderate decide what the analysis counts.
     "manage.participation_review": MODERATORS,
     "manage.review_participants": MODERATORS,
+    "manage.redact": MODERATORS,
+    "manage.moderation_log_csv": MODERATORS,
     # administration
     "admin.people": ADMIN_ONLY,
     "admin.person": ADMIN_ONLY,
@@ -187,6 +190,7 @@ EXPECTED: dict[str, dict[str, Outcome]] = {
     "admin.sign_out_everywhere": ADMIN_ONLY,
     "admin.audit": ADMIN_ONLY,
     "admin.audit_csv": ADMIN_ONLY,
+    "admin.edit_moderation_policy": ADMIN_ONLY,
 }
 
 # Requests that change who the visitor is go last, in this order.

@@ -28,6 +28,7 @@ from deliberate.models import (
     ModerationStatus,
     Participant,
     ParticipantRole,
+    RemovalReason,
     RunStatus,
     Statement,
     StatementOrigin,
@@ -344,7 +345,9 @@ def test_comments_the_moderators_removed_are_never_shown_even_after_publication(
         .order_by(Statement.id)
     ).first()
     assert statement.text.replace("'", "&#39;") in shown
-    consultation_service.moderate(team, statement, accept=False)
+    consultation_service.moderate(
+        team, statement, accept=False, removal_reason=RemovalReason.ABUSIVE
+    )
     db.session.commit()
     shown = everything_public()
     assert statement.text not in shown and statement.text.replace("'", "&#39;") not in shown

@@ -394,7 +394,7 @@ def test_a_hidden_statement_keeps_its_votes_and_counts_in_the_analysis_until_rej
     submit_form(
         client,
         f"/manage/statements/{statement.id}",
-        {"decision": "reject", "return_to": "statement"},
+        {"decision": "reject", "return_to": "statement", "removal_reason": "spam"},
         action=f"/manage/statements/{statement.id}/moderate",
     )
     removed = fresh(statement)

@@ -23,6 +23,7 @@ from deliberate.models import (
     IllegalTransition,
     ModerationMode,
     ParticipantRole,
+    RemovalReason,
     RunStatus,
     Statement,
     StatementEmbedding,
@@ -501,7 +502,9 @@ def test_no_team_page_shows_a_command_to_type_and_the_data_is_a_download(
     opened = make_consultation(missions["nhs"], ConsultationState.OPEN)
     kept = comment(opened, "Evening appointments would help.")
     removed = comment(opened, "Mrs Smith on ward 4 is rude.")
-    service.moderate(team_member, removed, accept=False)
+    service.moderate(
+        team_member, removed, accept=False, removal_reason=RemovalReason.PERSONAL_INFORMATION
+    )
     db.session.commit()
     closed = make_consultation(missions["nhs"], ConsultationState.CLOSED)
     analysed = make_consultation(missions["nhs"], ConsultationState.OPEN)

@@ -15,6 +15,7 @@ from wtforms.validators import InputRequired, Length
 from deliberate.models import Mission
 from deliberate.services.admin import SEARCH_MAX
 from deliberate.services.audit import REASON_MAX
+from deliberate.services.moderation_policy import POLICY_MAX
 
 
 def _strip(value: str | None) -> str | None:
@@ -40,6 +41,24 @@ class ChangeForm(FlaskForm):
     def labelled(self, button: str) -> ChangeForm:
         self.submit.label.text = button
         return self
+
+
+class PolicyForm(ChangeForm):
+    """The site's moderation policy, as plain text, with why it changes."""
+
+    text = TextAreaField(
+        "Moderation policy",
+        widget=GovCharacterCount(),
+        validators=[
+            InputRequired(message="Enter the moderation policy"),
+            Length(
+                max=POLICY_MAX, message=f"The policy must be {POLICY_MAX:,} characters or fewer"
+            ),
+        ],
+        description="Plain text: leave a blank line between paragraphs. It is shown as written, "
+        "without formatting or links. Keep every reason moderators choose from (abusive, personal "
+        "information, off-topic, duplicate, spam, unlawful, other) explained.",
+    )
 
 
 class AddToTeamForm(ChangeForm):

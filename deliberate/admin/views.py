@@ -24,11 +24,17 @@ from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_user
 from sqlalchemy import select
 
-from deliberate.admin.forms import AddToTeamForm, AuditFilterForm, ChangeForm, SearchPeopleForm
+from deliberate.admin.forms import (
+    AddToTeamForm,
+    AuditFilterForm,
+    ChangeForm,
+    PolicyForm,
+    SearchPeopleForm,
+)
 from deliberate.extensions import db, limiter
 from deliberate.forms_support import show_refusal
 from deliberate.models import AuditEvent, Mission, User
-from deliberate.services import admin
+from deliberate.services import admin, moderation_policy
 from deliberate.services import audit as audit_log
 from deliberate.services.admin import Role
 from deliberate.unit_of_work import may_be_refused
@@ -274,6 +280,29 @@ def sign_out_everywhere(user_id: int):
         ],
         done=f"{person.display_name} has been signed out everywhere.",
     )
+
+
+# -- the moderation policy -----------------------------------------------------------------------
+
+
+@bp.route("/moderation-policy", methods=["GET", "POST"])
+def edit_moderation_policy():
+    """The site's published moderation policy; each change is a new version, with its reason."""
+    policy = moderation_policy.current_policy()
+    form = PolicyForm().labelled("Publish the policy")
+    if request.method == "GET":
+        form.text.data = policy.text
+    if form.validate_on_submit():
+        with may_be_refused(form):
+            changed = moderation_policy.edit_policy(current_user, form.text.data, form.reason.data)
+            if changed is None:
+                flash("The policy is unchanged: nothing was published.", "info")
+            else:
+                flash("The new moderation policy is published.", "success")
+            return redirect(url_for("admin.edit_moderation_policy"))
+    return render_template(
+        "admin/moderation_policy.html", form=form, policy=policy
+    ), 400 if form.errors else 200
 
 
 # -- the audit log --------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from wtforms.validators import AnyOf, InputRequired, Optional, Regexp
 
 from deliberate.models import ReportReason, VoteChoice
 from deliberate.models.participation import STATEMENT_MAX
-from deliberate.models.statement_report import REPORT_NOTE_MAX
+from deliberate.models.statement_report import REPORT_HINTS, REPORT_NOTE_MAX
 
 CHOICES = {choice.name.lower(): choice for choice in VoteChoice}
 NOT_SAID = "not-said"
@@ -117,4 +117,4 @@ class ReportForm(FlaskForm):
     submit = SubmitField("Send report", widget=GovSubmitInput())
 
     max_length = REPORT_NOTE_MAX
-    reason_hints = [reason.hint for reason in ReportReason]
+    reason_hints = [REPORT_HINTS[reason] for reason in ReportReason]

@@ -14,6 +14,7 @@ from __future__ import annotations
 from deliberate.findings._json import Malformed
 from deliberate.findings.bridging import BridgingFindings, StatementBridging
 from deliberate.findings.exclusions import ExclusionFindings, read_exclusions
+from deliberate.findings.moderation import ModerationFindings
 from deliberate.findings.reader import (
     SCHEMA_VERSION,
     Findings,
@@ -50,6 +51,7 @@ __all__ = [
     "GroupFinding",
     "GroupsTest",
     "Malformed",
+    "ModerationFindings",
     "OpinionMapData",
     "RepresentativeFinding",
     "RoleFinding",

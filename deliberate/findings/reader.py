@@ -8,13 +8,16 @@ from typing import Any
 from deliberate.findings._json import Malformed, integer, obj
 from deliberate.findings.bridging import BridgingFindings, read_bridging
 from deliberate.findings.exclusions import ExclusionFindings, read_exclusions
+from deliberate.findings.moderation import ModerationFindings, read_moderation
 from deliberate.findings.topics import TopicFindings, read_topics
 from deliberate.findings.votes import VoteFindings, read_votes
 
 # 1: the first runs (no version stored). 2: adds ``votes.n_consensus``, the number of statements
 # that passed the consensus test in all (pages never count consensus from raw votes), and
 # ``bridging``, agreement across viewpoints with intervals. 3: adds ``exclusions``, the
-# participants the team left out of the run and why (older runs read as leaving nobody out).
+# participants the team left out of the run and why (older runs read as leaving nobody out), and
+# ``moderation``, the statements the moderators removed (by reason) or edited, among those the run
+# saw.
 SCHEMA_VERSION = 3
 READABLE = frozenset({1, 2, 3})
 
@@ -30,6 +33,7 @@ class Findings:
     topics: TopicFindings | None
     bridging: BridgingFindings | None
     exclusions: ExclusionFindings
+    moderation: ModerationFindings | None = None  # None: made before removals were counted
 
 
 def stamp(results: dict[str, Any]) -> dict[str, Any]:
@@ -54,6 +58,7 @@ def read_findings(results: Any) -> Findings:
             topics=read_topics(stored.get("topics")),
             bridging=read_bridging(stored.get("bridging")),
             exclusions=read_exclusions(stored.get("exclusions")),
+            moderation=read_moderation(stored.get("moderation")),
         )
     except (KeyError, TypeError, IndexError, ValueError) as error:
         if isinstance(error, Malformed):

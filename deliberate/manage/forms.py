@@ -24,9 +24,9 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, ValidationError
+from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, Optional, ValidationError
 
-from deliberate.models import Consultation, ModerationMode, ParticipantFlag, ReportReason
+from deliberate.models import Consultation, ModerationMode, ParticipantFlag, RemovalReason
 from deliberate.models.consultation import TITLE_MAX
 from deliberate.models.participation import STATEMENT_MAX
 from deliberate.services.audit import REASON_MAX
@@ -190,7 +190,17 @@ class SeedStatementForm(FlaskForm):
     submit = SubmitField("Add statement", widget=GovSubmitInput())
 
 
+def _strip(value: str | None) -> str | None:
+    return value.strip() if isinstance(value, str) else value
+
+
+REASON_CHOICES = [SelectChoice(r.value, r.label) for r in RemovalReason]
+
+
 class ModerationForm(FlaskForm):
+    """Accept or reject one comment. Rejecting needs a reason from the policy (the service says
+    so next to the reasons when none is chosen); the note goes to the author with it."""
+
     decision = StringField(
         validators=[
             InputRequired(message="Choose accept or reject"),
@@ -198,15 +208,57 @@ class ModerationForm(FlaskForm):
         ]
     )
     return_to = StringField()
-    reason = TextAreaField(
-        "Reason for your decision (optional)",
-        widget=GovCharacterCount(),
-        filters=[lambda value: value.strip() if isinstance(value, str) else value],
-        validators=[
-            Length(max=REASON_MAX, message=f"Reason must be {REASON_MAX} characters or fewer")
-        ],
-        description="Kept in the audit log for administrators; never shown to the public.",
+    removal_reason = RadioField(
+        "Why does it break the moderation policy?",
+        widget=GovRadioInput(),
+        choices=REASON_CHOICES,
+        validators=[Optional()],
+        description="Needed to reject or take down the comment. Shown to its author, and counted "
+        "in the published summary without your name.",
     )
+    note = TextAreaField(
+        "Note to the author (optional)",
+        widget=GovCharacterCount(),
+        filters=[_strip],
+        validators=[
+            Length(max=REASON_MAX, message=f"Note must be {REASON_MAX} characters or fewer")
+        ],
+        description="When you reject the comment, this is shown to its author with the reason and "
+        "kept in the moderation log. Do not include anyone's personal details.",
+    )
+
+    @property
+    def chosen_reason(self) -> RemovalReason | None:
+        return RemovalReason(self.removal_reason.data) if self.removal_reason.data else None
+
+
+class RedactForm(FlaskForm):
+    """New words for a statement, to take out what breaks the policy (a name, say)."""
+
+    text = TextAreaField(
+        "The statement's words",
+        widget=GovCharacterCount(),
+        validators=[
+            DataRequired(message="Enter the statement's words"),
+            Length(
+                max=STATEMENT_MAX, message=f"Statement must be {STATEMENT_MAX} characters or fewer"
+            ),
+        ],
+        description="Take out only what breaks the policy and keep the rest as it was written. "
+        "The words you take out are not kept anywhere.",
+    )
+    removal_reason = RadioField(
+        "Why must the words change?",
+        widget=GovRadioInput(),
+        choices=REASON_CHOICES,
+        validators=[InputRequired(message="Select why the words must change")],
+        description="Kept in the moderation log with the edit, without the words taken out.",
+    )
+    submit = SubmitField("Save the edited statement", widget=GovSubmitInput())
+
+    @property
+    def chosen_reason(self) -> RemovalReason:
+        return RemovalReason(self.removal_reason.data)
 
 
 class StatementIdsField(Field):
@@ -236,11 +288,11 @@ class BulkModerationForm(FlaskForm):
     reason = RadioField(
         "Reason, if you reject them",
         widget=GovRadioInput(),
-        choices=[SelectChoice(reason.value, reason.label) for reason in ReportReason],
+        choices=[SelectChoice(reason.value, reason.label) for reason in RemovalReason],
         validate_choice=False,  # the service checks it, and asks for it only to reject
     )
     note = TextAreaField(
-        "Note for the moderation log (optional)",
+        "Note to the authors, if you reject them (optional)",
         widget=GovCharacterCount(),
         filters=[lambda value: value.strip() if isinstance(value, str) else value],
         validators=[

@@ -38,13 +38,21 @@ from deliberate.manage.forms import (
     ConsultationForm,
     ModerationForm,
     OpenConsultationForm,
+    RedactForm,
     ReopenForm,
     SeedEditForm,
     SeedStatementForm,
 )
 from deliberate.models import Consultation, ConsultationState, Mission, Statement
 from deliberate.reports.forms import CompareForm, RunNowForm
-from deliberate.services import bulk_moderation, reports, statement_neighbours, statement_reports
+from deliberate.services import (
+    analysis_runs,
+    bulk_moderation,
+    moderation_log,
+    reports,
+    statement_neighbours,
+    statement_reports,
+)
 from deliberate.services import consultations as service
 from deliberate.services.embeddings import request_embedding
 from deliberate.services.statements import DuplicateStatement
@@ -462,12 +470,19 @@ def moderate(statement_id: int):
     consultation = statement.consultation
     form = ModerationForm()
     if not form.validate_on_submit():
-        if set(form.errors) == {"reason"}:  # the reason is typed on the statement's own page
+        if set(form.errors) <= {"removal_reason", "note"}:  # asked on the statement's own page
             return _render_statement(statement, form, status=400)
         abort(400)
     accept = form.decision.data == "accept"
-    with may_be_refused() as refusal:
-        service.moderate(current_user, statement, accept, form.reason.data or None)
+    with may_be_refused(form) as refusal:
+        service.moderate(
+            current_user,
+            statement,
+            accept,
+            form.note.data or None,
+            removal_reason=None if accept else form.chosen_reason,
+        )
+        analysis_runs.request_analysis(consultation.id)
         flash(
             "Comment accepted: people can now vote on it." if accept else "Comment rejected.",
             "success",
@@ -475,6 +490,8 @@ def moderate(statement_id: int):
         if form.return_to.data == "statement":
             return redirect(url_for("manage.statement", statement_id=statement.id))
         return redirect(url_for("manage.moderation", consultation_id=consultation.id))
+    if refusal.error is not None and refusal.error.field:  # no reason given for a rejection
+        return _render_statement(statement, form, status=400)
     return _render_moderation(consultation, problem=refusal.message, status=409)
 
 
@@ -548,6 +565,48 @@ def _bulk_message(outcome: bulk_moderation.BulkOutcome) -> str:
     if same:
         done += f"; {same} {'was' if same == 1 else 'were'} already {verb}"
     return done + "."
+
+
+@bp.route("/statements/<int:statement_id>/redact", methods=["GET", "POST"])
+def redact(statement_id: int):
+    """Edit a comment's words to take out what breaks the policy, keeping it and its votes."""
+    statement = _statement_to_moderate(statement_id)
+    form = RedactForm() if request.method == "POST" else RedactForm(data={"text": statement.text})
+    problem = None
+    if form.validate_on_submit():
+        with may_be_refused(form) as refusal:
+            service.redact(current_user, statement, form.text.data, form.chosen_reason)
+            request_embedding(statement.consultation_id)
+            analysis_runs.request_analysis(statement.consultation_id)
+            flash("Statement edited: it now shows your words, labelled as edited.", "success")
+            return redirect(url_for("manage.statement", statement_id=statement.id))
+        if refusal.error is not None and not refusal.error.field:
+            problem = refusal.message
+    status = 400 if form.errors else (409 if problem else 200)
+    return render_template(
+        "manage/redact.html",
+        statement=statement,
+        consultation=statement.consultation,
+        may_run=service.may_run(current_user, statement.consultation.mission_id),
+        form=form,
+        problem=problem,
+    ), status
+
+
+@bp.get("/consultations/<int:consultation_id>/moderation-log.csv")
+def moderation_log_csv(consultation_id: int):
+    """Every moderation action on the consultation's statements, for the team and moderators:
+    removed statements' words included, moderators named by role only."""
+    consultation = _consultation_to_moderate(consultation_id)
+    name = f"deliberate-consultation-{consultation.id}-moderation-log.csv"
+    return Response(
+        moderation_log.log_csv(consultation),
+        mimetype="text/csv",
+        headers={
+            "Content-Disposition": f'attachment; filename="{name}"',
+            "Cache-Control": "no-store",
+        },
+    )
 
 
 # -- analysis, publishing and comparing rounds ----------------------------------------------------

@@ -17,6 +17,7 @@ from deliberate.models.participation import (
     Participant,
     ParticipantFlag,
     ParticipantRole,
+    RemovalReason,
     Statement,
     StatementOrigin,
     Vote,
@@ -24,6 +25,7 @@ from deliberate.models.participation import (
     VoteEvent,
     normalise_statement,
 )
+from deliberate.models.site_text import SiteText, SiteTextKey
 from deliberate.models.statement_report import ReportReason, StatementReport
 from deliberate.models.user import (
     AccountToken,
@@ -53,9 +55,12 @@ __all__ = [
     "Participant",
     "ParticipantFlag",
     "ParticipantRole",
+    "RemovalReason",
     "ReportReason",
     "RunStatus",
     "SimilarityCheck",
+    "SiteText",
+    "SiteTextKey",
     "StaffVerification",
     "Statement",
     "StatementEmbedding",

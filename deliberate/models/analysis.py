@@ -35,6 +35,8 @@ class AnalysisRun(db.Model):
     # The data it saw: the newest vote event and statement included, so staleness is one query.
     last_vote_event_id: Mapped[int] = mapped_column(default=0)
     last_statement_id: Mapped[int] = mapped_column(default=0)
+    # The consultation's count of moderation changes when the run read its data.
+    moderation_changes: Mapped[int] = mapped_column(default=0, server_default="0")
     n_participants: Mapped[int] = mapped_column(default=0)
     n_statements: Mapped[int] = mapped_column(default=0)
     n_votes: Mapped[int] = mapped_column(default=0)

@@ -57,6 +57,10 @@ class Consultation(db.Model):
     source_url: Mapped[str | None] = mapped_column(String(500))
     source_attribution: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Counts the changes to statements already written that an analysis reads: moderation
+    # decisions and moderators' edits. New votes and statements are seen by their ids; these
+    # are not, so a run keeps this count and is stale once it has grown (services.analysis_runs).
+    moderation_changes: Mapped[int] = mapped_column(default=0, server_default="0")
 
     mission: Mapped[Mission] = relationship(back_populates="consultations")  # noqa: F821
     previous_round: Mapped[Consultation | None] = relationship(remote_side=[id])
@@ -68,6 +72,7 @@ class Consultation(db.Model):
         fields.setdefault("allow_anonymous", True)
         fields.setdefault("round_number", 1)
         fields.setdefault("service_areas", "")
+        fields.setdefault("moderation_changes", 0)
         super().__init__(**fields)
 
     @property

@@ -28,6 +28,63 @@ class ModerationStatus(enum.StrEnum):
     REJECTED = "rejected"
 
 
+class RemovalReason(enum.StrEnum):
+    """Why moderators removed or edited a statement: the reasons the published moderation policy
+    names. Defined once here; the policy page, the moderation forms, the author's answers page,
+    the moderation log and the report's count of removals all read them from here."""
+
+    ABUSIVE = "abusive"
+    PERSONAL_INFORMATION = "personal_information"
+    OFF_TOPIC = "off_topic"
+    DUPLICATE = "duplicate"
+    SPAM = "spam"
+    UNLAWFUL = "unlawful"
+    OTHER = "other"
+
+    @property
+    def label(self) -> str:
+        """The public name of the reason, as the policy and the author see it."""
+        return _REASON_LABELS[self]
+
+    @property
+    def explanation(self) -> str:
+        """What the reason covers, in the words of the default policy."""
+        return _REASON_EXPLANATIONS[self]
+
+    def counted(self, n: int) -> str:
+        """``n`` statements removed for this reason, in a sentence: "7 duplicates", "2 abusive"."""
+        if self is RemovalReason.DUPLICATE:
+            return f"{n:,} duplicate{'s' if n != 1 else ''}"
+        if self is RemovalReason.OTHER:
+            return f"{n:,} for other reasons" if n != 1 else "1 for another reason"
+        return f"{n:,} {self.label.lower()}"
+
+
+_REASON_LABELS = {
+    RemovalReason.ABUSIVE: "Abusive",
+    RemovalReason.PERSONAL_INFORMATION: "Personal information",
+    RemovalReason.OFF_TOPIC: "Off-topic",
+    RemovalReason.DUPLICATE: "Duplicate",
+    RemovalReason.SPAM: "Spam",
+    RemovalReason.UNLAWFUL: "Unlawful",
+    RemovalReason.OTHER: "Other",
+}
+_REASON_EXPLANATIONS = {
+    RemovalReason.ABUSIVE: "insults, threats, harassment, or hateful words about a person or a "
+    "group of people",
+    RemovalReason.PERSONAL_INFORMATION: "anything that could identify a person, such as a name, "
+    "an address, a ward or a job title with a place",
+    RemovalReason.OFF_TOPIC: "not about the question this consultation asks",
+    RemovalReason.DUPLICATE: "says what another statement already says, so people can vote on "
+    "that one instead",
+    RemovalReason.SPAM: "advertising, links to sell something, or text posted again and again",
+    RemovalReason.UNLAWFUL: "breaks the law, for example by defaming someone, inciting a crime "
+    "or being in contempt of court",
+    RemovalReason.OTHER: "breaks these rules in a way not listed above; the moderator explains "
+    "why in a note",
+}
+
+
 class ParticipantRole(enum.StrEnum):
     """The role someone held when taking part, kept so analyses can compare staff and citizens."""
 
@@ -94,6 +151,13 @@ class Statement(db.Model):
     # Set when enough distinct participants reported it (DELIBERATE_REPORT_THRESHOLD): hidden
     # from participants until a moderator decides. See services/statement_reports.py.
     hidden_by_reports_at: Mapped[datetime | None]
+    # Why the moderators removed it (set while it is rejected), and what they told its author.
+    # Who decided is in the audit log ("statement.moderated"), with the moderator's role.
+    removal_reason: Mapped[RemovalReason | None] = mapped_column(enum_column(RemovalReason))
+    removal_note: Mapped[str | None] = mapped_column(Text)
+    # When the moderators last edited its words (to take out personal details, say). Nothing of
+    # the words taken out is kept anywhere; the audit event has the statement and the reason.
+    redacted_at: Mapped[datetime | None]
 
     consultation: Mapped[Consultation] = relationship()  # noqa: F821
     author: Mapped[Participant | None] = relationship(foreign_keys=[author_id])

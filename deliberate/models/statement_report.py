@@ -7,7 +7,6 @@ count of distinct reporters that hides a statement only counts reports nobody ha
 
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, Text, UniqueConstraint
@@ -15,43 +14,18 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from deliberate.extensions import db
 from deliberate.models._types import enum_column, utcnow
+from deliberate.models.participation import RemovalReason
 
 REPORT_NOTE_MAX = 500
 
 
-class ReportReason(enum.StrEnum):
-    """Why a participant reports a statement: the reasons of the moderation policy.
-
-    The same seven values as the moderators' removal reasons, so that a report and the decision
-    about it speak the same language."""
-
-    ABUSIVE = "abusive"
-    PERSONAL_INFORMATION = "personal_information"
-    OFF_TOPIC = "off_topic"
-    DUPLICATE = "duplicate"
-    SPAM = "spam"
-    UNLAWFUL = "unlawful"
-    OTHER = "other"
-
-    @property
-    def label(self) -> str:
-        return _LABELS[self]
-
-    @property
-    def hint(self) -> str:
-        return _HINTS[self]
+# Participants report a statement for one of the reasons of the published moderation policy: the
+# moderators' removal reasons, so that a report and the decision about it speak one language.
+ReportReason = RemovalReason
 
 
-_LABELS = {
-    ReportReason.ABUSIVE: "Abusive",
-    ReportReason.PERSONAL_INFORMATION: "Personal information",
-    ReportReason.OFF_TOPIC: "Off-topic",
-    ReportReason.DUPLICATE: "Duplicate",
-    ReportReason.SPAM: "Spam",
-    ReportReason.UNLAWFUL: "Unlawful",
-    ReportReason.OTHER: "Other",
-}
-_HINTS = {
+# What each reason covers, as the report form's hints put it to a participant.
+REPORT_HINTS = {
     ReportReason.ABUSIVE: "Insults, threats or hateful words about a person or group",
     ReportReason.PERSONAL_INFORMATION: "Names or details that could identify someone",
     ReportReason.OFF_TOPIC: "Not about the question of this consultation",
@@ -75,7 +49,7 @@ class StatementReport(db.Model):
     participant_id: Mapped[int] = mapped_column(
         ForeignKey("participants.id", ondelete="CASCADE"), index=True
     )
-    reason: Mapped[ReportReason] = mapped_column(enum_column(ReportReason))
+    reason: Mapped[ReportReason] = mapped_column(enum_column(ReportReason, name="reportreason"))
     note: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # When a moderator decided about the statement (accepted or rejected it) after this report.

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from flask import Blueprint, render_template
 
-from deliberate.services import retention
+from deliberate.services import moderation_policy, retention
 
 bp = Blueprint("pages", __name__)
 
@@ -25,6 +25,13 @@ def privacy():
 @bp.get("/cookies")
 def cookies():
     return render_template("pages/cookies.html")
+
+
+@bp.get("/moderation-policy", endpoint="moderation_policy")
+def moderation_policy_page():
+    return render_template(
+        "pages/moderation_policy.html", policy=moderation_policy.current_policy()
+    )
 
 
 @bp.get("/healthz")

@@ -110,6 +110,20 @@ class Votes(_Shares):
 
 
 @dataclass(frozen=True)
+class StatementSource:
+    """Who wrote a statement, as its public label says, and whether the moderators edited it.
+    Participants are never said to be staff: none has chosen to show it."""
+
+    from_team: bool
+    edited: bool = False
+
+    @property
+    def label(self) -> str:
+        who = "From the mission team" if self.from_team else "Written by a participant"
+        return f"{who} · Edited by moderators" if self.edited else who
+
+
+@dataclass(frozen=True)
 class StatementRow(_Shares):
     """One statement with every count the report quotes about it."""
 
@@ -123,6 +137,7 @@ class StatementRow(_Shares):
     groups: tuple[Votes, ...] = ()
     topic_id: int | None = None
     topic_label: str | None = None
+    source: StatementSource | None = None  # None: not known, or the statement was removed
 
     @property
     def anchor(self) -> str:
@@ -404,14 +419,26 @@ def _no_clear_groups(votes: VoteFindings) -> bool:
 
 
 def _statement_rows(
-    votes: VoteFindings, texts: Mapping[int, str], topic_of: Mapping[int, tuple[int, str]]
+    votes: VoteFindings,
+    texts: Mapping[int, str],
+    topic_of: Mapping[int, tuple[int, str]],
+    sources: Mapping[int, StatementSource],
 ) -> tuple[StatementRow, ...]:
     table = votes.statements
     if table is None:
         # No vote table (not enough data): still list the statements, without counts.
         return tuple(
             StatementRow(
-                sid, texts.get(sid, ""), True, 0, 0, 0, 0, (), *topic_of.get(sid, (None, None))
+                sid,
+                texts.get(sid, ""),
+                True,
+                0,
+                0,
+                0,
+                0,
+                (),
+                *topic_of.get(sid, (None, None)),
+                source=sources.get(sid),
             )
             for sid in sorted(texts)
         )
@@ -437,6 +464,7 @@ def _statement_rows(
                 ),
                 topic_id=topic_id,
                 topic_label=topic_label,
+                source=sources.get(sid),
             )
         )
     return tuple(rows)
@@ -612,12 +640,17 @@ def _opinion_map(votes: VoteFindings) -> OpinionMap | None:
     return OpinionMap(tuple(points), len(points), stored.explained_variance_ratio)
 
 
-def build_figures(findings: Findings, texts: Mapping[int, str]) -> Figures:
-    """The figures of a run from its stored findings and the texts of its statements."""
+def build_figures(
+    findings: Findings,
+    texts: Mapping[int, str],
+    sources: Mapping[int, StatementSource] | None = None,
+) -> Figures:
+    """The figures of a run from its stored findings and the texts of its statements (with who
+    wrote each, where known)."""
     votes = findings.votes
     topics = findings.topics
     topic_of = topics.topic_of_statements() if topics is not None and topics.ok else {}
-    rows = _statement_rows(votes, texts, topic_of)
+    rows = _statement_rows(votes, texts, topic_of, sources or {})
     by_id = {r.id: r for r in rows}
     roles = _roles(votes, by_id.get)
     n_voters = roles.n_staff + roles.n_citizens if roles else votes.n_participants

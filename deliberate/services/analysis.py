@@ -38,6 +38,7 @@ from deliberate.models import (
 )
 from deliberate.services.analysis_runs import watermark
 from deliberate.services.embeddings import store_vectors
+from deliberate.services.moderation_log import removal_counts
 from deliberate.services.participation_review import exclusions
 from deliberate.services.topics import analyse_topics
 
@@ -135,6 +136,7 @@ def run_analysis(
     votes = result.to_dict()
     parameters: dict[str, Any] = {"votes": result.parameters.to_dict()}
     results: dict[str, Any] = {"votes": votes, "exclusions": exclusions_record(left_out)}
+    results["moderation"] = removal_counts(consultation_id, mark.last_statement_id)
     bridging = BridgingParameters(n_bootstrap=current_app.config["BRIDGING_RESAMPLES"])
     with threadpool_limits(limits=1):
         results["bridging"] = bridging_ranking(matrix, bridging).to_dict()
@@ -156,6 +158,7 @@ def run_analysis(
         finished_at=utcnow(),
         last_vote_event_id=mark.last_vote_event_id,
         last_statement_id=mark.last_statement_id,
+        moderation_changes=mark.moderation_changes,
         n_participants=matrix.n_participants,
         n_statements=matrix.n_statements,
         n_votes=matrix.n_votes,

@@ -13,15 +13,26 @@ from sqlalchemy import func, select
 
 from deliberate.extensions import db
 from deliberate.findings import read_exclusions, read_findings
-from deliberate.models import AnalysisRun, Participant, RunStatus, Statement, VoteEvent
+from deliberate.models import (
+    AnalysisRun,
+    Consultation,
+    Participant,
+    RunStatus,
+    Statement,
+    VoteEvent,
+)
 
 
 @dataclass(frozen=True)
 class Watermark:
-    """The newest vote event and statement of a consultation: what a run has seen."""
+    """What a run has seen: the newest vote event and statement of the consultation, and how many
+    moderation changes (decisions, moderators' edits) its statements had had by then. New votes
+    and statements show by their ids; a statement taken down or edited keeps its id, so it shows
+    by the count."""
 
     last_vote_event_id: int
     last_statement_id: int
+    moderation_changes: int = 0
 
 
 def watermark(consultation_id: int) -> Watermark:
@@ -31,7 +42,10 @@ def watermark(consultation_id: int) -> Watermark:
     last_statement = db.session.scalar(
         select(func.max(Statement.id)).where(Statement.consultation_id == consultation_id)
     )
-    return Watermark(last_event or 0, last_statement or 0)
+    changes = db.session.scalar(
+        select(Consultation.moderation_changes).where(Consultation.id == consultation_id)
+    )
+    return Watermark(last_event or 0, last_statement or 0, changes or 0)
 
 
 def latest_run(consultation_id: int) -> AnalysisRun | None:
@@ -63,9 +77,9 @@ def latest_failure(consultation_id: int) -> AnalysisRun | None:
 
 
 def is_stale(consultation_id: int) -> bool:
-    """True when votes or statements have arrived since the newest run (or there is none), or
-    the team has left out or included again participants since (the run stores whom it left
-    out, so this holds whatever order things happened in)."""
+    """True when votes or statements have arrived, or the moderators changed a statement, since
+    the newest run (or there is none), or the team has left out or included again participants
+    since (the run stores whom it left out, so this holds whatever order things happened in)."""
     run = latest_run(consultation_id)
     if run is None:
         return True
@@ -74,6 +88,7 @@ def is_stale(consultation_id: int) -> bool:
         mark.last_vote_event_id > run.last_vote_event_id
         or mark.last_statement_id > run.last_statement_id
         or excluded_ids(consultation_id) != set(left_out_by(run))
+        or mark.moderation_changes > run.moderation_changes
     )
 
 

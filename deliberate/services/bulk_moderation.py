@@ -90,14 +90,13 @@ def bulk_moderate(
     note = (note or "").replace("\x00", "").strip() or None
     if note is not None and len(note) > REASON_MAX:
         raise Refused(f"Your note must be {REASON_MAX} characters or fewer", "note")
-    logged_reason = ": ".join(p for p in (chosen.label if chosen else None, note) if p) or None
 
     wanted = ModerationStatus.ACCEPTED if accept else ModerationStatus.REJECTED
     changed, unchanged = [], []
     for statement in statements:
         was = (statement.moderation, statement.is_hidden_by_reports)
         had_reports = statement_reports.open_report_count(statement) > 0
-        moderate(user, statement, accept, logged_reason)
+        moderate(user, statement, accept, note, removal_reason=chosen)
         if had_reports or was != (wanted, False):
             changed.append(statement)
         else:
@@ -108,7 +107,7 @@ def bulk_moderate(
         "statement.bulk_moderated",
         consultation,
         actor_id=user.id,
-        reason=logged_reason,
+        reason=note,
         decision="accept" if accept else "reject",
         removal_reason=chosen.value if chosen else None,
         statements=[s.id for s in changed],

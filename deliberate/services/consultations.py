@@ -38,6 +38,7 @@ from deliberate.models import (
     ModerationMode,
     ModerationStatus,
     Participant,
+    RemovalReason,
     Statement,
     StatementEmbedding,
     StatementOrigin,
@@ -47,12 +48,15 @@ from deliberate.models import (
 )
 from deliberate.models.consultation import TITLE_MAX
 from deliberate.services import audit, statement_reports
+from deliberate.services.audit import REASON_MAX
 from deliberate.services.errors import Refused
 from deliberate.services.ideas import ReviewQueue, review_queues
 from deliberate.services.statements import (
     DuplicateStatement,
     clean_statement_text,
+    find_other_duplicate,
     moderate_statement,
+    redact_statement,
     write_statement,
 )
 
@@ -516,34 +520,104 @@ def remove_seed_statement(user: User, statement: Statement) -> None:
 # -- moderation -----------------------------------------------------------------------------------
 
 
+def moderator_role(user: User, consultation: Consultation) -> str:
+    """How the moderation log names whoever acted: by role, never by name."""
+    if any(m.mission_id == consultation.mission_id for m in user.team_memberships):
+        return "mission team"
+    if user.is_moderator:
+        return "moderator"
+    if user.is_admin:
+        return "admin"
+    return "not recorded"
+
+
+def _clean_note(note: str | None) -> str | None:
+    note = (note or "").replace("\r\n", "\n").replace("\x00", "").strip()
+    if len(note) > REASON_MAX:
+        raise Refused(f"Note must be {REASON_MAX} characters or fewer", "note")
+    return note or None
+
+
+def _require_moderator(user: User, statement: Statement) -> None:
+    if not may_moderate(user, statement.consultation):
+        raise NotPermitted("Only the mission team and moderators can moderate comments")
+    if statement.origin is not StatementOrigin.PARTICIPANT:
+        raise Refused("Seed statements are written by the mission team and are not moderated")
+
+
 def moderate(
-    user: User, statement: Statement, accept: bool, reason: str | None = None
+    user: User,
+    statement: Statement,
+    accept: bool,
+    note: str | None = None,
+    *,
+    removal_reason: RemovalReason | None = None,
 ) -> Statement:
-    """Accept or reject a participant's comment (``reason``, if given, goes to the audit log).
+    """Accept or reject a participant's comment. A rejection needs a reason from the published
+    policy (``removal_reason``); ``note`` is shown to the author beside it, and kept in the audit
+    log with the decision, the reason and the moderator's role.
 
     Pending comments are accepted (they become votable) or rejected. A live comment may be taken
     down (rejected) in either moderation mode: in post-moderation that is the only check, and in
     pre-moderation it corrects a mistaken acceptance. A rejected comment may be reinstated. Asking
     for the state a comment is already in changes nothing, so a double click is harmless. Votes
-    already cast are kept; analyses leave out rejected statements."""
+    already cast are kept; analyses leave out rejected statements, and every decision makes the
+    consultation's analysis stale."""
     consultation = statement.consultation
-    if not may_moderate(user, consultation):
-        raise NotPermitted("Only the mission team and moderators can moderate comments")
-    if statement.origin is not StatementOrigin.PARTICIPANT:
-        raise Refused("Seed statements are written by the mission team and are not moderated")
+    _require_moderator(user, statement)
     wanted = ModerationStatus.ACCEPTED if accept else ModerationStatus.REJECTED
     # Any decision closes the statement's reports and lifts a hide (accepting a live statement
     # that reports hid changes only that).
     statement_reports.close_reports(user, statement, accept)
     if statement.moderation is wanted:
         return statement
-    moderate_statement(statement, accept)
+    if not accept and removal_reason is None:
+        raise Refused("Select why this comment breaks the moderation policy", "removal_reason")
+    note = _clean_note(note)
+    previous = statement.moderation
+    moderate_statement(statement, accept, None if accept else removal_reason, note)
     audit.record(
         "statement.moderated",
         statement,
         actor_id=user.id,
-        reason=reason,
+        reason=note,
         decision="accept" if accept else "reject",
+        previous=previous.value,
+        removal_reason=None if accept or removal_reason is None else removal_reason.value,
+        role=moderator_role(user, consultation),
+        note_public=not accept,  # a rejection's note is shown to the author
+        consultation=consultation.id,
+    )
+    return statement
+
+
+def redact(
+    user: User, statement: Statement, text: str | None, removal_reason: RemovalReason | None
+) -> Statement:
+    """Edit a participant's statement to take out what breaks the policy (a person's name, say),
+    keeping it and its votes. It is labelled "Edited by moderators" wherever it is shown. The
+    words taken out are kept nowhere: the audit event has the statement, the reason and the
+    moderator's role only. The analysis becomes stale, and the statement is embedded again."""
+    consultation = statement.consultation
+    _require_moderator(user, statement)
+    if removal_reason is None:
+        raise Refused("Select why the words must change", "removal_reason")
+    text = clean_statement_text(text)
+    if text == statement.text:
+        raise Refused("Change the words to take out what breaks the policy", "text")
+    other = find_other_duplicate(statement, text)
+    if other is not None:
+        raise Refused(
+            f"Statement {other.id} already says this: reject this one as a duplicate instead",
+            "text",
+        )
+    redact_statement(statement, text)
+    audit.record(
+        "statement.redacted",
+        statement,
+        actor_id=user.id,
+        removal_reason=removal_reason.value,
+        role=moderator_role(user, consultation),
         consultation=consultation.id,
     )
     return statement

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from deliberate.extensions import db
 from deliberate.models import (
@@ -10,7 +10,9 @@ from deliberate.models import (
     ModerationMode,
     ModerationStatus,
     Participant,
+    RemovalReason,
     Statement,
+    StatementEmbedding,
     StatementOrigin,
     normalise_statement,
     utcnow,
@@ -84,8 +86,54 @@ def write_statement(
     return statement
 
 
-def moderate_statement(statement: Statement, accept: bool) -> Statement:
+def find_other_duplicate(statement: Statement, text: str) -> Statement | None:
+    """Another statement of the consultation that says ``text`` (the statement itself aside)."""
+    return db.session.scalar(
+        select(Statement)
+        .where(
+            Statement.consultation_id == statement.consultation_id,
+            Statement.normalised_text == normalise_statement(text),
+            Statement.id != statement.id,
+        )
+        .order_by(Statement.id)
+        .limit(1)
+    )
+
+
+def _count_change(consultation: Consultation) -> None:
+    """One more change to a written statement that analyses read: runs made before it are stale.
+    Counted in the database (not read, added and written back), so two moderators at once both
+    count."""
+    consultation.moderation_changes = Consultation.moderation_changes + 1
+
+
+def moderate_statement(
+    statement: Statement,
+    accept: bool,
+    removal_reason: RemovalReason | None = None,
+    note: str | None = None,
+) -> Statement:
+    """Accept or remove a statement; a removal keeps its reason and the note for its author."""
     statement.moderation = ModerationStatus.ACCEPTED if accept else ModerationStatus.REJECTED
     statement.moderated_at = utcnow()
+    statement.removal_reason = None if accept else removal_reason
+    statement.removal_note = None if accept else note
+    _count_change(statement.consultation)
+    db.session.flush()
+    return statement
+
+
+def redact_statement(statement: Statement, text: str) -> Statement:
+    """Put the moderators' words in place of the statement's: the old words are kept nowhere.
+
+    Its vectors (computed from the old words) go too, so similarity checks and topics read the new
+    words once the statement is embedded again; its votes stay."""
+    statement.text = text
+    statement.normalised_text = normalise_statement(text)
+    statement.redacted_at = utcnow()
+    db.session.execute(
+        delete(StatementEmbedding).where(StatementEmbedding.statement_id == statement.id)
+    )
+    _count_change(statement.consultation)
     db.session.flush()
     return statement

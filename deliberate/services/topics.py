@@ -92,9 +92,25 @@ def _reusable_fit(
     n_fitted = stored.fit.n_statements if stored.fit else len(before)
     if not set(before) <= set(statement_ids):
         return None  # a statement left (rejected, deleted): the fit described it
+    if _edited_since(run):
+        return None  # its topics' words may be words the moderators have taken out since
     if len(statement_ids) > (1 + REFIT_GROWTH) * n_fitted:
         return None
     return stored, {"fitted_in_run": fitted_in or run.id, "n_statements": n_fitted}
+
+
+def _edited_since(run: AnalysisRun) -> bool:
+    """Whether the moderators edited a statement of the consultation after the run began."""
+    return bool(
+        db.session.scalar(
+            select(
+                exists().where(
+                    Statement.consultation_id == run.consultation_id,
+                    Statement.redacted_at >= run.started_at,
+                )
+            )
+        )
+    )
 
 
 def _extend(

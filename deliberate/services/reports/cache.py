@@ -1,8 +1,9 @@
 """Values computed once from an immutable run and kept per process (a small LRU per kind).
 
 Runs never change after they are written (only ``published_at`` is set, when publishing), so a
-report page is two small queries and a template. A moderation decision made after the run is part
-of the key: a comment taken down must disappear from public pages and downloads at once.
+report page is two small queries and a template. A moderation decision or edit made after the run
+is part of the key: a comment taken down, or a name edited out, must disappear from public pages
+and downloads at once.
 """
 
 from __future__ import annotations
@@ -62,10 +63,10 @@ def cached_for_run(
 
 def _key(run: AnalysisRun) -> tuple[Any, ...]:
     """The run (the id alone could name another run in another database served by this process,
-    as in tests), and the last moderation decision on its consultation."""
-    last_decision = db.session.scalar(
-        select(func.max(Statement.moderated_at)).where(
+    as in tests), and the last moderation decision and edit on its consultation."""
+    last_decision, last_edit = db.session.execute(
+        select(func.max(Statement.moderated_at), func.max(Statement.redacted_at)).where(
             Statement.consultation_id == run.consultation_id
         )
-    )
-    return (run.id, run.consultation_id, run.started_at, run.finished_at, last_decision)
+    ).one()
+    return (run.id, run.consultation_id, run.started_at, run.finished_at, last_decision, last_edit)

@@ -9,10 +9,18 @@ from markupsafe import Markup
 from sqlalchemy import select
 
 from deliberate.extensions import db
-from deliberate.findings import Findings, read_findings
-from deliberate.models import AnalysisRun, Consultation, ModerationMode, ModerationStatus, Statement
+from deliberate.findings import Findings, ModerationFindings, read_findings
+from deliberate.models import (
+    AnalysisRun,
+    Consultation,
+    ModerationMode,
+    ModerationStatus,
+    RemovalReason,
+    Statement,
+    StatementOrigin,
+)
 from deliberate.reporting import charts
-from deliberate.reporting.figures import Figures, build_figures, group_name
+from deliberate.reporting.figures import Figures, StatementSource, build_figures, group_name
 from deliberate.reporting.summary import Sentence, summarise
 from deliberate.services.reports.cache import cached_for_run
 
@@ -36,29 +44,83 @@ class Report:
     topics_description: str
     roles_svg: Markup
     roles_description: str
+    # What the moderators took out, in sentences ("12 statements were removed: ..."); empty for
+    # a run made before removals were counted.
+    moderation: tuple[str, ...] = ()
 
 
 def statement_texts(run: AnalysisRun) -> dict[int, str]:
     """The texts of the statements the run saw, as the public may read them: a comment the
     moderators rejected (or, under pre-moderation, have not yet accepted) is never shown, though
     its votes still count where the analysis counted them."""
+    return {sid: text for sid, (text, _) in _public_statements(run).items()}
+
+
+def _public_statements(run: AnalysisRun) -> dict[int, tuple[str, StatementSource | None]]:
+    """Each statement the run saw: its public text, and who wrote it (None for one not shown)."""
     consultation = db.session.get(Consultation, run.consultation_id)
     rows = db.session.execute(
-        select(Statement.id, Statement.text, Statement.moderation).where(
+        select(
+            Statement.id,
+            Statement.text,
+            Statement.moderation,
+            Statement.origin,
+            Statement.redacted_at,
+        ).where(
             Statement.consultation_id == run.consultation_id,
             Statement.id <= run.last_statement_id,
         )
     )
-    return {sid: public_text(consultation, text, moderation) for sid, text, moderation in rows}
+    shown = {}
+    for sid, text, moderation, origin, redacted_at in rows:
+        hidden = _hidden(consultation, moderation)
+        source = StatementSource(origin is StatementOrigin.SEED, redacted_at is not None)
+        shown[sid] = (public_text(consultation, text, moderation), None if hidden else source)
+    return shown
+
+
+def moderation_sentences(found: ModerationFindings | None) -> tuple[str, ...]:
+    """What the moderators took out, as the report says it: counts by reason, nobody named."""
+    if found is None:
+        return ()
+    sentences = []
+    if not found.n_removed:
+        sentences.append("No statements were removed by the moderators.")
+    else:
+        parts = []
+        for value, n in found.by_reason:
+            try:
+                parts.append(RemovalReason(value).counted(n))
+            except ValueError:  # a reason this version does not know
+                parts.append(f"{n:,} for a reason not listed")
+        if found.n_without_reason:
+            parts.append(f"{found.n_without_reason:,} with no reason recorded")
+        listed = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+        removed = (
+            "1 statement was removed"
+            if found.n_removed == 1
+            else f"{found.n_removed:,} statements were removed"
+        )
+        sentences.append(f"{removed} by the moderators: {listed}.")
+    if found.n_edited:
+        edited = "1 statement was" if found.n_edited == 1 else f"{found.n_edited:,} statements were"
+        sentences.append(
+            f"{edited} edited by the moderators to take out words that broke the policy."
+        )
+    return tuple(sentences)
+
+
+def _hidden(consultation: Consultation, moderation: ModerationStatus) -> bool:
+    return moderation is ModerationStatus.REJECTED or (
+        moderation is ModerationStatus.PENDING
+        and consultation.moderation_mode is ModerationMode.PRE
+    )
 
 
 def public_text(consultation: Consultation, text: str, moderation: ModerationStatus) -> str:
     if moderation is ModerationStatus.REJECTED:
         return REMOVED_TEXT
-    if (
-        moderation is ModerationStatus.PENDING
-        and consultation.moderation_mode is ModerationMode.PRE
-    ):
+    if _hidden(consultation, moderation):
         return AWAITING_TEXT
     return text
 
@@ -78,7 +140,13 @@ def figures_for(run: AnalysisRun) -> Figures:
 
 
 def _build_report(run: AnalysisRun) -> Report:
-    figures = build_figures(findings_of(run), statement_texts(run))
+    statements = _public_statements(run)
+    findings = findings_of(run)
+    figures = build_figures(
+        findings,
+        {sid: text for sid, (text, _) in statements.items()},
+        {sid: source for sid, (_, source) in statements.items() if source is not None},
+    )
     map_svg, map_text = Markup(""), ""
     if figures.opinion_map is not None and figures.opinion_map.points and figures.groups:
         map_text = charts.describe_map(figures.opinion_map, figures.groups)
@@ -100,6 +168,7 @@ def _build_report(run: AnalysisRun) -> Report:
         topics_description=topics_text,
         roles_svg=roles_svg,
         roles_description=roles_text,
+        moderation=moderation_sentences(findings.moderation),
     )
 
 
