@@ -18,6 +18,7 @@ from wtforms import Field, RadioField, StringField, SubmitField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, DataRequired, InputRequired, Length
 
+from deliberate.forms_support import normalise_newlines
 from deliberate.models import Consultation, ModerationMode
 from deliberate.models.consultation import TITLE_MAX
 from deliberate.models.participation import STATEMENT_MAX
@@ -82,6 +83,7 @@ class ConsultationForm(FlaskForm):
     context = TextAreaField(
         "Context (optional)",
         widget=GovCharacterCount(),
+        filters=[normalise_newlines],
         validators=[
             Length(max=CONTEXT_MAX, message=f"Context must be {CONTEXT_MAX} characters or fewer")
         ],
@@ -170,6 +172,7 @@ class SeedStatementForm(FlaskForm):
     text = TextAreaField(
         "Add a seed statement",
         widget=GovCharacterCount(),
+        filters=[normalise_newlines],
         validators=[
             DataRequired(message="Enter the statement"),
             Length(
