@@ -119,7 +119,7 @@ def test_staff_member_can_propose_an_idea(client, nhs, nurse):
     assert "Your idea has been published" in page
     assert IDEA["title"] in page and IDEA["problem"] in page
     assert IDEA["proposal"] in page and IDEA["evidence"] in page
-    assert "Proposed by Sam Nurse, verified staff" in page
+    assert "Proposed by <bdi>Sam Nurse</bdi>, verified staff" in page
     assert "Proposed" in page  # the stage tag, in words
 
     idea = db.session.scalar(select(Idea))
@@ -238,6 +238,21 @@ def test_control_characters_are_removed_before_storing(client, nhs, nurse):
     assert response.status_code == 302
     idea = db.session.scalar(select(Idea))
     assert idea.title == "Fewer forms" and idea.problem == "Tabs\tstay\nput"
+
+
+def test_a_direction_override_in_a_name_or_a_title_turns_no_other_words_around(
+    client, nhs, nurse, make_idea
+):
+    """A right-to-left override (U+202E) left open in a name or an idea's title turned the rest of
+    the line around: "Proposed by Sam <U+202E>Nurse, verified staff" read backwards after the name.
+    Each is shown isolated from the words around it."""
+    nurse.display_name = "Sam \u202eNurse"
+    idea = make_idea(title="Fewer \u202eforms")
+    db.session.commit()
+    for page in (f"/ideas/{idea.id}", "/missions/nhs/ideas"):
+        assert "Proposed by <bdi>Sam \u202eNurse</bdi>, verified staff" in html_of(client.get(page))
+    mission_page = html_of(client.get("/missions/nhs"))
+    assert f'href="/ideas/{idea.id}" dir="auto">Fewer \u202eforms</a>' in mission_page
 
 
 def test_a_double_submitted_proposal_is_stored_once(client, nhs, nurse):
