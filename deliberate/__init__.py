@@ -15,6 +15,7 @@ from sqlalchemy.engine import Engine
 
 from deliberate import security
 from deliberate.config import PROJECT_ROOT, settings_from_environment
+from deliberate.form_data import DeliberateRequest
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -24,6 +25,7 @@ def create_app(config: dict | None = None) -> Flask:
         template_folder=str(PROJECT_ROOT / "templates"),
         static_folder=str(PROJECT_ROOT / "static"),
     )
+    app.request_class = DeliberateRequest
     app.config.from_mapping(settings_from_environment(Path(app.instance_path)))
     if config:
         app.config.from_mapping(config)

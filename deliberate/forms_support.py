@@ -1,4 +1,5 @@
-"""Putting a service's refusal next to the field it concerns, for the GOV.UK error summary."""
+"""What the forms share: putting a service's refusal next to the field it concerns, for the GOV.UK
+error summary, and reading a text area's line breaks as a person typed them."""
 
 from __future__ import annotations
 
@@ -13,3 +14,9 @@ def show_refusal(form: FlaskForm, refusal: Refused) -> None:
         field.errors = [*field.errors, refusal.message]
     else:
         form.form_errors.append(refusal.message)
+
+
+def normalise_newlines(value: str | None) -> str | None:
+    """Browsers send a line break as CRLF; count and store it as one character, as the GOV.UK
+    character count and the services do."""
+    return value.replace("\r\n", "\n") if isinstance(value, str) else value

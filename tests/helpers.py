@@ -49,7 +49,8 @@ def html_of(response) -> str:
 
 def text_of(html: str) -> str:
     """What a person reads: tags dropped, entities and spaces tidied."""
-    return " ".join(html_module.unescape(re.sub(r"<[^>]+>", " ", html)).split())
+    text = " ".join(html_module.unescape(re.sub(r"<[^>]+>", " ", html)).split())
+    return re.sub(r" ([,.;:])(?=\s|$)", r"\1", text)  # "<bdi>Sam</bdi>, a nurse": "Sam, a nurse"
 
 
 def error_summary(html: str) -> str:

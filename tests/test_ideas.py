@@ -242,6 +242,22 @@ def test_control_characters_are_removed_before_storing(client, nhs, nurse):
     assert idea.title == "Fewer forms" and idea.problem == "Tabs\tstay\nput"
 
 
+def test_a_direction_override_in_a_name_or_a_title_turns_no_other_words_around(
+    client, nhs, nurse, make_idea
+):
+    """A right-to-left override (U+202E) left open in a name or an idea's title turned the rest of
+    the line around: "Proposed by Sam <U+202E>Nurse, verified staff" read backwards after the name.
+    Each is shown isolated from the words around it."""
+    nurse.display_name = "Sam \u202eNurse"
+    idea = make_idea(title="Fewer \u202eforms")
+    idea.show_author_name = True  # the name is shown only when its owner chose so
+    db.session.commit()
+    page = html_of(client.get(f"/ideas/{idea.id}"))
+    assert "Proposed by <bdi>Sam \u202eNurse</bdi>, a verified member of staff" in page
+    mission_page = html_of(client.get("/missions/nhs"))
+    assert f'href="/ideas/{idea.id}" dir="auto">Fewer \u202eforms</a>' in mission_page
+
+
 def test_a_double_submitted_proposal_is_stored_once(client, nhs, nurse):
     sign_in(client, "sam@example.org")
     first = propose(client, {})

@@ -607,6 +607,21 @@ def test_bad_seed_statements_are_explained(client, missions, team_member):
     assert count(Statement) == 0
 
 
+def test_a_line_break_counts_as_one_character_in_seeds_and_context(client, missions, team_member):
+    """Browsers send a line break as CRLF: a 989-character seed statement or a 4,949-character
+    context with line breaks in it was refused as too long, as it was counted twice."""
+    consultation = make_consultation(missions["nhs"])
+    seed = "Line of words.\r\n" * 66  # 1,056 characters as sent, 989 as typed
+    response = post_on_page(client, consultation, "seeds", {"text": seed})
+    assert response.status_code == 302
+    assert db.session.scalar(select(Statement.text)) == seed.replace("\r\n", "\n").strip()
+
+    context = "Context words.\r\n" * 330  # 5,280 characters as sent, 4,949 as typed
+    response = submit_form(client, f"{page_of(consultation)}/edit", {**GOOD, "context": context})
+    assert response.status_code == 302
+    assert only_consultation().context == context.replace("\r\n", "\n").strip()
+
+
 def test_a_duplicate_seed_statement_is_refused_with_a_link_to_the_original(
     client, missions, team_member
 ):

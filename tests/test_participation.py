@@ -827,7 +827,7 @@ def test_a_comment_with_a_null_character_is_stored_without_it(client, transport)
         ({"statement_id": "99999999"}, "That statement is not part of this consultation"),
         ({"statement_id": "-3"}, "Choose a statement"),
         ({"statement_id": "1" * 30}, "Choose a statement"),
-        ({"statement_id": "4\x00"}, "Choose a statement"),
+        ({"statement_id": "4\x01"}, "Choose a statement"),
         ({"return_to": "https://evil.example"}, "Go back to the page and try again"),
     ],
 )

@@ -8,6 +8,7 @@ from wtforms import HiddenField, RadioField, StringField, SubmitField, TextAreaF
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, InputRequired, Optional, Regexp
 
+from deliberate.forms_support import normalise_newlines
 from deliberate.models import ReportReason, VoteChoice
 from deliberate.models.participation import STATEMENT_MAX
 from deliberate.models.statement_report import REPORT_HINTS, REPORT_NOTE_MAX
@@ -16,11 +17,6 @@ CHOICES = {choice.name.lower(): choice for choice in VoteChoice}
 NOT_SAID = "not-said"
 RETURN_PAGES = ("consultation", "answers")
 REPORT_RETURN_PAGES = ("consultation", "statement")
-
-
-def _normalise_newlines(value: str | None) -> str | None:
-    """Browsers send a line break as CRLF; count and store it as one character."""
-    return value.replace("\r\n", "\n") if isinstance(value, str) else value
 
 
 class VoteForm(FlaskForm):
@@ -56,7 +52,7 @@ class CommentForm(FlaskForm):
     text = TextAreaField(
         "Your statement",
         widget=GovCharacterCount(),
-        filters=[_normalise_newlines],
+        filters=[normalise_newlines],
         description=(
             "Write one point in a sentence or two, for other people to agree or disagree with. "
             "Do not include your name or anyone else's personal details."
@@ -105,7 +101,7 @@ class ReportForm(FlaskForm):
     note = TextAreaField(
         "Anything the moderators should know (optional)",
         widget=GovCharacterCount(),
-        filters=[_normalise_newlines],
+        filters=[normalise_newlines],
         description="Do not include your name or anyone else's personal details.",
     )
     return_to = HiddenField(

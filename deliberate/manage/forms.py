@@ -26,6 +26,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, Optional, ValidationError
 
+from deliberate.forms_support import normalise_newlines
 from deliberate.models import Consultation, ModerationMode, ParticipantFlag, RemovalReason
 from deliberate.models.consultation import TITLE_MAX
 from deliberate.models.participation import STATEMENT_MAX
@@ -91,6 +92,7 @@ class ConsultationForm(FlaskForm):
     context = TextAreaField(
         "Context (optional)",
         widget=GovCharacterCount(),
+        filters=[normalise_newlines],
         validators=[
             Length(max=CONTEXT_MAX, message=f"Context must be {CONTEXT_MAX} characters or fewer")
         ],
@@ -179,6 +181,7 @@ class SeedStatementForm(FlaskForm):
     text = TextAreaField(
         "Add a seed statement",
         widget=GovCharacterCount(),
+        filters=[normalise_newlines],
         validators=[
             DataRequired(message="Enter the statement"),
             Length(
