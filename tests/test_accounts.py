@@ -750,3 +750,25 @@ def test_a_reset_does_not_quietly_make_a_confirmed_account_staff(app, client, cr
     )
     db.session.refresh(user)
     assert user.check_password("new strong passphrase") and not user.is_staff
+
+
+def test_on_postgresql_the_database_itself_refuses_to_change_an_audit_event(
+    app, create_user, is_postgres
+):
+    """Not only the app's mapper: raw SQL from any client is refused by a trigger."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
+    from deliberate.models import AuditEvent
+    from deliberate.services import audit
+
+    if not is_postgres:
+        pytest.skip("the trigger is PostgreSQL's; SQLite keeps the mapper's guard")
+    user = create_user(email="asha@example.org")
+    audit.record("account.signed_out", user, actor_id=user.id)
+    db.session.commit()
+    for statement in ("UPDATE audit_events SET reason = 'rewritten'", "DELETE FROM audit_events"):
+        with pytest.raises(DBAPIError, match="never changed or removed"):
+            db.session.execute(text(statement))
+        db.session.rollback()
+    assert db.session.scalar(select(func.count(AuditEvent.id))) == 1
