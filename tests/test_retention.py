@@ -9,7 +9,7 @@ import time
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from deliberate.extensions import db
 from deliberate.models import (
@@ -174,9 +174,16 @@ def test_the_site_asks_for_the_purge_hourly_and_it_runs_at_most_once_a_day(
     assert remaining(SimilarityCheck) == {"second"}  # asked, but purged less than a day ago
     assert len(purge_events()) == 1
 
-    # A day later (the audit log cannot be edited through the app: moved back in SQL).
+    # A day later. The audit log cannot be edited through the app, nor on PostgreSQL by anyone
+    # but the table's owner, who must first switch its guard off: moved back in SQL as the owner.
     table = AuditEvent.__table__
+    guard = "TRIGGER audit_events_append_only"
+    guarded = db.engine.dialect.name == "postgresql"
+    if guarded:
+        db.session.execute(text(f"ALTER TABLE audit_events DISABLE {guard}"))
     db.session.execute(table.update().values(at=utcnow() - DAY - timedelta(minutes=1)))
+    if guarded:
+        db.session.execute(text(f"ALTER TABLE audit_events ENABLE {guard}"))
     db.session.commit()
     site.extensions["deliberate_retention"]["next_ask"] = 0.0
     browser.get("/")

@@ -6,9 +6,9 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovPasswordInput, GovSubmitInput, GovTextInput
 from wtforms import EmailField, PasswordField, SubmitField
-from wtforms.validators import Email, EqualTo, InputRequired, Length, ValidationError
+from wtforms.validators import EqualTo, InputRequired, Length, ValidationError
 
-from deliberate.models.user import EMAIL_MAX
+from deliberate.auth.forms import email_validators
 from deliberate.services.accounts import PASSWORD_MAX, password_problem
 
 
@@ -62,14 +62,7 @@ class ChangeEmailForm(FlaskForm):
         "New email address",
         widget=GovTextInput(),
         filters=[_strip],
-        validators=[
-            InputRequired(message="Enter your new email address"),
-            Length(max=EMAIL_MAX, message=f"Email address must be {EMAIL_MAX} characters or fewer"),
-            Email(
-                message="Enter an email address in the correct format, like name@example.com",
-                check_deliverability=False,
-            ),
-        ],
+        validators=email_validators("Enter your new email address"),
     )
     password = _current_password()
     submit = SubmitField("Send confirmation link", widget=GovSubmitInput())

@@ -11,14 +11,21 @@ def _strip(value: str | None) -> str | None:
     return value.strip() if isinstance(value, str) else value
 
 
-EMAIL_VALIDATORS = [
-    InputRequired(message="Enter your email address"),
-    Length(max=EMAIL_MAX, message=f"Email address must be {EMAIL_MAX} characters or fewer"),
-    Email(
-        message="Enter an email address in the correct format, like name@example.com",
-        check_deliverability=False,
-    ),
-]
+def email_validators(
+    missing: str, example: str = "an email address", like: str = "name@example.com"
+):
+    """What every email box checks: there, not too long, shaped like an address."""
+    return [
+        InputRequired(message=missing),
+        Length(max=EMAIL_MAX, message=f"Email address must be {EMAIL_MAX} characters or fewer"),
+        Email(
+            message=f"Enter {example} in the correct format, like {like}",
+            check_deliverability=False,
+        ),
+    ]
+
+
+EMAIL_VALIDATORS = email_validators("Enter your email address")
 
 PASSWORD_HINT = f"At least {PASSWORD_MIN} characters. Three random words work well."
 
@@ -133,13 +140,8 @@ class StaffVerificationForm(FlaskForm):
         "Work email address",
         widget=GovTextInput(),
         filters=[_strip],
-        validators=[
-            InputRequired(message="Enter your work email address"),
-            Length(max=EMAIL_MAX, message=f"Email address must be {EMAIL_MAX} characters or fewer"),
-            Email(
-                message="Enter a work email address in the correct format, like name@nhs.net",
-                check_deliverability=False,
-            ),
-        ],
+        validators=email_validators(
+            "Enter your work email address", "a work email address", "name@nhs.net"
+        ),
     )
     submit = SubmitField("Send verification link", widget=GovSubmitInput())
