@@ -70,20 +70,8 @@ def _email_setting(env: dict[str, str], name: str, production: bool) -> str | No
     return value
 
 
-def _days(env: dict[str, str], name: str, default: int) -> int:
-    raw = env.get(name)
-    if raw is None or raw.strip() == "":
-        return default
-    try:
-        days = int(raw)
-    except ValueError:
-        days = 0
-    if days < 1:
-        raise ConfigurationError(f"{name} must be a whole number of days, 1 or more.")
-    return days
-
-
-def _count(env: dict[str, str], name: str, default: int) -> int:
+def _count(env: dict[str, str], name: str, default: int, unit: str = "") -> int:
+    """A whole number of 1 or more (of ``unit``: "days"), or ``default`` when unset."""
     raw = env.get(name)
     if raw is None or raw.strip() == "":
         return default
@@ -92,8 +80,13 @@ def _count(env: dict[str, str], name: str, default: int) -> int:
     except ValueError:
         value = 0
     if value < 1:
-        raise ConfigurationError(f"{name} must be a whole number, 1 or more.")
+        of = f" of {unit}" if unit else ""
+        raise ConfigurationError(f"{name} must be a whole number{of}, 1 or more.")
     return value
+
+
+def _days(env: dict[str, str], name: str, default: int) -> int:
+    return _count(env, name, default, "days")
 
 
 def _contact_settings(env: dict[str, str], production: bool) -> dict:

@@ -30,6 +30,12 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
+def token_hash(token: str) -> str:
+    """What is stored of a secret token (an emailed link, a participant's cookie): its SHA-256,
+    so the database alone opens nothing."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
 def keyed_hash(purpose: str, value: str, day: date | None = None, secret: str | None = None) -> str:
     """A short keyed hash (HMAC with the secret key) of ``value``, kept instead of an IP address
     or an email address (rate-limit counters, participants' address keys). With ``day``, the hash
@@ -66,3 +72,13 @@ migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 limiter = Limiter(key_func=hashed_address, default_limits=[])
+
+
+def acting_person_key() -> str:
+    """The rate-limit key of whoever sends a request: a signed-in person on their own, whatever
+    network they share with others; anyone else by the keyed hash of their address."""
+    from flask_login import current_user
+
+    if current_user.is_authenticated:
+        return f"user:{current_user.id}"
+    return hashed_address()

@@ -12,14 +12,11 @@ from govuk_frontend_wtf.wtforms_widgets import (
 from wtforms import SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import InputRequired, Length
 
+from deliberate.forms_support import strip_text
 from deliberate.models import Mission
 from deliberate.services.admin import SEARCH_MAX
 from deliberate.services.audit import REASON_MAX
 from deliberate.services.moderation_policy import POLICY_MAX
-
-
-def _strip(value: str | None) -> str | None:
-    return value.strip() if isinstance(value, str) else value
 
 
 class ChangeForm(FlaskForm):
@@ -28,7 +25,7 @@ class ChangeForm(FlaskForm):
     reason = TextAreaField(
         "Why are you making this change?",
         widget=GovCharacterCount(),
-        filters=[_strip],
+        filters=[strip_text],
         validators=[
             InputRequired(message="Enter the reason for this change"),
             Length(max=REASON_MAX, message=f"Reason must be {REASON_MAX} characters or fewer"),
@@ -80,7 +77,7 @@ class SearchPeopleForm(FlaskForm):
     q = StringField(
         "Search by email address or name",
         widget=GovTextInput(),
-        filters=[_strip],
+        filters=[strip_text],
         validators=[Length(max=SEARCH_MAX, message=f"Enter {SEARCH_MAX} characters or fewer")],
     )
     submit = SubmitField("Search", widget=GovSubmitInput())

@@ -20,7 +20,6 @@ from flask import (
     request,
     url_for,
 )
-from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_user
 from sqlalchemy import select
 
@@ -31,9 +30,10 @@ from deliberate.admin.forms import (
     PolicyForm,
     SearchPeopleForm,
 )
-from deliberate.extensions import db, limiter
+from deliberate.extensions import acting_person_key, db, limiter
 from deliberate.forms_support import show_refusal
 from deliberate.models import AuditEvent, Mission, User
+from deliberate.security import DATABASE_INT_MAX
 from deliberate.services import admin, moderation_policy
 from deliberate.services import audit as audit_log
 from deliberate.services.admin import Role
@@ -42,17 +42,10 @@ from deliberate.unit_of_work import may_be_refused
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 WRITE_LIMIT = "30 per minute"
-LARGEST_ID = 2**31 - 1  # the database's integer: a larger id names nothing
-
-
-def _acting_user_key() -> str:
-    if current_user.is_authenticated:
-        return f"user:{current_user.id}"
-    return get_remote_address()
 
 
 limiter.shared_limit(
-    WRITE_LIMIT, scope="admin-writes", key_func=_acting_user_key, methods=["POST"]
+    WRITE_LIMIT, scope="admin-writes", key_func=acting_person_key, methods=["POST"]
 )(bp)
 
 
@@ -74,13 +67,11 @@ def _never_cached(response: Response) -> Response:
 
 def _page_number() -> int:
     number = request.args.get("page", 1, type=int)
-    return number if 0 < number <= LARGEST_ID else 1
+    return number if 0 < number <= DATABASE_INT_MAX else 1
 
 
 def _person_or_404(user_id: int) -> User:
-    if user_id > LARGEST_ID:
-        abort(404)
-    return db.get_or_404(User, user_id)
+    return db.get_or_404(User, user_id)  # the int converter already refuses larger ids
 
 
 def _person_url(person: User) -> str:

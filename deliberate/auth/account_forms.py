@@ -9,11 +9,8 @@ from wtforms import EmailField, PasswordField, SubmitField
 from wtforms.validators import EqualTo, InputRequired, Length, ValidationError
 
 from deliberate.auth.forms import email_validators
+from deliberate.forms_support import strip_text
 from deliberate.services.accounts import PASSWORD_MAX, password_problem
-
-
-def _strip(value: str | None) -> str | None:
-    return value.strip() if isinstance(value, str) else value
 
 
 def _current_password(label: str = "Your current password") -> PasswordField:
@@ -61,7 +58,7 @@ class ChangeEmailForm(FlaskForm):
     new_email = EmailField(
         "New email address",
         widget=GovTextInput(),
-        filters=[_strip],
+        filters=[strip_text],
         validators=email_validators("Enter your new email address"),
     )
     password = _current_password()

@@ -3,12 +3,9 @@ from govuk_frontend_wtf.wtforms_widgets import GovPasswordInput, GovSubmitInput,
 from wtforms import EmailField, PasswordField, StringField, SubmitField
 from wtforms.validators import Email, EqualTo, InputRequired, Length, ValidationError
 
+from deliberate.forms_support import strip_text
 from deliberate.models.user import EMAIL_MAX, NAME_MAX
 from deliberate.services.accounts import PASSWORD_MAX, PASSWORD_MIN, name_problem, password_problem
-
-
-def _strip(value: str | None) -> str | None:
-    return value.strip() if isinstance(value, str) else value
 
 
 def email_validators(
@@ -57,7 +54,7 @@ class RegisterForm(FlaskForm):
     display_name = StringField(
         "Your name",
         widget=GovTextInput(),
-        filters=[_strip],
+        filters=[strip_text],
         validators=[
             InputRequired(message="Enter your name"),
             Length(max=NAME_MAX, message=f"Name must be {NAME_MAX} characters or fewer"),
@@ -71,7 +68,7 @@ class RegisterForm(FlaskForm):
         "Email address",
         widget=GovTextInput(),
         validators=EMAIL_VALIDATORS,
-        filters=[_strip],
+        filters=[strip_text],
         description="We will send you a link to confirm it.",
     )
     password, confirm_password = _new_password_fields("Create a password")
@@ -91,7 +88,7 @@ class RegisterForm(FlaskForm):
 
 class SignInForm(FlaskForm):
     email = EmailField(
-        "Email address", widget=GovTextInput(), validators=EMAIL_VALIDATORS, filters=[_strip]
+        "Email address", widget=GovTextInput(), validators=EMAIL_VALIDATORS, filters=[strip_text]
     )
     password = PasswordField(
         "Password",
@@ -111,7 +108,7 @@ class ForgotPasswordForm(FlaskForm):
         "Email address",
         widget=GovTextInput(),
         validators=EMAIL_VALIDATORS,
-        filters=[_strip],
+        filters=[strip_text],
         description="The address you use to sign in. We will send a link to reset your password.",
     )
     submit = SubmitField("Send a reset link", widget=GovSubmitInput())
@@ -139,7 +136,7 @@ class StaffVerificationForm(FlaskForm):
     work_email = EmailField(
         "Work email address",
         widget=GovTextInput(),
-        filters=[_strip],
+        filters=[strip_text],
         validators=email_validators(
             "Enter your work email address", "a work email address", "name@nhs.net"
         ),

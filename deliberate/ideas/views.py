@@ -6,7 +6,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from deliberate.extensions import db, hashed_address, limiter
+from deliberate.extensions import acting_person_key, db, limiter
 from deliberate.ideas.forms import MoveIdeaForm, ProposeIdeaForm, SupportForm, TrialLearningForm
 from deliberate.models import Idea, IdeaStage, Mission
 from deliberate.models.idea import IDEA_TEXT_MAX, IDEA_TITLE_MAX
@@ -20,13 +20,6 @@ SUPPORT_LIMIT = "10 per minute"
 TEAM_LIMIT = "30 per minute"
 
 
-def _per_person() -> str:
-    """Limit each signed-in person on their own, whatever network they share with others."""
-    if current_user.is_authenticated:
-        return f"user:{current_user.id}"
-    return hashed_address()
-
-
 def _mission_or_404(slug: str) -> Mission:
     return db.first_or_404(select(Mission).where(Mission.slug == slug))
 
@@ -37,7 +30,7 @@ def _idea_or_404(idea_id: int) -> Idea:
 
 @bp.route("/missions/<slug>/ideas/new", methods=["GET", "POST"])
 @login_required
-@limiter.limit(PROPOSE_LIMIT, methods=["POST"], key_func=_per_person)
+@limiter.limit(PROPOSE_LIMIT, methods=["POST"], key_func=acting_person_key)
 def new(slug: str):
     mission = _mission_or_404(slug)
     if not ideas.may_propose(current_user):
@@ -115,7 +108,7 @@ def idea(idea_id: int):
 
 
 @bp.post("/ideas/<int:idea_id>/support")
-@limiter.limit(SUPPORT_LIMIT, key_func=_per_person)
+@limiter.limit(SUPPORT_LIMIT, key_func=acting_person_key)
 def support(idea_id: int):
     idea = _idea_or_404(idea_id)
     page = url_for("ideas.idea", idea_id=idea.id)
@@ -137,7 +130,7 @@ def _team_only(idea: Idea) -> None:
 
 
 @bp.post("/ideas/<int:idea_id>/stage")
-@limiter.limit(TEAM_LIMIT, key_func=_per_person)
+@limiter.limit(TEAM_LIMIT, key_func=acting_person_key)
 def move(idea_id: int):
     idea = _idea_or_404(idea_id)
     _team_only(idea)
@@ -152,7 +145,7 @@ def move(idea_id: int):
 
 
 @bp.post("/ideas/<int:idea_id>/learning")
-@limiter.limit(TEAM_LIMIT, key_func=_per_person)
+@limiter.limit(TEAM_LIMIT, key_func=acting_person_key)
 def learning(idea_id: int):
     idea = _idea_or_404(idea_id)
     _team_only(idea)

@@ -26,7 +26,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, Optional, ValidationError
 
-from deliberate.forms_support import normalise_newlines
+from deliberate.forms_support import normalise_newlines, strip_text
 from deliberate.models import Consultation, ModerationMode, ParticipantFlag, RemovalReason
 from deliberate.models.consultation import TITLE_MAX
 from deliberate.models.participation import STATEMENT_MAX
@@ -193,10 +193,6 @@ class SeedStatementForm(FlaskForm):
     submit = SubmitField("Add statement", widget=GovSubmitInput())
 
 
-def _strip(value: str | None) -> str | None:
-    return value.strip() if isinstance(value, str) else value
-
-
 REASON_CHOICES = [SelectChoice(r.value, r.label) for r in RemovalReason]
 
 
@@ -222,7 +218,7 @@ class ModerationForm(FlaskForm):
     note = TextAreaField(
         "Note to the author (optional)",
         widget=GovCharacterCount(),
-        filters=[_strip],
+        filters=[strip_text],
         validators=[
             Length(max=REASON_MAX, message=f"Note must be {REASON_MAX} characters or fewer")
         ],
@@ -297,7 +293,7 @@ class BulkModerationForm(FlaskForm):
     note = TextAreaField(
         "Note to the authors, if you reject them (optional)",
         widget=GovCharacterCount(),
-        filters=[lambda value: value.strip() if isinstance(value, str) else value],
+        filters=[strip_text],
         validators=[
             Length(max=REASON_MAX, message=f"Note must be {REASON_MAX} characters or fewer")
         ],
@@ -329,7 +325,7 @@ class ReopenForm(ConfirmForm):
     reason = TextAreaField(
         "Why are you reopening the consultation?",
         widget=GovCharacterCount(),
-        filters=[lambda value: value.strip() if isinstance(value, str) else value],
+        filters=[strip_text],
         validators=[
             DataRequired(message="Enter why you are reopening the consultation"),
             Length(max=REASON_MAX, message=f"Reason must be {REASON_MAX} characters or fewer"),
@@ -369,7 +365,7 @@ class ParticipantReviewForm(FlaskForm):
     participants = SelectMultipleField(coerce=int, validate_choice=False)
     reason = TextAreaField(
         "Reason",
-        filters=[lambda value: value.strip() if isinstance(value, str) else value],
+        filters=[strip_text],
         validators=[
             DataRequired(message="Enter the reason for your decision"),
             Length(max=REASON_MAX, message=f"Reason must be {REASON_MAX} characters or fewer"),

@@ -31,7 +31,7 @@ from flask import (
 from flask_login import current_user
 from sqlalchemy import select
 
-from deliberate.extensions import db, hashed_address, limiter
+from deliberate.extensions import acting_person_key, db, limiter
 from deliberate.manage.forms import (
     BulkModerationForm,
     ConfirmForm,
@@ -63,15 +63,9 @@ bp = Blueprint("manage", __name__, url_prefix="/manage")
 WRITE_LIMIT = "60 per minute"
 
 
-def _acting_user_key() -> str:
-    if current_user.is_authenticated:
-        return f"user:{current_user.id}"
-    return hashed_address()
-
-
 # One budget per user for all the writes of these pages, generous enough for a busy moderator.
 limiter.shared_limit(
-    WRITE_LIMIT, scope="manage-writes", key_func=_acting_user_key, methods=["POST"]
+    WRITE_LIMIT, scope="manage-writes", key_func=acting_person_key, methods=["POST"]
 )(bp)
 
 

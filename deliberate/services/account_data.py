@@ -16,7 +16,6 @@ Decisions worth knowing:
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -25,7 +24,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import and_, delete, func, or_, select, update
 
-from deliberate.extensions import db
+from deliberate.extensions import db, token_hash
 from deliberate.mail import queue_email
 from deliberate.models import (
     AccountToken,
@@ -49,10 +48,6 @@ from deliberate.services import accounts, audit
 from deliberate.services.errors import Refused
 
 EMAIL_CHANGE_VALID_FOR = timedelta(hours=24)
-
-
-def _token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def _check_password(user: User, password: str, field: str = "password") -> None:
@@ -132,7 +127,7 @@ def request_email_change(
             AccountToken(
                 user_id=user.id,
                 purpose=TokenPurpose.EMAIL_CHANGE,
-                token_hash=_token_hash(token),
+                token_hash=token_hash(token),
                 new_email=new_email,
                 created_at=now,
                 expires_at=now + EMAIL_CHANGE_VALID_FOR,
@@ -173,7 +168,7 @@ def confirm_email_change(user: User, token: str, now: datetime | None = None) ->
     now = now or utcnow()
     pending = db.session.scalar(
         select(AccountToken).where(
-            AccountToken.token_hash == _token_hash(token),
+            AccountToken.token_hash == token_hash(token),
             AccountToken.purpose == TokenPurpose.EMAIL_CHANGE,
         )
     )

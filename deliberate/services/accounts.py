@@ -7,7 +7,6 @@ sent to the address says what happened."""
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 import unicodedata
 from dataclasses import dataclass
@@ -19,7 +18,7 @@ from flask import current_app
 from sqlalchemy import delete, func, select
 from zxcvbn import zxcvbn
 
-from deliberate.extensions import db
+from deliberate.extensions import db, token_hash
 from deliberate.mail import queue_email
 from deliberate.models import AccountToken, StaffVerification, TokenPurpose, User, utcnow
 from deliberate.models.user import NAME_MAX
@@ -124,10 +123,6 @@ def _dummy_hash(method: str) -> str:
 # -- one-time links --------------------------------------------------------------------------------
 
 
-def _token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 def _new_account_token(
     user: User,
     purpose: TokenPurpose,
@@ -150,7 +145,7 @@ def _new_account_token(
         AccountToken(
             user_id=user.id,
             purpose=purpose,
-            token_hash=_token_hash(token),
+            token_hash=token_hash(token),
             new_email=new_email,
             created_at=now,
             expires_at=now + valid_for,
@@ -167,7 +162,7 @@ def _open_account_token(
     now = now or utcnow()
     found = db.session.scalar(
         select(AccountToken).where(
-            AccountToken.token_hash == _token_hash(token), AccountToken.purpose == purpose
+            AccountToken.token_hash == token_hash(token), AccountToken.purpose == purpose
         )
     )
     if found is None:
@@ -433,7 +428,7 @@ def start_staff_verification(
         StaffVerification(
             user=user,
             email=work_email,
-            token_hash=_token_hash(token),
+            token_hash=token_hash(token),
             created_at=now,
             expires_at=now + valid_for,
         )
@@ -467,7 +462,7 @@ def confirm_staff_verification(
 ) -> StaffVerification:
     now = now or utcnow()
     verification = db.session.scalar(
-        select(StaffVerification).where(StaffVerification.token_hash == _token_hash(token))
+        select(StaffVerification).where(StaffVerification.token_hash == token_hash(token))
     )
     if verification is None or verification.user_id != user.id:
         raise Refused("This verification link is not valid. Ask for a new one.")

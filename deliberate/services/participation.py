@@ -34,7 +34,6 @@ Decisions worth knowing:
 
 from __future__ import annotations
 
-import hashlib
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -44,7 +43,7 @@ from flask import current_app
 from sqlalchemy import case, exists, func, select
 
 from deliberate.analysis.priority import StatementTally, choose_next_statement
-from deliberate.extensions import db
+from deliberate.extensions import db, token_hash
 from deliberate.models import (
     Consultation,
     ConsultationState,
@@ -141,10 +140,6 @@ class Overview:
 class Answer:
     statement: Statement
     choice: VoteChoice
-
-
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def epoch_ms(now: datetime | None = None) -> int:
