@@ -1,6 +1,7 @@
 """The load benchmark's simulated people (bench/load/locustfile.py) still find their way through
-the real pages: one anonymous person and one who signs in answer statements against the app served
-on loopback for a few seconds, and every answer they saw acknowledged is in the database once.
+the real pages: one anonymous person and one who signs in answer statements (and now and then add
+one) against the app served on loopback for a few seconds, and every answer they saw acknowledged
+is in the database once.
 
 locust runs in a subprocess: importing it here would monkey-patch the whole test process (gevent).
 """
@@ -24,7 +25,7 @@ from tests.helpers import REPO_ROOT
 
 LOCUSTFILE = REPO_ROOT / "bench" / "load" / "locustfile.py"
 PASSWORD = "correct horse battery"
-SEEDS = [f"Statement number {n} about the rivers and the birds." for n in range(12)]
+SEEDS = [f"Statement number {n} about the rivers and the birds." for n in range(30)]
 
 
 def _verify_module():
@@ -71,7 +72,7 @@ def test_simulated_people_answer_and_every_acknowledged_answer_is_stored(
         "accounts": [user.email],
         "password": PASSWORD,
         "think": [0.1, 0.2],
-        "commenter_share": 0,
+        "commenter_share": 1,
         "mix": [1, 1, 0],
         "out": str(out),
     }
@@ -100,3 +101,5 @@ def test_simulated_people_answer_and_every_acknowledged_answer_is_stored(
     assert checked.ok, checked
     assert checked.matching == checked.acknowledged_pairs > 2
     assert checked.people_found == checked.people >= 2
+    # Comments go straight on (nothing is embedded here), each with its author's agree.
+    assert checked.own_statements == recorded["counts"].get("comment posted", 0)

@@ -596,8 +596,8 @@ def markdown(args, about: dict, results: list[dict]) -> str:
     lines += [
         "",
         "| web workers | acknowledged (hold / whole run) | people | stored | lost | wrong choice "
-        "| duplicated | stored, not acknowledged | client notes |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| duplicated | stored, not acknowledged | own statements | client notes |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
         v = r["verification"]
@@ -606,7 +606,8 @@ def markdown(args, about: dict, results: list[dict]) -> str:
             f"| {r['web_workers'] or 'external'} "
             f"| {r['acknowledged_in_hold']} / {r['acknowledged_total']} "
             f"| {v['people_found']} of {v['people']} | {v['stored_pairs']} | {v['lost']} "
-            f"| {v['wrong_choice']} | {v['duplicated']} | {v['stored_unacknowledged']} | {notes} |"
+            f"| {v['wrong_choice']} | {v['duplicated']} | {v['stored_unacknowledged']} "
+            f"| {v['own_statements']} | {notes} |"
         )
     verdicts = [
         "every acknowledged answer is stored exactly once, with its last choice"

@@ -35,6 +35,7 @@ class Verification:
     wrong_choice: int  # stored, but not with the last acknowledged choice
     duplicated: int  # pairs stored more than once, or with more history rows than answers
     stored_unacknowledged: int  # stored, never acknowledged (a request cut off at the end)
+    own_statements: int  # the agree every author gives their own statement (not an answer POST)
 
     @property
     def ok(self) -> bool:
@@ -115,6 +116,16 @@ def verify(database_url: str, consultation_id: int, acks: list) -> Verification:
                 )
                 for row in events:
                     history[(row.participant_id, row.statement_id)] = row.n
+                authored = connection.execute(
+                    text(
+                        "SELECT author_id, id FROM statements "
+                        "WHERE consultation_id = :c AND author_id IN :ids"
+                    ).bindparams(bindparam("ids", expanding=True)),
+                    {"c": consultation_id, "ids": ids},
+                )
+                own = {(row.author_id, row.id) for row in authored}
+            else:
+                own = set()
     finally:
         engine.dispose()
 
@@ -147,5 +158,6 @@ def verify(database_url: str, consultation_id: int, acks: list) -> Verification:
         lost=lost,
         wrong_choice=wrong,
         duplicated=duplicated,
-        stored_unacknowledged=len(set(stored) - acknowledged_keys),
+        stored_unacknowledged=len(set(stored) - acknowledged_keys - own),
+        own_statements=len(set(stored) & own),
     )
