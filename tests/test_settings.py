@@ -46,7 +46,7 @@ def test_production_names_every_missing_shared_setting(tmp_path):
     with pytest.raises(ConfigurationError) as refused:
         settings_from_environment(tmp_path, env=env)
     assert str(refused.value).endswith("missing: DATABASE_URL, REDIS_URL, SECRET_KEY.")
-    with pytest.raises(ConfigurationError, match="missing: REDIS_URL.$"):
+    with pytest.raises(ConfigurationError, match=r"missing: REDIS_URL\.$"):
         settings_from_environment(
             tmp_path, env={**PRODUCTION, "SECRET_KEY": "s" * 50, "REDIS_URL": " "}
         )
