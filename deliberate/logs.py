@@ -116,22 +116,25 @@ class StderrHandler(logging.StreamHandler):
         """StreamHandler sets its stream on creation; this handler always looks it up."""
 
 
-def configure(kind: str) -> None:
+def configure(kind: str, *, testing: bool = False) -> None:
     """One handler on the root logger, in this format; the app's own loggers at INFO. Safe to call
-    again (every app the tests build calls it): the handler is found and given the format."""
+    again (every app the tests build calls it): the handler is found and given the format. Under
+    test none is added: tests read the records (pytest's caplog), and a background job's line
+    written after its test would land in the middle of the test report."""
     if not getattr(logging.getLogRecordFactory(), "adds_request_id", False):
         logging.setLogRecordFactory(_with_request_id(logging.getLogRecordFactory()))
     root = logging.getLogger()
     handler = next((h for h in root.handlers if isinstance(h, StderrHandler)), None)
-    if handler is None:
+    if handler is None and not testing:
         handler = StderrHandler()
         root.addHandler(handler)
-    handler.setFormatter(formatter(kind))
+    if handler is not None:
+        handler.setFormatter(formatter(kind))
     from flask.logging import default_handler
 
     app_logger = logging.getLogger("deliberate")
     app_logger.removeHandler(default_handler)  # the root handler says it, once
-    if app_logger.level == logging.NOTSET:
+    if app_logger.level == logging.NOTSET and not testing:
         app_logger.setLevel(logging.INFO)
 
 
@@ -139,7 +142,7 @@ def init_app(app: Flask) -> None:
     """Configure logging and log each request. Call first in the factory, so these hooks run
     before every other before-request hook (Talisman's HTTPS redirect included) and after every
     other after-request hook."""
-    configure(app.config["LOG_FORMAT"])
+    configure(app.config["LOG_FORMAT"], testing=app.testing)
     app.before_request(start_request)
     app.after_request(finish_request)
 

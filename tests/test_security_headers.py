@@ -195,11 +195,12 @@ def test_production_is_https_only(production_app, app, create_user):
     create_user(email="person@example.org")
     client = production_app.test_client()
 
-    # A plain HTTP request is sent to HTTPS; the health check answers as it is.
+    # A plain HTTP request is sent to HTTPS; the health checks answer as they are.
     response = client.get("/sign-in")
     assert response.status_code == 302
     assert response.headers["Location"] == "https://deliberate.test/sign-in"
     assert client.get("/healthz").status_code == 200
+    assert client.get("/readyz").status_code == 200
 
     # Behind the proxy (X-Forwarded-Proto) or over TLS: HSTS, and cookies only over HTTPS.
     proxied = {"X-Forwarded-Proto": "https"}
