@@ -6,12 +6,18 @@ PORT ?= 5000
 FLASK := $(BIN)/flask --app wsgi
 export NUMBA_CACHE_DIR ?= $(CURDIR)/instance/numba-cache
 
-.PHONY: run test test-sqlite test-postgres test-fast install torch assets browser lint format migrate bench evaluate clean
+.PHONY: run serve test test-sqlite test-postgres test-fast install torch assets browser lint format migrate bench evaluate clean
 
 run: install
 	$(FLASK) db upgrade
 	$(FLASK) deliberate load-demo
 	$(FLASK) run --host 127.0.0.1 --port $(PORT)
+
+# The production shape on this machine, in the foreground (Ctrl-C stops it): the migrations, then
+# gunicorn (2 x cores + 1 workers; WEB_CONCURRENCY) on 127.0.0.1:8000 (BIND, or PORT) and
+# DELIBERATE_RQ_WORKERS RQ workers (1). Needs DATABASE_URL (PostgreSQL) and REDIS_URL.
+serve: install
+	$(BIN)/python -m deliberate.serve
 
 # The whole suite on SQLite, then the tests that touch the database (marked `db` by
 # tests/conftest.py) again on PostgreSQL when DATABASE_URL points at one.

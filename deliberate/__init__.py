@@ -13,8 +13,8 @@ from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from deliberate import security
-from deliberate.config import PROJECT_ROOT, settings_from_environment
+from deliberate import logs, security
+from deliberate.config import PROJECT_ROOT, engine_options, settings_from_environment
 from deliberate.form_data import DeliberateRequest
 
 
@@ -29,6 +29,12 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.from_mapping(settings_from_environment(Path(app.instance_path)))
     if config:
         app.config.from_mapping(config)
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(
+        app.config["SQLALCHEMY_DATABASE_URI"],
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"],
+        app.config["DATABASE_CONNECT_TIMEOUT"],
+    )
+    logs.init_app(app)  # first: its hooks time and name every request, including refused ones
     register_extensions(app)
     register_blueprints(app)
     security.allow_plain_http(app)

@@ -3,7 +3,9 @@
 Development needs nothing set: the database is a SQLite file, the secret key is generated once
 into the instance folder, and the contact address on the privacy and accessibility pages is an
 example, labelled as one. Production (``DELIBERATE_ENV=production``) refuses to start without a
-real secret and a real contact address.
+real secret, PostgreSQL and Redis named (``DATABASE_URL``, ``REDIS_URL``) and a real contact
+address: a production site on a SQLite file, with jobs in a thread and limits counted per process,
+would work on one machine and lose work on several.
 """
 
 from __future__ import annotations
@@ -28,8 +30,18 @@ _EXAMPLE_DOMAINS = re.compile(r"(^|\.)(example|invalid|test|localhost)$|^example
 _EMAIL = re.compile(r"[^@\s<>\"'(),;:]+@([^@\s<>\"'(),;:]+\.[^@\s<>\"'(),;:]+)")
 
 
+# What every machine of a production site must be given (they share the database, the queue and
+# the key that signs cookies).
+PRODUCTION_REQUIRED = ("DATABASE_URL", "REDIS_URL", "SECRET_KEY")
+
+
 class ConfigurationError(RuntimeError):
     """A setting is missing or wrong in a way that must stop the app from starting."""
+
+
+def missing_for_production(env: dict[str, str]) -> list[str]:
+    """The settings production needs that ``env`` leaves unset or empty."""
+    return [name for name in PRODUCTION_REQUIRED if not (env.get(name) or "").strip()]
 
 
 def _bool(value: str | None, default: bool = False) -> bool:
@@ -160,11 +172,13 @@ def settings_from_environment(instance_path: Path, env: dict[str, str] | None = 
     env = dict(os.environ if env is None else env)
     production = env.get("DELIBERATE_ENV", "development") == "production"
 
-    secret = env.get("SECRET_KEY")
-    if not secret:
-        if production:
-            raise ConfigurationError("SECRET_KEY must be set when DELIBERATE_ENV=production.")
-        secret = _instance_secret(instance_path)
+    missing = missing_for_production(env) if production else []
+    if missing:
+        raise ConfigurationError(
+            f"DELIBERATE_ENV=production needs {', '.join(PRODUCTION_REQUIRED)} set; "
+            f"missing: {', '.join(missing)}."
+        )
+    secret = env.get("SECRET_KEY") or _instance_secret(instance_path)
 
     database_url = env.get("DATABASE_URL") or f"sqlite:///{instance_path / 'deliberate.sqlite3'}"
     domains = env.get("DELIBERATE_STAFF_DOMAINS")
@@ -178,7 +192,15 @@ def settings_from_environment(instance_path: Path, env: dict[str, str] | None = 
         "ENV_NAME": "production" if production else "development",
         "SECRET_KEY": secret,
         "SQLALCHEMY_DATABASE_URI": normalise_database_url(database_url),
+        # Completed by engine_options() once the app knows its database (tests set another).
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # Seconds to wait for PostgreSQL to accept a connection: an unreachable database gives a
+        # 503 page and a failing /readyz within seconds instead of a hung request.
+        "DATABASE_CONNECT_TIMEOUT": _count(
+            env, "DELIBERATE_DATABASE_CONNECT_TIMEOUT", 3, "seconds"
+        ),
+        # "json": one JSON object a line (always so in production); "text": for a person to read.
+        "LOG_FORMAT": log_format(env),
         "REDIS_URL": redis_url,
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
         "RATELIMIT_ENABLED": _bool(env.get("DELIBERATE_RATELIMIT"), True),
@@ -226,3 +248,24 @@ def settings_from_environment(instance_path: Path, env: dict[str, str] | None = 
         **_retention_settings(env),
         **_participation_review_settings(env),
     }
+
+
+def log_format(env: dict[str, str]) -> str:
+    """``json`` when asked for or in production, else ``text``."""
+    asked = (env.get("DELIBERATE_LOG_FORMAT") or "").strip().lower()
+    if asked not in ("", "json", "text"):
+        raise ConfigurationError("DELIBERATE_LOG_FORMAT must be json or text.")
+    production = env.get("DELIBERATE_ENV", "development") == "production"
+    return asked or ("json" if production else "text")
+
+
+def engine_options(database_uri: str, options: dict, connect_timeout: int) -> dict:
+    """SQLAlchemy engine options for this database: connections checked before use (a database
+    that restarted is reconnected to by itself), statement parameters kept out of error messages
+    (they can hold an email address, and errors are logged), and on PostgreSQL a bounded wait
+    for a connection."""
+    options = {"pool_pre_ping": True, "hide_parameters": True, **options}
+    if database_uri.startswith("postgresql"):
+        connect_args = {"connect_timeout": connect_timeout, **options.get("connect_args", {})}
+        options["connect_args"] = connect_args
+    return options

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Flask, render_template
+import logging
+
+from flask import Flask, current_app, g, render_template
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
 from deliberate.security import UnreadableInput
@@ -39,7 +43,16 @@ ERROR_TEXT: dict[int, tuple[str, str]] = {
         "Sorry, there is a problem with the service",
         "Try again later.",
     ),
+    503: (
+        "Sorry, the service is unavailable",
+        "Nothing you sent has been saved. Wait a moment, then go back and try again.",
+    ),
 }
+
+# Seconds a client is asked to wait before trying again when the database does not answer.
+DATABASE_RETRY_AFTER = 5
+
+log = logging.getLogger("deliberate.errors")
 
 # Any other client error Werkzeug can raise (401, 410, 415, 431 ...).
 OTHER_CLIENT_ERROR_TEXT = ERROR_TEXT[400]
@@ -87,6 +100,13 @@ def init_app(app: Flask) -> None:
     def handle_unreadable_input(error: UnreadableInput):
         return render_error(400, *UNREADABLE_TEXT[error.where], error)
 
+    def handle_database_error(error: DBAPIError | PoolTimeout):
+        if isinstance(error, DBAPIError) and not (
+            isinstance(error, OperationalError) or error.connection_invalidated
+        ):
+            raise error  # a query the database refused (a broken constraint): a bug, so a 500
+        return database_unavailable(error)
+
     for code in ERROR_TEXT:
         app.register_error_handler(code, handle_http_error)
     # Every other HTTP error gets the same page; the handlers by class below are more specific
@@ -94,3 +114,38 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(HTTPException, handle_http_error)
     app.register_error_handler(CSRFError, handle_csrf_error)
     app.register_error_handler(UnreadableInput, handle_unreadable_input)
+    app.register_error_handler(DBAPIError, handle_database_error)
+    app.register_error_handler(PoolTimeout, handle_database_error)
+
+
+def database_unavailable(error: Exception):
+    """The database did not answer (down, restarting, unreachable, out of connections): a 503
+    page that says nothing was saved, drawn without the database. The unit of work has already
+    rolled the request back; the connection pool checks each connection before use, so the site
+    recovers by itself once the database is back."""
+    original = getattr(error, "orig", None)
+    log.warning(
+        "database unavailable",
+        extra={
+            # Class names and the SQLSTATE only: the messages can quote what was sent.
+            "error": type(error).__name__,
+            "cause": type(original).__name__ if original is not None else None,
+            "sqlstate": getattr(original, "sqlstate", None),
+        },
+    )
+    _forget_the_signed_in_user()
+    body, code, headers = render_error(503, *ERROR_TEXT[503])
+    headers.update({"Retry-After": str(DATABASE_RETRY_AFTER), "Cache-Control": "no-store"})
+    return body, code, headers
+
+
+def _forget_the_signed_in_user() -> None:
+    """The page header asks who is signed in, and that asks the database: draw this page as for
+    a visitor who is not signed in (the next page, once the database answers, knows them again)."""
+    from deliberate.extensions import db, login_manager
+
+    try:
+        db.session.rollback()
+    except Exception:  # the connection is gone; the session is discarded at the request's end
+        current_app.logger.debug("rollback after a database error failed too", exc_info=True)
+    g._login_user = login_manager.anonymous_user()

@@ -48,6 +48,5 @@ def deliver(to: str, subject: str, body: str) -> None:
     outbox.mkdir(parents=True, exist_ok=True)
     name = f"{utcnow():%Y%m%dT%H%M%S%f}-{to.replace('@', '_at_')}.eml"
     (outbox / name).write_bytes(bytes(message))
-    current_app.logger.info(
-        "Email (%s) written to %s", subject, outbox / name
-    )  # no address: logs hold no personal data
+    # Not the file's name: it holds the address, and logs hold no personal data.
+    current_app.logger.info("Email (%s) written to the outbox folder %s", subject, outbox)

@@ -327,7 +327,7 @@ DISCOVERED = {
     "citizen": lambda rule: rule.rule.startswith("/account"),
     "admin": lambda rule: rule.rule.startswith("/admin") or rule.endpoint.startswith("admin."),
 }
-SKIPPED_PAGES = ("/healthz",)
+SKIPPED_PAGES = ("/healthz", "/readyz")  # no forms: plain answers for load balancers
 
 
 @dataclass

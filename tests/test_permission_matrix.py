@@ -101,6 +101,7 @@ EXPECTED: dict[str, dict[str, Outcome]] = {
     "pages.cookies": PUBLIC,
     "pages.privacy": PUBLIC,
     "pages.healthz": PUBLIC,
+    "pages.readyz": PUBLIC,
     "pages.moderation_policy": PUBLIC,
     # accounts
     "auth.register": SIGNED_OUT,

@@ -61,6 +61,8 @@ def test_the_lawful_basis_comes_from_the_settings(client, app):
 def test_production_without_a_contact_address_refuses_to_start(monkeypatch):
     monkeypatch.setenv("DELIBERATE_ENV", "production")
     monkeypatch.setenv("SECRET_KEY", "s" * 50)
+    monkeypatch.setenv("DATABASE_URL", "postgresql://deliberate@db.internal/deliberate")
+    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:6379/10")  # nothing is sent to it
     monkeypatch.delenv("DELIBERATE_CONTACT_EMAIL", raising=False)
     with pytest.raises(ConfigurationError, match="DELIBERATE_CONTACT_EMAIL"):
         create_app()

@@ -179,14 +179,14 @@ def production_app(database_url, _migrated, tmp_path):
             "DELIBERATE_ENV": "production",
             "SECRET_KEY": "s" * 40,
             "DATABASE_URL": database_url,
+            "REDIS_URL": "redis://127.0.0.1:6379/10",
             "DELIBERATE_CONTACT_EMAIL": "privacy@deliberate.service.gov.uk",
         },
     )
     development = settings_from_environment(tmp_path, {"SECRET_KEY": "s" * 40})
-    # What production changes, on top of the test app's settings.
-    changed = {
-        k: v for k, v in settings.items() if v != development[k] and k != "SQLALCHEMY_DATABASE_URI"
-    }
+    # What production changes, on top of the test app's settings (its jobs stay in-process).
+    kept = {"SQLALCHEMY_DATABASE_URI", "REDIS_URL", "RATELIMIT_STORAGE_URI", "LOG_FORMAT"}
+    changed = {k: v for k, v in settings.items() if v != development[k] and k not in kept}
     assert {"ENV_NAME", "SESSION_COOKIE_SECURE", "FORCE_HTTPS", "HSTS"} <= set(changed)
     return make_test_app(database_url, tmp_path, **changed)
 
@@ -195,11 +195,12 @@ def test_production_is_https_only(production_app, app, create_user):
     create_user(email="person@example.org")
     client = production_app.test_client()
 
-    # A plain HTTP request is sent to HTTPS; the health check answers as it is.
+    # A plain HTTP request is sent to HTTPS; the health checks answer as they are.
     response = client.get("/sign-in")
     assert response.status_code == 302
     assert response.headers["Location"] == "https://deliberate.test/sign-in"
     assert client.get("/healthz").status_code == 200
+    assert client.get("/readyz").status_code == 200
 
     # Behind the proxy (X-Forwarded-Proto) or over TLS: HSTS, and cookies only over HTTPS.
     proxied = {"X-Forwarded-Proto": "https"}

@@ -8,6 +8,7 @@ from deliberate.config import (
     DEFAULT_LAWFUL_BASIS,
     EXAMPLE_CONTACT_EMAIL,
     ConfigurationError,
+    engine_options,
     normalise_database_url,
     settings_from_environment,
 )
@@ -22,19 +23,58 @@ def test_development_generates_a_secret_once_and_keeps_it(tmp_path):
     assert first["PASSWORD_HASH_METHOD"] == "scrypt"
 
 
-PRODUCTION = {"DELIBERATE_ENV": "production", "DELIBERATE_CONTACT_EMAIL": "privacy@agency.gov.uk"}
+PRODUCTION = {
+    "DELIBERATE_ENV": "production",
+    "DELIBERATE_CONTACT_EMAIL": "privacy@agency.gov.uk",
+    "DATABASE_URL": "postgresql://deliberate@db.internal/deliberate",
+    "REDIS_URL": "redis://queue.internal:6379/0",
+}
 
 
 def test_production_requires_a_secret_key(tmp_path):
-    with pytest.raises(ConfigurationError, match="SECRET_KEY"):
+    with pytest.raises(ConfigurationError, match="missing: SECRET_KEY"):
         settings_from_environment(tmp_path, env=PRODUCTION)
     settings = settings_from_environment(tmp_path, env={**PRODUCTION, "SECRET_KEY": "s" * 50})
     assert settings["SESSION_COOKIE_SECURE"] is True
     assert not (tmp_path / "secret_key").exists()
 
 
+def test_production_names_every_missing_shared_setting(tmp_path):
+    """Every machine of a production site shares the database, Redis and the secret key: none
+    falls back to a file of its own, and the refusal names all that is missing at once."""
+    env = {"DELIBERATE_ENV": "production", "DELIBERATE_CONTACT_EMAIL": "privacy@agency.gov.uk"}
+    with pytest.raises(ConfigurationError) as refused:
+        settings_from_environment(tmp_path, env=env)
+    assert str(refused.value).endswith("missing: DATABASE_URL, REDIS_URL, SECRET_KEY.")
+    with pytest.raises(ConfigurationError, match=r"missing: REDIS_URL\.$"):
+        settings_from_environment(
+            tmp_path, env={**PRODUCTION, "SECRET_KEY": "s" * 50, "REDIS_URL": " "}
+        )
+    assert not (tmp_path / "secret_key").exists()
+    assert not (tmp_path / "deliberate.sqlite3").exists()
+
+
+def test_production_logs_json_and_development_text_unless_asked(tmp_path):
+    production = {**PRODUCTION, "SECRET_KEY": "s" * 50}
+    assert settings_from_environment(tmp_path, env=production)["LOG_FORMAT"] == "json"
+    assert settings_from_environment(tmp_path, env={})["LOG_FORMAT"] == "text"
+    asked = {"DELIBERATE_LOG_FORMAT": "JSON"}
+    assert settings_from_environment(tmp_path, env=asked)["LOG_FORMAT"] == "json"
+    with pytest.raises(ConfigurationError, match="DELIBERATE_LOG_FORMAT"):
+        settings_from_environment(tmp_path, env={"DELIBERATE_LOG_FORMAT": "xml"})
+
+
+def test_postgresql_connections_wait_a_bounded_time_and_sqlite_is_left_alone():
+    options = engine_options("postgresql+psycopg://u@db/x", {"pool_pre_ping": True}, 3)
+    assert options["connect_args"] == {"connect_timeout": 3}
+    assert options["pool_pre_ping"] is True and options["hide_parameters"] is True
+    sqlite = engine_options("sqlite:///x.db", {"pool_pre_ping": True}, 3)
+    assert "connect_args" not in sqlite and sqlite["hide_parameters"] is True
+
+
 def test_production_requires_a_real_contact_address(tmp_path):
     env = {"DELIBERATE_ENV": "production", "SECRET_KEY": "s" * 50}
+    env.update({k: PRODUCTION[k] for k in ("DATABASE_URL", "REDIS_URL")})
     with pytest.raises(ConfigurationError, match="DELIBERATE_CONTACT_EMAIL must be set"):
         settings_from_environment(tmp_path, env=env)
     for example in ("privacy@deliberate.example", "a@example.org", "me@thing.invalid"):

@@ -55,6 +55,9 @@ class JobRunner(Protocol):
     def shutdown(self, timeout: float = 30) -> None:
         """Stop taking and running jobs in this process."""
 
+    def counts(self) -> dict[str, int]:
+        """How many jobs wait (due now or later) and how many failed, for /readyz."""
+
 
 @dataclass(order=True)
 class _Job:
@@ -141,6 +144,11 @@ class InProcessRunner:
         if self._thread is not None:
             self._thread.join(timeout)
 
+    def counts(self) -> dict[str, int]:
+        """Jobs waiting in this process (due now or later) and jobs that failed in it."""
+        with self._cond:
+            return {"queued": len(self._heap), "failed": len(self.failures)}
+
     def wait_until_idle(self, timeout: float = 60) -> bool:
         """Run delayed jobs now and block until none is left; for tests and the CLI."""
         deadline = time.monotonic() + timeout
@@ -197,6 +205,15 @@ class RQRunner:
 
     def shutdown(self, timeout: float = 30) -> None:
         """Jobs wait in Redis for the workers; nothing runs in this process to stop."""
+
+    def counts(self) -> dict[str, int]:
+        """Jobs waiting in the queue or scheduled for later, and jobs in RQ's failed registry
+        (read only: no registry clean-up from here)."""
+        from rq.registry import FailedJobRegistry, ScheduledJobRegistry
+
+        scheduled = ScheduledJobRegistry(queue=self.queue).get_job_count(cleanup=False)
+        failed = FailedJobRegistry(queue=self.queue).get_job_count(cleanup=False)
+        return {"queued": self.queue.count + scheduled, "failed": failed}
 
 
 def init_app(app: Flask) -> None:

@@ -1,8 +1,8 @@
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import Blueprint, jsonify, render_template
 
-from deliberate.services import moderation_policy, retention
+from deliberate.services import moderation_policy, readiness, retention
 
 bp = Blueprint("pages", __name__)
 
@@ -38,3 +38,14 @@ def moderation_policy_page():
 def healthz():
     """For load balancers and uptime checks: answers without touching the database."""
     return "ok", 200, {"Content-Type": "text/plain; charset=utf-8", "Cache-Control": "no-store"}
+
+
+@bp.get("/readyz")
+def readyz():
+    """For load balancers: 200 when the database (and Redis, when used) answer, else 503 naming
+    what failed; with the number of queued and failed background jobs. Never cached."""
+    state = readiness.check()
+    response = jsonify(state.as_dict())
+    response.status_code = 200 if state.ready else 503
+    response.headers["Cache-Control"] = "no-store"
+    return response
