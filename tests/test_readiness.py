@@ -43,6 +43,7 @@ def test_ready_when_the_database_answers_without_redis(app, client):
     response = client.get("/readyz")
     assert response.status_code == 200
     assert response.get_json() == {
+        "status": "ready",
         "database": "ok",
         "redis": "not used",
         "jobs": {"queued": 0, "failed": 0},
@@ -63,6 +64,7 @@ def test_not_ready_when_the_database_does_not_answer(unreachable_database_app):
     response = unreachable_database_app.test_client().get("/readyz")
     assert response.status_code == 503
     assert response.get_json() == {
+        "status": "not ready",
         "database": "unavailable",
         "redis": "not used",
         "jobs": {"queued": 0, "failed": 0},
@@ -119,17 +121,20 @@ def test_ready_with_redis_counts_the_rq_queue_and_its_failed_jobs(
     response = app.test_client().get("/readyz")
     assert response.status_code == 200
     assert response.get_json() == {
+        "status": "ready",
         "database": "ok",
         "redis": "ok",
         "jobs": {"queued": 2, "failed": 1},
     }
 
 
-def test_not_ready_when_redis_does_not_answer(tmp_path, database_url, _migrated):
+def test_ready_but_degraded_when_redis_does_not_answer(tmp_path, database_url, _migrated):
+    """Votes are still taken without Redis, so the machine stays in the load balancer."""
     app = make_test_app(database_url, tmp_path, REDIS_URL=NOBODY_LISTENS)
     response = app.test_client().get("/readyz")
-    assert response.status_code == 503
+    assert response.status_code == 200
     assert response.get_json() == {
+        "status": "degraded",
         "database": "ok",
         "redis": "unavailable",
         "jobs": {"queued": None, "failed": None},

@@ -154,6 +154,7 @@ def test_make_serve_runs_gunicorn_and_a_worker_takes_a_vote_and_stops_on_ctrl_c(
         ready = browser.get("/readyz")
         assert ready.status == 200, ready.body
         assert json.loads(ready.body) == {
+            "status": "ready",
             "database": "ok",
             "redis": "ok",
             "jobs": {"queued": 0, "failed": 0},

@@ -42,8 +42,9 @@ def healthz():
 
 @bp.get("/readyz")
 def readyz():
-    """For load balancers: 200 when the database (and Redis, when used) answer, else 503 naming
-    what failed; with the number of queued and failed background jobs. Never cached."""
+    """For load balancers: 200 when the database answers (``"status": "degraded"`` when Redis
+    does not), else 503; with the state of each part and the number of queued and failed
+    background jobs. Never cached."""
     state = readiness.check()
     response = jsonify(state.as_dict())
     response.status_code = 200 if state.ready else 503

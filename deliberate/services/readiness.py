@@ -1,9 +1,13 @@
 """Is this web process ready for traffic? What ``GET /readyz`` answers a load balancer.
 
-Ready means the database answers a ``SELECT 1`` and, when the site uses Redis (``REDIS_URL``),
-Redis answers a ``PING``; the queued and failed job counts come along for whoever watches. Every
+Ready means the database answers a ``SELECT 1``: that is all a vote needs. Redis (``REDIS_URL``)
+is asked too and its state reported, but a Redis that does not answer leaves the site ready and
+"degraded": votes are still taken, rate limits fall back to each process's memory and jobs wait
+in the database until Redis is back (deliberate.jobs). A shared Redis down would otherwise take
+every web machine out of the load balancer at once. The queued and failed job counts come along
+for whoever watches. Every
 check is bounded: PostgreSQL connections wait at most ``DATABASE_CONNECT_TIMEOUT`` seconds, Redis
-is asked through a client of its own with one-second timeouts, so a dead part gives a 503 within
+is asked through a client of its own with one-second timeouts, so a dead database gives a 503 within
 seconds instead of a request that hangs until the load balancer gives up.
 """
 
@@ -36,10 +40,21 @@ class Readiness:
 
     @property
     def ready(self) -> bool:
-        return self.database == OK and self.redis in (OK, NOT_USED)
+        return self.database == OK
+
+    @property
+    def status(self) -> str:
+        if not self.ready:
+            return "not ready"
+        return "degraded" if self.redis == UNAVAILABLE else "ready"
 
     def as_dict(self) -> dict[str, Any]:
-        return {"database": self.database, "redis": self.redis, "jobs": self.jobs}
+        return {
+            "status": self.status,
+            "database": self.database,
+            "redis": self.redis,
+            "jobs": self.jobs,
+        }
 
 
 def check() -> Readiness:
