@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from pathlib import Path
 
-from deliberate.csv_cells import restore_cell
+from deliberate.polis_format.cells import restore_cell
 from deliberate.polis_format.layout import locate_files
 from deliberate.polis_format.model import (
     MODERATION_VALUES,

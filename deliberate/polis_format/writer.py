@@ -22,7 +22,7 @@ from functools import lru_cache
 from itertools import chain
 from pathlib import Path
 
-from deliberate.csv_cells import TextRows, safe_cell
+from deliberate.polis_format.cells import TextRows, safe_cell
 from deliberate.polis_format.model import (
     AGREE,
     DISAGREE,

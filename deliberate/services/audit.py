@@ -10,9 +10,9 @@ from typing import Any
 from flask_login import current_user
 from sqlalchemy import select
 
-from deliberate.csv_cells import safe_cell
 from deliberate.extensions import db
 from deliberate.models import AuditEvent
+from deliberate.polis_format.cells import safe_cell
 
 # The longest reason a person may give for what they did (a few sentences, not an essay).
 REASON_MAX = 1000

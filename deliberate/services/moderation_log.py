@@ -15,7 +15,6 @@ from typing import Any
 
 from sqlalchemy import String, cast, func, select
 
-from deliberate.csv_cells import safe_cell
 from deliberate.extensions import db
 from deliberate.models import (
     AuditEvent,
@@ -24,6 +23,7 @@ from deliberate.models import (
     RemovalReason,
     Statement,
 )
+from deliberate.polis_format.cells import safe_cell
 
 # Audit actions that are moderation, and how the log words each (from the event's detail).
 MODERATION_ACTIONS = ("statement.moderated", "statement.redacted")

@@ -17,7 +17,6 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from deliberate.csv_cells import TextRows, safe_cell
 from deliberate.extensions import db
 from deliberate.models import (
     Consultation,
@@ -40,6 +39,7 @@ from deliberate.polis_format import (
     PolisVote,
     read_export,
 )
+from deliberate.polis_format.cells import TextRows, safe_cell
 from deliberate.services.analysis_runs import latest_run, opinion_group_of
 
 BATCH = 5_000

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from deliberate.csv_cells import FORMULA_STARTS, restore_cell, safe_cell
 from deliberate.polis_format import (
     PolisComment,
     PolisExport,
@@ -16,6 +15,7 @@ from deliberate.polis_format import (
     read_export,
     write_export,
 )
+from deliberate.polis_format.cells import FORMULA_STARTS, restore_cell, safe_cell
 
 from .csvfiles import read_rows
 

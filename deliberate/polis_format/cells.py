@@ -8,7 +8,8 @@ so ``restore_cell`` can take exactly one off and a download read back gives the 
 ``safe_cell`` and ``restore_cell`` are inverse, whatever the text.
 
 Only text cells go through here; numbers stay numbers (``-1`` in votes.csv is a disagreement, not
-a formula). Pure Python: the Polis format, the audit log and every other CSV writer share it.
+a formula). Here, in the pure Polis format package, because its reader must undo what its writer
+did; the audit log, the moderation log and every other CSV writer of the site use it too.
 """
 
 from __future__ import annotations
