@@ -44,6 +44,8 @@ from deliberate.services.analysis_runs import latest_run, opinion_group_of
 
 BATCH = 5_000
 TOPICS_FILE = "topics.csv"
+POLIS_LICENCE_NAME = "CC BY 4.0"
+POLIS_LICENCE_URL = "https://creativecommons.org/licenses/by/4.0/"
 POLIS_LICENCE = (
     "Data was gathered using the Polis software (compdemocracy.org/polis) and is sub-licensed "
     "under CC BY 4.0 with Attribution to The Computational Democracy Project."
