@@ -14,6 +14,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from flask_migrate import upgrade
 from sqlalchemy import select
 
 from deliberate.config import ConfigurationError, settings_from_environment
@@ -23,6 +24,7 @@ from deliberate.models import (
     Consultation,
     ModerationMode,
     ModerationStatus,
+    Participant,
     ParticipantRole,
     RemovalReason,
     Statement,
@@ -31,9 +33,10 @@ from deliberate.models import (
 )
 from deliberate.polis_format import read_export
 from deliberate.polis_format.cells import FORMULA_STARTS
+from deliberate.services import analysis_runs, reports
 from deliberate.services import consultations as consultation_service
-from deliberate.services import reports
 from deliberate.services.polis_exchange import topics_csv
+from tests.conftest import make_test_app
 from tests.helpers import POLIS_DATA, cli, html_of, sign_in, text_of
 from tests.test_reports import add_votes, analyse, imported
 
@@ -557,3 +560,69 @@ def test_the_data_licence_setting_defaults_to_cc_by_and_needs_a_url_for_others(t
         },
     )
     assert own["DATA_LICENCE_URL"] == "https://x.example/l"
+
+
+# -- 6. the round trip: a published zip imported into a fresh instance gives the same findings ----
+
+
+def groups_and_topics(consultation_id: int) -> tuple[set[frozenset[int]], dict]:
+    """The newest run's opinion groups as sets of participants, and its topics as label -> set of
+    statements, both by their Polis ids (so two instances can be compared, labels aside)."""
+    run = analysis_runs.latest_run(consultation_id)
+    people = dict(
+        db.session.execute(
+            select(Participant.id, Participant.source_id).where(
+                Participant.consultation_id == consultation_id
+            )
+        ).all()
+    )
+    comments = dict(
+        db.session.execute(
+            select(Statement.id, Statement.source_id).where(
+                Statement.consultation_id == consultation_id
+            )
+        ).all()
+    )
+    members: dict[int, set[int]] = {}
+    for own, group in analysis_runs.opinion_group_of(run).items():
+        members.setdefault(group, set()).add(people[own])
+    topics = reports.findings_of(run).topics
+    assert topics is not None and topics.ok, topics
+    by_label: dict[str, set[int]] = {}
+    for own, (_tid, label) in topics.topic_of_statements().items():
+        by_label.setdefault(label, set()).add(comments[own])
+    return {frozenset(m) for m in members.values()}, by_label
+
+
+@pytest.mark.model
+@pytest.mark.slow
+def test_a_published_zip_imported_into_a_fresh_instance_gives_the_same_groups_and_topics(
+    app, client, missions, create_user, database_url, tmp_path
+):
+    cid = imported(missions)
+    cli(app, "analyse", cid)
+    team = create_user(email="team@example.org", team=(missions["growth"],))
+    reports.publish_run(team, db.session.get(Consultation, cid), analysis_runs.latest_run(cid))
+    db.session.commit()
+    groups, topics = groups_and_topics(cid)
+    assert len(groups) == 2 and len(topics) >= 2
+
+    zip_of(client.get(f"/consultations/{cid}/open-data.zip")).extractall(tmp_path / "zip")
+    fresh = make_test_app(
+        f"sqlite:///{tmp_path / 'fresh.sqlite3'}",
+        tmp_path / "fresh",
+        EMBEDDING_DELAY_SECONDS=3600,  # the command embeds; no background job races it
+    )
+    try:
+        with fresh.app_context():
+            upgrade()
+            output = cli(fresh, "import-polis", tmp_path / "zip", "--mission", "growth")
+            copy_id = int(output.strip().splitlines()[-1])
+            cli(fresh, "analyse", copy_id)
+            fresh_groups, fresh_topics = groups_and_topics(copy_id)
+            db.session.remove()
+            db.engine.dispose()
+    finally:
+        fresh.extensions["deliberate_jobs"].shutdown(timeout=60)
+    assert fresh_groups == groups  # the same people together, whatever the groups are called
+    assert fresh_topics == topics
