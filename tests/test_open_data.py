@@ -96,6 +96,16 @@ def hostile_consultation(missions, title: str = "=cmd|' /C calc'!A0") -> Consult
     return consultation
 
 
+def downloads(consultation_id: int, run_id: int) -> tuple[str, ...]:
+    """Every zip of a consultation: the run's, the open data one and the team's data as it is."""
+    base = f"/consultations/{consultation_id}"
+    return (
+        f"{base}/report/runs/{run_id}/polis-export.zip",
+        f"{base}/open-data.zip",
+        f"/manage{base}/data/polis-export.zip",
+    )
+
+
 def zip_of(response) -> zipfile.ZipFile:
     assert response.status_code == 200, response.status_code
     assert response.mimetype == "application/zip"
@@ -141,11 +151,7 @@ def test_no_csv_cell_the_site_writes_starts_a_formula(app, client, missions, cre
 
     written: dict[str, str] = {}
     base = f"/consultations/{cid}"
-    for where in (
-        f"{base}/report/runs/{run.id}/polis-export.zip",
-        f"{base}/open-data.zip",
-        f"/manage{base}/data/polis-export.zip",
-    ):
+    for where in downloads(cid, run.id):
         archive = zip_of(client.get(where))
         for name in archive.namelist():
             if name.endswith(".csv"):
@@ -275,7 +281,8 @@ def test_brexit_comments_csv_counts_are_the_pages_and_the_readme_says_what_match
     in_file = {int(r["comment-id"]): (int(r["agrees"]), int(r["disagrees"])) for r in comments}
     assert in_file == on_page
     # Polis's own file counted changed answers too: 8 statements were off by one against the page.
-    polis = list(csv.DictReader((POLIS_DATA / "brexit-consensus" / "comments.csv").open()))
+    polis_file = (POLIS_DATA / "brexit-consensus" / "comments.csv").read_text(encoding="utf-8")
+    polis = list(csv.DictReader(io.StringIO(polis_file, newline="")))
     polis_counts = {int(r["comment-id"]): (int(r["agrees"]), int(r["disagrees"])) for r in polis}
     assert sum(polis_counts[c] != on_page[c] for c in on_page) == 8
 
@@ -313,11 +320,7 @@ def test_every_member_of_every_download_is_readable_by_everyone(app, client, mis
     db.session.commit()
     sign_in(client, team.email)
     base = f"/consultations/{consultation.id}"
-    for where in (
-        f"{base}/report/runs/{run.id}/polis-export.zip",
-        f"{base}/open-data.zip",
-        f"/manage{base}/data/polis-export.zip",
-    ):
+    for where in downloads(consultation.id, run.id):
         archive = zip_of(client.get(where))
         assert "README.txt" in archive.namelist()
         for info in archive.infolist():

@@ -25,7 +25,7 @@ from deliberate.extensions import db
 from deliberate.findings import Findings, ModerationFindings
 from deliberate.models import AnalysisRun, Consultation, ConsultationState, RemovalReason
 from deliberate.polis_format import PolisExport
-from deliberate.polis_format.cells import FORMULA_STARTS, TextRows, safe_cell
+from deliberate.polis_format.cells import TextRows, safe_cell
 from deliberate.reporting.figures import Figures, StatementRow, group_name
 from deliberate.services.polis_exchange import POLIS_LICENCE_NAME, POLIS_LICENCE_URL
 from deliberate.services.reports.report import REMOVED_TEXT
@@ -359,8 +359,9 @@ def readme_text(
     else:
         parts += [
             _wrap(
-                f"Consultation {consultation.id} as it stood when this file was made, before any "
-                "published analysis: there is no report page to compare it with yet."
+                f"Consultation {consultation.id} as it stood when this file was made, for its "
+                "team. A report page counts what its analysis saw, which may be less; group-id "
+                "holds the newest analysis' groups, if there is one."
             ),
             "",
         ]
@@ -382,11 +383,10 @@ def readme_text(
         "Spreadsheet safety",
         "------------------",
         _wrap(
-            "A text cell that a spreadsheet would run as a formula (one starting with "
-            + ", ".join(repr(c) for c in FORMULA_STARTS)
-            + ") is written with a leading apostrophe ('), which spreadsheets hide; a text that "
-            "itself begins with apostrophes before one of those characters gets one more. "
-            "Escaped columns: "
+            "A text cell that a spreadsheet would run as a formula (one starting with =, +, -, "
+            "@, a tab or a carriage return) is written with a leading apostrophe ('), which "
+            "spreadsheets hide; a text that itself begins with apostrophes before one of those "
+            "characters gets one more. Escaped columns: "
             + "; ".join(f"{name} {column}" for name, column in ESCAPED_COLUMNS)
             + ". Numbers are never escaped: -1 in votes.csv and participants-votes.csv is a "
             "disagreement. To read the original text, take one apostrophe off a cell that "
