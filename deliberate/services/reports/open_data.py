@@ -283,6 +283,8 @@ def moderation_csv(found: ModerationFindings) -> str:
         writer.writerow(["removed", safe_cell(label), n])
     if found.n_without_reason:
         writer.writerow(["removed", "no reason recorded", found.n_without_reason])
+    if not found.n_removed:
+        writer.writerow(["removed", "", 0])
     writer.writerow(["edited", "", found.n_edited])
     return out.getvalue()
 
@@ -372,8 +374,8 @@ def readme_text(
         parts.append(
             _wrap(
                 f"Source: {source}. This conversation was imported from Polis; its data keeps "
-                "the licence and attribution above. The opinion groups, topics and run.json are "
-                "Deliberate's analysis of it."
+                "the licence and attribution above. The opinion groups (and topics and run.json, "
+                "where present) are Deliberate's analysis of it."
             )
         )
     parts += ["", "Files", "-----"]
@@ -387,7 +389,7 @@ def readme_text(
             "@, a tab or a carriage return) is written with a leading apostrophe ('), which "
             "spreadsheets hide; a text that itself begins with apostrophes before one of those "
             "characters gets one more. Escaped columns: "
-            + "; ".join(f"{name} {column}" for name, column in ESCAPED_COLUMNS)
+            + "; ".join(f"{name} {column}" for name, column in ESCAPED_COLUMNS if name in members)
             + ". Numbers are never escaped: -1 in votes.csv and participants-votes.csv is a "
             "disagreement. To read the original text, take one apostrophe off a cell that "
             "starts with apostrophes followed by one of those characters; `flask deliberate "
@@ -412,21 +414,23 @@ def _describe(name: str, counts: FileCounts, figures: Figures | None) -> str:
         return text
     if name == "votes.csv":
         changed = counts.vote_rows - counts.final_votes
+        rows = (
+            f"every answer including changed ones, as Polis writes it: {_n(counts.vote_rows)} rows"
+        )
         if page and figures.n_votes == counts.final_votes:
-            final = f"the page's {_n(figures.n_votes)} votes count"
+            rows += f"; the page's {_n(figures.n_votes)} votes count each person's final answer"
         elif page:
-            final = (
-                f"the page's {_n(figures.n_votes)} votes count the answers its analysis used; "
-                f"the {_n(counts.final_votes)} final answers here count"
+            rows += (
+                f", of which {_n(counts.final_votes)} are final answers; the page's "
+                f"{_n(figures.n_votes)} votes count the final answers its analysis used"
             )
         else:
-            final = f"the {_n(counts.final_votes)} final answers count"
+            rows += f", of which {_n(counts.final_votes)} are final answers"
         return (
-            f"every answer including changed ones, as Polis writes it: {_n(counts.vote_rows)} "
-            f"rows; {final} each person's final answer ({_n(changed)} answers were changed "
-            "later, so some people and statements have more than one row: the row with the "
-            "latest timestamp is the final answer). vote: 1 agree, -1 disagree, 0 pass; "
-            "timestamp in milliseconds since 1970 (UTC), datetime in UTC."
+            f"{rows} ({_n(changed)} answers were changed later: where a person answered a "
+            "statement more than once, the row with the latest timestamp is the final answer). "
+            "vote: 1 agree, -1 disagree, 0 pass; timestamp in milliseconds since 1970 (UTC), "
+            "datetime in UTC."
         )
     if name == "participants-votes.csv":
         groups = ", ".join(
@@ -440,7 +444,7 @@ def _describe(name: str, counts: FileCounts, figures: Figures | None) -> str:
             "analysis (blank: too few answers to be placed in a group)"
         )
         if groups:
-            text += f": {groups}, the group sizes on the page"
+            text += f": {groups}" + (", the group sizes on the page" if page else "")
         return text + "."
     if name == "summary.csv":
         return (
