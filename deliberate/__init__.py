@@ -83,12 +83,14 @@ def register_blueprints(app: Flask) -> None:
     from deliberate.ideas import bp as ideas_bp
     from deliberate.manage import bp as manage_bp
     from deliberate.missions.views import bp as missions_bp
+    from deliberate.open_data import bp as open_data_bp
     from deliberate.pages import bp as pages_bp
     from deliberate.reports.views import bp as reports_bp
 
     for blueprint in (pages_bp, auth_bp, missions_bp, consultations_bp, ideas_bp, manage_bp):
         app.register_blueprint(blueprint)
     app.register_blueprint(reports_bp)
+    app.register_blueprint(open_data_bp)
     app.register_blueprint(admin_bp)
 
 

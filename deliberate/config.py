@@ -168,6 +168,31 @@ def _participation_review_settings(env: dict[str, str]) -> dict:
     }
 
 
+# Licences an operator may name by their short name alone; any other needs its URL as well.
+KNOWN_DATA_LICENCES = {
+    "CC BY 4.0": "https://creativecommons.org/licenses/by/4.0/",
+    "CC BY-SA 4.0": "https://creativecommons.org/licenses/by-sa/4.0/",
+    "CC0 1.0": "https://creativecommons.org/publicdomain/zero/1.0/",
+    "OGL-UK-3.0": "https://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/",
+    "ODbL 1.0": "https://opendatacommons.org/licenses/odbl/1-0/",
+}
+DEFAULT_DATA_LICENCE = "CC BY 4.0"
+
+
+def _open_data_settings(env: dict[str, str]) -> dict:
+    """The licence of the data the site publishes (its own consultations; imported conversations
+    keep the licence and attribution they came with)."""
+    name = (env.get("DELIBERATE_DATA_LICENCE") or "").strip() or DEFAULT_DATA_LICENCE
+    url = (env.get("DELIBERATE_DATA_LICENCE_URL") or "").strip() or KNOWN_DATA_LICENCES.get(name)
+    if url is None:
+        known = ", ".join(KNOWN_DATA_LICENCES)
+        raise ConfigurationError(
+            f"DELIBERATE_DATA_LICENCE is {name!r}: set DELIBERATE_DATA_LICENCE_URL to its text, "
+            f"or name one of {known}."
+        )
+    return {"DATA_LICENCE": name, "DATA_LICENCE_URL": url}
+
+
 def settings_from_environment(instance_path: Path, env: dict[str, str] | None = None) -> dict:
     env = dict(os.environ if env is None else env)
     production = env.get("DELIBERATE_ENV", "development") == "production"
@@ -247,6 +272,7 @@ def settings_from_environment(instance_path: Path, env: dict[str, str] | None = 
         **_contact_settings(env, production),
         **_retention_settings(env),
         **_participation_review_settings(env),
+        **_open_data_settings(env),
     }
 
 

@@ -146,6 +146,11 @@ EXPECTED: dict[str, dict[str, Outcome]] = {
     "reports.statements": PUBLIC,
     "reports.results_json": PUBLIC,
     "reports.polis_export": PUBLIC,
+    # open data: every published consultation, its zip, the catalogue and the run's schema
+    "open_data.index": PUBLIC,
+    "open_data.catalogue": PUBLIC,
+    "open_data.run_schema": PUBLIC,
+    "open_data.consultation_zip": PUBLIC,
     # ideas from frontline staff
     "ideas.mission_ideas": PUBLIC,
     "ideas.idea": PUBLIC,

@@ -253,11 +253,15 @@ def test_downloads_give_the_run_as_stored_and_the_polis_files_with_our_groups(
     response = client.get(f"/consultations/{cid}/report/runs/{run.id}/polis-export.zip")
     assert response.status_code == 200 and response.mimetype == "application/zip"
     archive = zipfile.ZipFile(io.BytesIO(response.data))
-    assert sorted(archive.namelist()) == [
+    assert archive.namelist() == [
+        "README.txt",
         "comments.csv",
+        "votes.csv",
         "participants-votes.csv",
         "summary.csv",
-        "votes.csv",
+        "moderation.csv",
+        "run.json",
+        "run-v1.schema.json",
     ]  # no topics.csv: this run has no topics
     archive.extractall(tmp_path / "export")
     export = read_export(tmp_path / "export")

@@ -17,6 +17,8 @@ from deliberate.polis_format.model import (
 )
 from deliberate.polis_format.reader import read_export
 from deliberate.polis_format.writer import (
+    TEXT_COLUMNS,
+    final_tallies,
     summary_rows,
     write_comments_csv,
     write_export,
@@ -26,11 +28,13 @@ from deliberate.polis_format.writer import (
 )
 
 __all__ = [
+    "TEXT_COLUMNS",
     "PolisComment",
     "PolisExport",
     "PolisFormatError",
     "PolisParticipant",
     "PolisVote",
+    "final_tallies",
     "latest_votes",
     "locate_files",
     "read_export",

@@ -4,7 +4,9 @@ Accepted: the classic five files; a matrix with an ``xid`` column after ``partic
 comments.csv (no ``datetime``; ``is-meta``, ``is-seed``, ``group-informed-consensus`` added); the
 2025 names (``<date>-<serial>-<conversation id>-comments.csv`` and ``participant-votes.csv``).
 Columns are found by name, so their order and any extra column do not matter; timestamps written
-in seconds are turned into milliseconds.
+in seconds are turned into milliseconds. Text cells escaped against spreadsheet formulas (a
+leading apostrophe before ``=``, ``+``, ``-``, ``@``, a tab or a carriage return, as our writer
+and careful exporters write them) are read as the text they stand for.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from pathlib import Path
 
+from deliberate.polis_format.cells import restore_cell
 from deliberate.polis_format.layout import locate_files
 from deliberate.polis_format.model import (
     MODERATION_VALUES,
@@ -97,7 +100,7 @@ def _read_comments(path: Path) -> tuple[PolisComment, ...]:
                 author_id=None
                 if author_at is None
                 else table.optional_integer(line, "author-id", cells[author_at]),
-                text=cells[body_at],
+                text=restore_cell(cells[body_at]),
                 moderated=moderated,
                 created_ms=None
                 if time_at is None
@@ -169,7 +172,7 @@ def _read_matrix(
                     line, f"participant {pid} already given on line {first_line[pid]}"
                 )
             first_line[pid] = line
-            xid = cells[xid_at].strip() if xid_at is not None else ""
+            xid = restore_cell(cells[xid_at].strip()) if xid_at is not None else ""
             participants[pid] = PolisParticipant(
                 participant_id=pid,
                 xid=xid or None,
@@ -197,5 +200,5 @@ def _read_summary(path: Path) -> dict[str, str]:
     summary: dict[str, str] = {}
     with CsvTable(path, header=False) as table:
         for _line, cells in table.rows():
-            summary[cells[0].strip().lower()] = ",".join(cells[1:])
+            summary[cells[0].strip().lower()] = restore_cell(",".join(cells[1:]))
     return summary

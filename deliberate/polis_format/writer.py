@@ -4,6 +4,12 @@
 ``read_export`` gives back the same comments, final votes and participants. The per-file writers
 take plain iterables, so a caller can stream rows from a database cursor instead of building a
 ``PolisExport`` first.
+
+Two departures from what Polis writes, both for people who open the files in a spreadsheet:
+text cells that a spreadsheet would run as a formula get a leading apostrophe
+(``deliberate.csv_cells``; ``TEXT_COLUMNS`` says which columns, and the reader takes it off
+again), and the agrees/disagrees of comments.csv count final answers, as the vote matrix and
+our report pages do, where Polis counted every row of votes.csv, changed answers included.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from functools import lru_cache
 from itertools import chain
 from pathlib import Path
 
+from deliberate.polis_format.cells import TextRows, safe_cell
 from deliberate.polis_format.model import (
     AGREE,
     DISAGREE,
@@ -33,6 +40,13 @@ _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _CELL = {AGREE: "1", PASS: "0", DISAGREE: "-1"}
 _STANDARD_MATRIX = ("group-id", "n-comments", "n-votes", "n-agree", "n-disagree")
+# The text columns, the only cells that may be escaped (file -> columns; summary.csv has no
+# header: its values are escaped). Every other cell is a number, a date or empty.
+TEXT_COLUMNS: dict[str, tuple[str, ...]] = {
+    "comments.csv": ("comment-body",),
+    "participants-votes.csv": ("xid",),
+    "summary.csv": ("the value of each row",),
+}
 
 
 def write_export(export: PolisExport, folder: Path | str, *, history: bool = True) -> Path:
@@ -54,8 +68,8 @@ def write_export(export: PolisExport, folder: Path | str, *, history: bool = Tru
             raise ValueError("vote_events do not reduce to the export's final votes")
         rows = export.vote_events
     folder.mkdir(parents=True, exist_ok=True)
-    tallies = write_votes_csv(folder / "votes.csv", rows)
-    write_comments_csv(folder / "comments.csv", export.comments, tallies)
+    write_votes_csv(folder / "votes.csv", rows)
+    write_comments_csv(folder / "comments.csv", export.comments, final_tallies(export.votes))
     authored = Counter(c.author_id for c in export.comments if c.author_id is not None)
     write_participants_votes_csv(
         folder / "participants-votes.csv", export.participants, export.votes, authored
@@ -67,7 +81,8 @@ def write_export(export: PolisExport, folder: Path | str, *, history: bool = Tru
 def write_votes_csv(path: Path, votes: Iterable[PolisVote]) -> dict[int, tuple[int, int]]:
     """Write votes.csv row by row; return (agrees, disagrees) per comment over the rows written.
 
-    Those counts are what Polis puts in comments.csv: every row, re-votes included.
+    Those counts are what Polis put in comments.csv: every row, changed answers included.
+    ``write_export`` puts the counts of final answers there instead (``final_tallies``).
     """
     agrees: Counter[int] = Counter()
     disagrees: Counter[int] = Counter()
@@ -89,6 +104,19 @@ def write_votes_csv(path: Path, votes: Iterable[PolisVote]) -> dict[int, tuple[i
     return {cid: (agrees[cid], disagrees[cid]) for cid in agrees.keys() | disagrees.keys()}
 
 
+def final_tallies(votes: Iterable[PolisVote]) -> dict[int, tuple[int, int]]:
+    """(agrees, disagrees) per comment over final votes: the counts comments.csv carries, the
+    same as the vote matrix's and the report page's."""
+    agrees: Counter[int] = Counter()
+    disagrees: Counter[int] = Counter()
+    for vote in votes:
+        if vote.vote == AGREE:
+            agrees[vote.comment_id] += 1
+        elif vote.vote == DISAGREE:
+            disagrees[vote.comment_id] += 1
+    return {cid: (agrees[cid], disagrees[cid]) for cid in agrees.keys() | disagrees.keys()}
+
+
 def write_comments_csv(
     path: Path,
     comments: Iterable[PolisComment],
@@ -98,8 +126,10 @@ def write_comments_csv(
 ) -> None:
     """Write comments.csv; ``flags`` adds is-meta/is-seed (None: only if some comment has one).
 
-    The classic header has no place for those flags, so they are added only when they carry
-    information, and then in the 2024 position, before comment-body.
+    ``tallies`` gives (agrees, disagrees) per comment id. comment-body is the one text column:
+    a body a spreadsheet would run as a formula is escaped. The classic header has no place for
+    those flags, so they are added only when they carry information, and then in the 2024
+    position, before comment-body.
     """
     comments = list(comments)
     if flags is None:
@@ -107,7 +137,7 @@ def write_comments_csv(
     header = ["timestamp", "datetime", "comment-id", "author-id", "agrees", "disagrees"]
     header += ["moderated", *(("is-meta", "is-seed") if flags else ()), "comment-body"]
     with path.open("w", encoding="utf-8", newline="") as handle:
-        out = csv.writer(handle, lineterminator="\n")
+        out = TextRows(handle)
         out.writerow(header)
         for comment in comments:
             if comment.moderated not in MODERATION_VALUES:
@@ -124,7 +154,7 @@ def write_comments_csv(
             ]
             if flags:
                 row += [_flag(comment.is_meta), _flag(comment.is_seed)]
-            row.append(comment.text)
+            row.append(safe_cell(comment.text))
             out.writerow(row)
 
 
@@ -158,7 +188,7 @@ def write_participants_votes_csv(
     with_xid = any(p.xid for p in people.values())
     authored = authored or {}
     with path.open("w", encoding="utf-8", newline="") as handle:
-        out = csv.writer(handle, lineterminator="\n")
+        out = TextRows(handle)
         out.writerow(["participant", *(("xid",) if with_xid else ()), *_STANDARD_MATRIX, *columns])
         for pid in sorted(people):
             person = people[pid]
@@ -166,7 +196,7 @@ def write_participants_votes_csv(
             values = list(row.values())
             cells: list[object] = [pid]
             if with_xid:
-                cells.append(person.xid or "")
+                cells.append(safe_cell(person.xid or ""))
             cells += [
                 _text(person.group_id),
                 authored.get(pid, 0),
@@ -203,8 +233,9 @@ def summary_rows(export: PolisExport) -> list[tuple[str, str]]:
 
 
 def write_summary_csv(path: Path, rows: Iterable[tuple[str, str]]) -> None:
+    """key,value rows; the values (topic, url, description...) are text, escaped as such."""
     with path.open("w", encoding="utf-8", newline="") as handle:
-        csv.writer(handle, lineterminator="\n").writerows(rows)
+        TextRows(handle).writerows((key, safe_cell(value)) for key, value in rows)
 
 
 def _check_consistency(export: PolisExport) -> None:

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from deliberate.extensions import db
 from deliberate.models import AuditEvent
-from deliberate.services.csv_cells import safe_cell
+from deliberate.polis_format.cells import safe_cell
 
 # The longest reason a person may give for what they did (a few sentences, not an essay).
 REASON_MAX = 1000

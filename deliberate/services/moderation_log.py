@@ -23,7 +23,7 @@ from deliberate.models import (
     RemovalReason,
     Statement,
 )
-from deliberate.services.csv_cells import safe_cell
+from deliberate.polis_format.cells import safe_cell
 
 # Audit actions that are moderation, and how the log words each (from the event's detail).
 MODERATION_ACTIONS = ("statement.moderated", "statement.redacted")

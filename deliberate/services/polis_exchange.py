@@ -8,12 +8,11 @@ id for id.
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import io
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -40,10 +39,13 @@ from deliberate.polis_format import (
     PolisVote,
     read_export,
 )
+from deliberate.polis_format.cells import TextRows, safe_cell
 from deliberate.services.analysis_runs import latest_run, opinion_group_of
 
 BATCH = 5_000
 TOPICS_FILE = "topics.csv"
+POLIS_LICENCE_NAME = "CC BY 4.0"
+POLIS_LICENCE_URL = "https://creativecommons.org/licenses/by/4.0/"
 POLIS_LICENCE = (
     "Data was gathered using the Polis software (compdemocracy.org/polis) and is sub-licensed "
     "under CC BY 4.0 with Attribution to The Computational Democracy Project."
@@ -81,10 +83,20 @@ def _source_key(export: PolisExport, folder: Path) -> str:
     return f"polis-folder:{digest}"
 
 
+_EPOCH = datetime(1970, 1, 1)  # stored times are naive UTC
+_MILLISECOND = timedelta(milliseconds=1)
+
+
 def _ms_to_datetime(ms: int | None) -> datetime | None:
     if ms is None:
         return None
-    return datetime.fromtimestamp(ms / 1000, UTC).replace(tzinfo=None)
+    return _EPOCH + ms * _MILLISECOND
+
+
+def _datetime_to_ms(moment: datetime) -> int:
+    """Whole milliseconds, in integers: ``timestamp() * 1000`` in floats can come out one
+    millisecond short, and an export read back and written again must give the same bytes."""
+    return (moment.replace(tzinfo=None) - _EPOCH) // _MILLISECOND
 
 
 def _bulk_insert(model: type, columns: tuple[str, ...], rows: Iterable[tuple]) -> None:
@@ -280,7 +292,7 @@ def build_export(consultation: Consultation) -> PolisExport:
             author_id=people.get(s.author_id) if s.author_id else None,
             text=s.text,
             moderated=MODERATION_CODE[s.moderation],
-            created_ms=int(s.created_at.replace(tzinfo=UTC).timestamp() * 1000),
+            created_ms=_datetime_to_ms(s.created_at),
             is_meta=s.is_meta,
             is_seed=s.origin is StatementOrigin.SEED,
         )
@@ -316,12 +328,13 @@ def build_export(consultation: Consultation) -> PolisExport:
 
 def topics_csv(placed: Mapping[int, tuple[int, str]], comment_ids: Mapping[int, int]) -> str:
     """The one writer of ``topics.csv``: comment-id, topic-id, topic-label (-1 is "Other"), ids as
-    in comments.csv, in comment order."""
+    in comments.csv, in comment order. topic-label is text, escaped like every text cell."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = TextRows(out)
     writer.writerow(["comment-id", "topic-id", "topic-label"])
     writer.writerows(
-        sorted(
+        (comment_id, topic_id, safe_cell(label))
+        for comment_id, topic_id, label in sorted(
             (comment_ids[sid], topic_id, label)
             for sid, (topic_id, label) in placed.items()
             if sid in comment_ids

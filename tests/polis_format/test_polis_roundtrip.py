@@ -63,18 +63,44 @@ def test_round_trip_is_exact(conversation: Path, real_export: PolisExport, write
 
 
 def test_written_files_match_what_polis_wrote(conversation: Path, write_real) -> None:
-    """Counts computed by the writer (n-votes, agrees, voters, ...) equal Polis's own numbers.
+    """Counts computed by the writer (n-votes, voters, ...) equal Polis's own numbers.
 
-    Only datetime differs (written in UTC) and the row order (Polis orders rows its own way).
+    Only datetime differs (written in UTC), the row order (Polis orders rows its own way), and
+    comments.csv's agrees/disagrees, which count final answers (see the next test).
     """
     out = write_real(conversation.name)
     assert read_rows(out / "summary.csv") == read_rows(conversation / "summary.csv")
     drop = ("datetime", "xid")  # london's matrix has an xid column with no xid in it
-    for name, key in (("comments.csv", "comment-id"), ("participants-votes.csv", "participant")):
-        assert keyed(out / name, key, drop=drop) == keyed(conversation / name, key, drop=drop)
+    counts = ("agrees", "disagrees")
+    assert keyed(out / "comments.csv", "comment-id", drop=drop + counts) == keyed(
+        conversation / "comments.csv", "comment-id", drop=drop + counts
+    )
+    assert keyed(out / "participants-votes.csv", "participant", drop=drop) == keyed(
+        conversation / "participants-votes.csv", "participant", drop=drop
+    )
     assert [row[:1] + row[2:] for row in read_rows(out / "votes.csv")] == [
         row[:1] + row[2:] for row in read_rows(conversation / "votes.csv")
     ]
+
+
+def test_comment_counts_are_final_answers_where_polis_counted_every_row(
+    conversation: Path, real_export: PolisExport, write_real
+) -> None:
+    """Polis's comments.csv counted every row of votes.csv, so a changed answer counted twice and
+    its counts disagreed with its own vote matrix; ours count final answers, as the matrix."""
+    final: dict[str, list[int]] = {str(c.comment_id): [0, 0] for c in real_export.comments}
+    every_row: dict[str, list[int]] = {str(c.comment_id): [0, 0] for c in real_export.comments}
+    for counts, votes in ((final, real_export.votes), (every_row, real_export.vote_events)):
+        for vote in votes:
+            if vote.vote != 0:
+                counts[str(vote.comment_id)][0 if vote.vote == 1 else 1] += 1
+    ours = keyed(write_real(conversation.name) / "comments.csv", "comment-id")
+    theirs = keyed(conversation / "comments.csv", "comment-id")
+    assert {cid: [int(r["agrees"]), int(r["disagrees"])] for cid, r in ours.items()} == final
+    if real_export.vote_events:  # Polis's own file: every row
+        assert {
+            cid: [int(r["agrees"]), int(r["disagrees"])] for cid, r in theirs.items()
+        } == every_row
 
 
 def test_final_votes_only_when_history_is_not_wanted(read_real, tmp_path: Path) -> None:

@@ -1,7 +1,8 @@
 """Published reports, by concern: ``runs`` (which run the public sees, publishing), ``report``
 (what a run's report shows, from its stored findings), ``cache`` (computed once per run and
 process), ``page`` (a report page among runs and rounds), ``downloads`` (JSON and Polis zip),
-``rounds`` (comparing rounds, a mission's trajectory) and ``dashboard`` (the team's view).
+``rounds`` (comparing rounds, a mission's trajectory), ``dashboard`` (the team's view) and
+``open_data`` (README, licence, the run's JSON and schema, the open data page's list).
 
 Light on purpose: views import this package, so nothing here imports numpy, scikit-learn or torch.
 Callers use the names below.
@@ -9,6 +10,7 @@ Callers use the names below.
 
 from __future__ import annotations
 
+from deliberate.services.reports import open_data
 from deliberate.services.reports.cache import cached_for_run
 from deliberate.services.reports.dashboard import (
     Dashboard,
@@ -28,6 +30,7 @@ from deliberate.services.reports.downloads import (
     run_json,
     run_record,
 )
+from deliberate.services.reports.open_data import OpenDataset, licence_of, published_datasets
 from deliberate.services.reports.page import ReportPage, report_page
 from deliberate.services.reports.report import (
     AWAITING_TEXT,
@@ -64,6 +67,7 @@ __all__ = [
     "REMOVED_TEXT",
     "CarriedStatement",
     "Dashboard",
+    "OpenDataset",
     "Participation",
     "Progress",
     "Report",
@@ -82,14 +86,17 @@ __all__ = [
     "finished_run",
     "finished_runs",
     "is_team",
+    "licence_of",
     "may_see_run",
     "mission_trajectory",
     "moderation_backlog",
+    "open_data",
     "participation_now",
     "polis_zip",
     "progress_of",
     "public_text",
     "publish_run",
+    "published_datasets",
     "published_run",
     "published_runs",
     "report_for",
