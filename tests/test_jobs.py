@@ -12,6 +12,7 @@ import os
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 
 import pytest
 from redis import Redis
@@ -135,6 +136,11 @@ def test_the_team_sees_a_consultations_waiting_and_failed_jobs(app, client, miss
 
 @pytest.fixture
 def redis_connection():
+    yield from clean_redis()
+
+
+def clean_redis() -> Iterator[Redis]:
+    """Redis database 11, empty before and after the test."""
     connection = Redis.from_url(REDIS_URL)
     try:
         connection.ping()

@@ -167,8 +167,8 @@ def _worker_stopped(step: str) -> Callable[[int | None, datetime | None], int | 
             return None
         error = WorkerStopped("the worker running it stopped before it ended")
         with _app_context(), unit_of_work():
-            run = analysis.record_failure(consultation_id, started_at or utcnow(), error, step)
-        return run.id
+            run_id = analysis.record_failure(consultation_id, started_at or utcnow(), error, step).id
+        return run_id
 
     return record
 
@@ -198,8 +198,8 @@ def _record_failure(
     if not jobs.last_try():
         return
     with unit_of_work():
-        run = analysis.record_failure(consultation_id, started_at, error, step)
-    jobs.remember(failed_run_id=run.id)
+        run_id = analysis.record_failure(consultation_id, started_at, error, step).id
+    jobs.remember(failed_run_id=run_id)
 
 
 EMBED_BATCH = 512
