@@ -178,6 +178,7 @@ def test_a_worker_killed_mid_analysis_leaves_no_run_and_the_retry_stores_one(
     assert 0 < redis_connection.pttl(lock_key) <= 6000  # held, and renewed: it expires soon
     second = workers("second", scheduler=True)  # idle: the first holds the only job
 
+    dead_holders_token = redis_connection.get(lock_key)
     first.kill()  # SIGKILL: no clean-up of any kind
     killed_at = time.monotonic()
     assert runs_of(cid) == []  # the run written but not committed is gone with the worker
@@ -186,12 +187,13 @@ def test_a_worker_killed_mid_analysis_leaves_no_run_and_the_retry_stores_one(
 
     def lock_expired_and_job_retried() -> bool:
         after = time.monotonic() - killed_at
-        if "lock" not in seen and not redis_connection.exists(lock_key):
+        if "lock" not in seen and redis_connection.get(lock_key) != dead_holders_token:
             seen["lock"] = after
         if "retry" not in seen and not started(rq_app, job):
             seen["retry"] = after
         return len(seen) == 2
 
+    # The dead worker's lock expires (then the retry takes it), and its job is taken from it.
     wait_for("the lock to expire and the job to be retried", lock_expired_and_job_retried, 120)
     [run] = wait_for("the retry's run", lambda: runs_of(cid), timeout=400, every=1)
     stored = time.monotonic() - killed_at

@@ -617,9 +617,10 @@ class RQRunner:
         if job_id is None:
             return False
         try:
-            status = Job.fetch(job_id.decode(), connection=self.connection).get_status()
+            job = Job.fetch(job_id.decode(), connection=self.connection)
         except NoSuchJobError:
             return False
+        status = job.get_status(refresh=False)
         return status in {JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.DEFERRED}
 
     # Redis gone and back
