@@ -156,8 +156,9 @@ def started(rq_app, job: Job) -> bool:
 
 @pytest.mark.model
 def test_a_worker_killed_mid_analysis_leaves_no_run_and_the_retry_stores_one(
-    app, redis_connection, missions, database_url, tmp_path, workers
+    app, redis_connection, missions, create_user, database_url, tmp_path, workers
 ):
+    team = create_user(team=(missions["growth"],))
     result = import_polis_folder(POLIS_DATA / "brexit-consensus", missions["growth"])
     db.session.commit()
     cid = result.consultation_id
@@ -174,6 +175,10 @@ def test_a_worker_killed_mid_analysis_leaves_no_run_and_the_retry_stores_one(
         timeout=400,
     )
     assert started(rq_app, job)
+    browser = rq_app.test_client()
+    sign_in(browser, team.email)
+    page = text_of(html_of(browser.get(f"/manage/consultations/{cid}/jobs")))
+    assert "Analysis Running" in page
     lock_key = tasks.LOCK_KEY.format(name=f"analyse-{cid}")
     assert 0 < redis_connection.pttl(lock_key) <= 6000  # held, and renewed: it expires soon
     second = workers("second", scheduler=True)  # idle: the first holds the only job

@@ -21,6 +21,7 @@ from rq.job import JobStatus
 from sqlalchemy import select
 
 from deliberate import jobs
+from deliberate.config import ConfigurationError, settings_from_environment
 from deliberate.extensions import db
 from deliberate.jobs import tasks
 from deliberate.models import AnalysisRun, Consultation, RunStatus, StatementOrigin
@@ -325,3 +326,24 @@ def test_two_at_once_on_one_consultation_one_waits_while_the_other_renews_its_lo
     assert answers == [True, False, True]
     connection = rq_app.extensions["deliberate_jobs"].connection
     assert connection.exists(tasks.LOCK_KEY.format(name="analyse-77")) == 0  # released
+
+
+def test_job_settings_are_read_and_checked(tmp_path):
+    env = {"DELIBERATE_JOB_RETRIES": "3", "DELIBERATE_JOB_RETRY_SECONDS": "10,60"}
+    settings = settings_from_environment(tmp_path, env)
+    assert (settings["JOB_RETRIES"], settings["JOB_RETRY_SECONDS"]) == (3, (10, 60))
+    assert jobs.retry_waits(3, settings["JOB_RETRY_SECONDS"]) == [10, 60, 60]
+    assert "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED" not in settings  # memory:// has no fallback
+    with_redis = settings_from_environment(tmp_path, {"REDIS_URL": REDIS_URL})
+    assert with_redis["RATELIMIT_STORAGE_URI"] == REDIS_URL
+    assert with_redis["RATELIMIT_IN_MEMORY_FALLBACK_ENABLED"] is True
+    with pytest.raises(ConfigurationError, match="DELIBERATE_JOB_RETRY_SECONDS"):
+        settings_from_environment(tmp_path, {"DELIBERATE_JOB_RETRY_SECONDS": "soon"})
+    production = {
+        "DELIBERATE_ENV": "production",
+        "SECRET_KEY": "a-real-secret",
+        "DELIBERATE_CONTACT_EMAIL": "privacy@council.gov.uk",
+        "DELIBERATE_TEST_ANALYSIS_PAUSE_SECONDS": "60",
+    }
+    with pytest.raises(ConfigurationError, match="fault tests only"):
+        settings_from_environment(tmp_path, production)
