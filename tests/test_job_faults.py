@@ -46,7 +46,7 @@ from tests.helpers import POLIS_DATA, REPO_ROOT, html_of, sign_in, text_of
 from tests.test_analysis_runs import vote_through_the_site
 from tests.test_jobs import REDIS_URL, clean_redis, make_rq_app
 
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(600), pytest.mark.xdist_group("redis-11")]
 
 
 @pytest.fixture

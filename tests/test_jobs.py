@@ -32,6 +32,9 @@ from tests.conftest import make_test_app
 from tests.helpers import html_of, sign_in, text_of
 
 REDIS_URL = "redis://127.0.0.1:6379/11"
+# These tests and test_job_faults.py empty Redis database 11: under xdist, one worker runs them all
+# (with --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("redis-11")
 
 # What the test jobs below were given, try by try (the in-process worker and a burst RQ worker
 # both run them in this process).
