@@ -166,8 +166,9 @@ def _worker_stopped(step: str) -> Callable[[int | None, datetime | None], int | 
         if consultation_id is None:
             return None
         error = WorkerStopped("the worker running it stopped before it ended")
+        started_at = started_at or utcnow()
         with _app_context(), unit_of_work():
-            run_id = analysis.record_failure(consultation_id, started_at or utcnow(), error, step).id
+            run_id = analysis.record_failure(consultation_id, started_at, error, step).id
         return run_id
 
     return record
