@@ -193,6 +193,66 @@ def _open_data_settings(env: dict[str, str]) -> dict:
     return {"DATA_LICENCE": name, "DATA_LICENCE_URL": url}
 
 
+def _seconds_list(env: dict[str, str], name: str, default: tuple[int, ...]) -> tuple[int, ...]:
+    """Whole numbers of seconds separated by commas ("30,300"), each 0 or more."""
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        values = tuple(int(part) for part in raw.split(","))
+    except ValueError:
+        values = (-1,)
+    if any(value < 0 for value in values):
+        raise ConfigurationError(f"{name} must be whole numbers of seconds, like 30,300.")
+    return values
+
+
+def _job_settings(env: dict[str, str], redis_url: str | None, production: bool) -> dict:
+    """Background jobs (deliberate.jobs): retries, time limits, the per-consultation lock, and
+    what happens while Redis does not answer."""
+    pause = float(env.get("DELIBERATE_TEST_ANALYSIS_PAUSE_SECONDS") or 0)
+    if pause and production:
+        raise ConfigurationError(
+            "DELIBERATE_TEST_ANALYSIS_PAUSE_SECONDS is for the fault tests only: unset it."
+        )
+    settings: dict = {
+        # A failed job is tried again this many times (so 2: three tries in all) ...
+        "JOB_RETRIES": _whole_number(env, "DELIBERATE_JOB_RETRIES", 2, least=0),
+        # ... after these waits (the last one repeats when there are more retries than waits).
+        "JOB_RETRY_SECONDS": _seconds_list(env, "DELIBERATE_JOB_RETRY_SECONDS", (30, 300)),
+        # The longest one job may run before its worker stops it (and it counts as failed).
+        "JOB_TIMEOUT_SECONDS": _whole_number(env, "DELIBERATE_JOB_TIMEOUT_SECONDS", 3600),
+        # A worker says it is alive three times in this period while it runs a job; a job whose
+        # worker stayed silent this long was abandoned (the worker died) and is tried again.
+        "JOB_ABANDONED_SECONDS": _whole_number(env, "DELIBERATE_JOB_ABANDONED_SECONDS", 30, 3),
+        # The lock that keeps two workers from analysing one consultation at once expires this
+        # long after its holder stopped renewing it (its holder renews it three times as often).
+        "JOB_LOCK_SECONDS": _whole_number(env, "DELIBERATE_JOB_LOCK_SECONDS", 60, least=3),
+        # A job that finds the lock taken looks again after this long.
+        "JOB_LOCK_WAIT_SECONDS": _whole_number(env, "DELIBERATE_JOB_LOCK_WAIT_SECONDS", 30),
+        # Jobs asked for while Redis did not answer wait in the database; each process looks
+        # for them at most this often (and after each job it queues once Redis is back).
+        "PENDING_JOB_CHECK_SECONDS": _whole_number(env, "DELIBERATE_PENDING_JOB_CHECK_SECONDS", 30),
+        # Fault tests only: the analysis job waits this long before storing its run.
+        "TEST_ANALYSIS_PAUSE_SECONDS": pause,
+    }
+    if redis_url:
+        # Redis stopped: rate limits are counted in each process's memory meanwhile, and a
+        # request waits at most about a second for Redis to answer.
+        settings["RATELIMIT_IN_MEMORY_FALLBACK_ENABLED"] = True
+        settings["RATELIMIT_STORAGE_OPTIONS"] = redis_client_options()
+    return settings
+
+
+def redis_client_options() -> dict:
+    """How the web processes talk to Redis: one quick try again, then give up rather than hold a
+    request (redis-py's default tries ten times, up to a second apart)."""
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
+
+    return {"socket_connect_timeout": 1, "socket_timeout": 2, "retry": Retry(NoBackoff(), 1)}
+
+
 def settings_from_environment(instance_path: Path, env: dict[str, str] | None = None) -> dict:
     env = dict(os.environ if env is None else env)
     production = env.get("DELIBERATE_ENV", "development") == "production"
@@ -273,6 +333,7 @@ def settings_from_environment(instance_path: Path, env: dict[str, str] | None = 
         **_retention_settings(env),
         **_participation_review_settings(env),
         **_open_data_settings(env),
+        **_job_settings(env, redis_url, production),
     }
 
 

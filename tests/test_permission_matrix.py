@@ -173,6 +173,7 @@ EXPECTED: dict[str, dict[str, Outcome]] = {
     "manage.start_next_round": TEAM_ONLY,
     "manage.analysis": TEAM_ONLY,
     "manage.run_analysis_now": TEAM_ONLY,
+    "manage.background_jobs": TEAM_ONLY,
     "manage.publish_run": TEAM_ONLY_NOT_NOW,
     "manage.data_download": TEAM_ONLY,
     "manage.compare_rounds": TEAM_ONLY,

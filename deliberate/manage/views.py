@@ -48,6 +48,7 @@ from deliberate.reports.forms import CompareForm, RunNowForm
 from deliberate.services import (
     analysis_runs,
     bulk_moderation,
+    consultation_jobs,
     moderation_log,
     reports,
     statement_neighbours,
@@ -648,6 +649,19 @@ def analysis(consultation_id: int):
     if refreshing:
         response.headers["Refresh"] = str(ANALYSIS_REFRESH_SECONDS)
     return response
+
+
+@bp.get("/consultations/<int:consultation_id>/jobs")
+def background_jobs(consultation_id: int):
+    """The consultation's background jobs (analysis, embedding, checks of held comments):
+    waiting, running, and failed with what went wrong."""
+    consultation = _consultation_run_by_user(consultation_id)
+    return render_template(
+        "manage/jobs.html",
+        consultation=consultation,
+        rows=consultation_jobs.jobs_of(consultation.id),
+        states=consultation_jobs.STATES,
+    )
 
 
 @bp.post("/consultations/<int:consultation_id>/analysis/run")

@@ -25,6 +25,7 @@ from deliberate.models.participation import (
     VoteEvent,
     normalise_statement,
 )
+from deliberate.models.pending_job import PendingJob
 from deliberate.models.site_text import SiteText, SiteTextKey
 from deliberate.models.statement_report import ReportReason, StatementReport
 from deliberate.models.user import (
@@ -55,6 +56,7 @@ __all__ = [
     "Participant",
     "ParticipantFlag",
     "ParticipantRole",
+    "PendingJob",
     "RemovalReason",
     "ReportReason",
     "RunStatus",

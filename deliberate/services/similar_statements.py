@@ -84,7 +84,12 @@ def request_check(check: SimilarityCheck) -> bool:
     from deliberate import jobs
     from deliberate.jobs.tasks import check_similar_statements
 
-    return jobs.enqueue(check_similar_statements, check.id, key=f"similar-{check.id}")
+    return jobs.enqueue(
+        check_similar_statements,
+        check.id,
+        key=f"similar-{check.id}",
+        consultation_id=check.consultation_id,
+    )
 
 
 def held_comment(consultation: Consultation, check_id: int) -> SimilarityCheck | None:
