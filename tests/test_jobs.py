@@ -346,6 +346,8 @@ def test_job_settings_are_read_and_checked(tmp_path):
         "DELIBERATE_ENV": "production",
         "SECRET_KEY": "a-real-secret",
         "DELIBERATE_CONTACT_EMAIL": "privacy@council.gov.uk",
+        "DATABASE_URL": "postgresql://deliberate@db.internal/deliberate",
+        "REDIS_URL": REDIS_URL,
         "DELIBERATE_TEST_ANALYSIS_PAUSE_SECONDS": "60",
     }
     with pytest.raises(ConfigurationError, match="fault tests only"):
