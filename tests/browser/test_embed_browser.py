@@ -22,15 +22,15 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from playwright.sync_api import expect
-from sqlalchemy import select
 from werkzeug.serving import make_server
 
 from deliberate.embed import frame as frame_rules
 from deliberate.embed.snippet import snippet_for
 from deliberate.extensions import db
-from deliberate.models import Consultation, StatementOrigin, Vote, VoteChoice
+from deliberate.models import Consultation, StatementOrigin, VoteChoice
 from deliberate.services.statements import write_statement
 from tests.conftest import make_test_app
+from tests.test_embed import votes_of
 
 TITLE = "How should the clinic's opening hours change?"
 
@@ -101,18 +101,23 @@ def two_sites(app, database_url, tmp_path, missions) -> Iterator[dict]:
 
 def stored_votes(consultation: Consultation) -> list[VoteChoice]:
     db.session.commit()  # a fresh read of what the site stored
-    rows = db.session.scalars(select(Vote.choice).where(Vote.consultation_id == consultation.id))
-    return [VoteChoice(choice) for choice in rows]
+    return votes_of(consultation)
 
 
-def test_a_participant_answers_inside_another_websites_page(
-    browser, two_sites, screenshot, axe_audit
-):
+def council_page_with_the_frame(browser, two_sites):
+    """A fresh browser on the council's page, once the frame inside it has loaded."""
     context = browser.new_context()
     page = context.new_page()
     page.goto(two_sites["council"])
     embedded = page.frame_locator("iframe")
     expect(embedded.get_by_role("heading", level=1)).to_have_text(TITLE)
+    return context, page, embedded
+
+
+def test_a_participant_answers_inside_another_websites_page(
+    browser, two_sites, screenshot, axe_audit
+):
+    context, page, embedded = council_page_with_the_frame(browser, two_sites)
     question = embedded.get_by_role("group")  # the statement: the fieldset's legend names it
     expect(question).to_have_accessible_description(
         'Do you agree with this statement? Choose "Pass / unsure" if you do not know or would '
@@ -164,11 +169,7 @@ def test_a_participant_answers_inside_another_websites_page(
 def test_where_no_cookie_comes_back_the_frame_offers_a_new_tab(
     browser, two_sites, screenshot, axe_audit
 ):
-    context = browser.new_context()
-    page = context.new_page()
-    page.goto(two_sites["council"])
-    embedded = page.frame_locator("iframe")
-    expect(embedded.get_by_role("heading", level=1)).to_have_text(TITLE)
+    context, page, embedded = council_page_with_the_frame(browser, two_sites)
     context.clear_cookies()  # as a browser that keeps no cookie in a third-party frame
 
     embedded.get_by_role("button", name="Agree", exact=True).click()
