@@ -125,14 +125,14 @@ def test_answering_in_the_frame_stores_the_vote_and_says_so_on_the_embed_page(em
     # Its own layout: the consultation and one statement, no header, footer or navigation.
     assert "govuk-header" not in page and "govuk-footer" not in page and "<nav" not in page
     assert (
-        '<h1 class="govuk-heading-l" dir="auto">What would most improve getting care?</h1>' in page
+        '<h1 class="govuk-heading-m" dir="auto">What would most improve getting care?</h1>' in page
     )
     assert '<fieldset class="govuk-fieldset" aria-describedby="answer-hint">' in page
     assert "<script" not in page
     assert "You have answered 0 of 2 statements." in text_of(page)
     for link in ("full-link",):
         assert re.search(
-            rf'<p class="govuk-body" id="{link}"><a class="govuk-link" href="/consultations/'
+            rf'id="{link}"><a class="govuk-link" href="/consultations/'
             rf'{consultation.id}" target="_blank" rel="noopener">[^<]*\(opens in new tab\)</a>',
             page,
         )
@@ -320,7 +320,7 @@ def test_an_answer_without_the_frame_cookie_offers_a_new_tab_not_an_error(embed_
     blocked = embed_app.test_client().post(f"{embed_url(consultation)}/answers", data=form)
     assert blocked.status_code == 400
     body = html_of(blocked)
-    assert '<h1 class="govuk-heading-l">Your browser blocks this in an embedded frame</h1>' in body
+    assert '<h1 class="govuk-heading-m">Your browser blocks this in an embedded frame</h1>' in body
     assert re.search(
         rf'<a class="govuk-link" href="/consultations/{consultation.id}" target="_blank" '
         r'rel="noopener">Open the consultation in a new tab to take part \(opens in new tab\)</a>',

@@ -109,12 +109,11 @@ def _no_cookie_in_frame(error: CSRFError):
     """The answer came back without the frame's cookie (blocked), or with a stale form: either
     way nothing was saved, and the consultation works in a tab of its own."""
     consultation_id = (request.view_args or {}).get("consultation_id")
-    blocked = frame.SESSION_COOKIE not in request.cookies
     return render_template(
         "embed/open_in_new_tab.html",
-        blocked=blocked,
+        blocked=frame.SESSION_COOKIE not in request.cookies,
         secure_cookies=frame.cross_site_cookies(),
-        **_site_links(consultation_id),
+        **(_site_links(consultation_id) if consultation_id is not None else {}),
     ), 400
 
 
