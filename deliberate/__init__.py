@@ -15,6 +15,7 @@ from sqlalchemy.engine import Engine
 
 from deliberate import logs, security
 from deliberate.config import PROJECT_ROOT, engine_options, settings_from_environment
+from deliberate.embed import frame
 from deliberate.form_data import DeliberateRequest
 
 
@@ -38,6 +39,7 @@ def create_app(config: dict | None = None) -> Flask:
     register_extensions(app)
     register_blueprints(app)
     security.allow_plain_http(app)
+    frame.allow_framing(app)
     register_commands(app)
     register_unit_of_work(app)
     return app
@@ -51,6 +53,7 @@ def register_extensions(app: Flask) -> None:
     # Before any route is added, and before CSRFProtect (an unreadable form is refused first).
     security.use_database_ids(app)
     security.init_app(app)
+    frame.init_app(app)  # the embed routes' own cookies
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
@@ -80,6 +83,7 @@ def register_blueprints(app: Flask) -> None:
     from deliberate.admin import bp as admin_bp
     from deliberate.auth.views import bp as auth_bp
     from deliberate.consultations import bp as consultations_bp
+    from deliberate.embed.views import bp as embed_bp
     from deliberate.ideas import bp as ideas_bp
     from deliberate.manage import bp as manage_bp
     from deliberate.missions.views import bp as missions_bp
@@ -92,6 +96,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(reports_bp)
     app.register_blueprint(open_data_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(embed_bp)
 
 
 def register_unit_of_work(app: Flask) -> None:

@@ -10,10 +10,12 @@ would work on one machine and lose work on several.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 import secrets
 from pathlib import Path
+from urllib.parse import urlsplit
 
 # The checkout: templates, static files, migrations and data/ live beside the package.
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -253,6 +255,67 @@ def redis_client_options() -> dict:
     return {"socket_connect_timeout": 1, "socket_timeout": 2, "retry": Retry(NoBackoff(), 1)}
 
 
+_HOST_LABEL = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)")
+_NONE = ("'none'", "none")
+
+
+def _origin(item: str) -> str:
+    """One origin as a browser writes it (``scheme://host[:port]``, lower case), or an error that
+    says what to change."""
+    name = "DELIBERATE_EMBED_ORIGINS"
+    example = "like https://www.example.gov.uk or http://localhost:8080"
+    if "*" in item:
+        raise ConfigurationError(
+            f"{name}: {item!r} has a wildcard; list each website's origin, {example}."
+        )
+    if item.lower() in _NONE:
+        raise ConfigurationError(f"{name}: 'none' stands alone, meaning no website may embed.")
+    try:
+        parts = urlsplit(item.removesuffix("/") if item.count("/") == 3 else item)
+        port = parts.port
+    except ValueError:
+        raise ConfigurationError(f"{name}: {item!r} is not an origin, {example}.") from None
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname or "//" not in item:
+        raise ConfigurationError(f"{name}: {item!r} is not an origin, {example}.")
+    if parts.path or parts.query or parts.fragment or "?" in item or "#" in item:
+        raise ConfigurationError(
+            f"{name}: {item!r} has a path; give the origin only (no path), {example}."
+        )
+    if parts.username is not None or parts.password is not None or port == 0:
+        raise ConfigurationError(f"{name}: {item!r} is not an origin, {example}.")
+    host = parts.hostname.lower()
+    if ":" in host:  # an IPv6 address, written in brackets
+        ipaddress.IPv6Address(host)
+        host = f"[{host}]"
+    elif not all(_HOST_LABEL.fullmatch(label) for label in host.split(".")):
+        raise ConfigurationError(
+            f"{name}: {item!r} has a host name browsers would not match; write international "
+            f"names in their xn-- form, {example}."
+        )
+    return f"{parts.scheme.lower()}://{host}" + (f":{port}" if port is not None else "")
+
+
+def embed_origins(raw: str | None) -> tuple[str, ...]:
+    """The websites that may show the embedded participation page in a frame, from the
+    comma-separated ``DELIBERATE_EMBED_ORIGINS``: each ``scheme://host[:port]``, no paths (one
+    trailing slash is forgiven) and no wildcards. Empty, or ``'none'``: no website may."""
+    items = [item.strip() for item in (raw or "").split(",") if item.strip()]
+    if len(items) == 1 and items[0].lower() in _NONE:
+        return ()
+    origins: list[str] = []
+    for item in items:
+        try:
+            origin = _origin(item)
+        except ValueError:  # a bracketed host that is not an IPv6 address
+            raise ConfigurationError(
+                f"DELIBERATE_EMBED_ORIGINS: {item!r} is not an origin, like "
+                "https://www.example.gov.uk."
+            ) from None
+        if origin not in origins:
+            origins.append(origin)
+    return tuple(origins)
+
+
 def settings_from_environment(instance_path: Path, env: dict[str, str] | None = None) -> dict:
     env = dict(os.environ if env is None else env)
     production = env.get("DELIBERATE_ENV", "development") == "production"
@@ -334,6 +397,8 @@ def settings_from_environment(instance_path: Path, env: dict[str, str] | None = 
         **_participation_review_settings(env),
         **_open_data_settings(env),
         **_job_settings(env, redis_url, production),
+        # Websites allowed to show /embed/consultations/<id> in a frame (CSP frame-ancestors).
+        "EMBED_ORIGINS": embed_origins(env.get("DELIBERATE_EMBED_ORIGINS")),
     }
 
 

@@ -140,6 +140,11 @@ EXPECTED: dict[str, dict[str, Outcome]] = {
     "consultations.post_held_comment": PUBLIC,
     # Reporting a statement: anyone who may take part (the world allows anonymous taking part).
     "consultations.report_statement": PUBLIC,
+    # The embed page and its answers, shown in other websites' frames: anyone may take part
+    # anonymously where the consultation allows it (nobody is signed in inside a frame). An
+    # answer with the site's CSRF token, not the frame's, gets the "open in a new tab" 400.
+    "embed.consultation": PUBLIC,
+    "embed.answer": PUBLIC,
     # the published summary and its downloads
     "reports.report": PUBLIC,
     "reports.run_report": PUBLIC,

@@ -6,6 +6,9 @@ the last answer. Each consultation gets its own token, so the stored hashes cann
 person's answers across consultations. A cookie whose signature fails, that has expired or that does
 not parse is ignored as a whole: nothing in it is trusted.
 
+On the embed routes (``deliberate.embed.frame``) the cookie is another one, limited to ``/embed``
+and SameSite=None where browsers accept that, so that it works inside another website's frame.
+
 Before the first answer, a page that offers a form prepares a fresh token in the (signed, HTTP-only)
 session. Both requests of a double click carry it, so they reach the same new participant instead of
 making two; it is dropped once the cookie holds the token.
@@ -21,6 +24,7 @@ from flask import Response, current_app, request, session
 from flask_login import current_user
 from itsdangerous import BadData, URLSafeTimedSerializer
 
+from deliberate.embed import frame
 from deliberate.extensions import hashed_address
 from deliberate.models import Consultation, utcnow
 from deliberate.services.address_keys import address_key
@@ -40,7 +44,16 @@ class BrowserTokens:
 
 
 def cookie_name() -> str:
+    if frame.in_frame_route():
+        return frame.PARTICIPANT_COOKIE
     return current_app.config.get("PARTICIPANT_COOKIE_NAME", DEFAULT_COOKIE_NAME)
+
+
+def _cookie_attributes() -> dict:
+    if frame.in_frame_route():
+        return frame.cookie_attributes()
+    secure = bool(current_app.config.get("SESSION_COOKIE_SECURE"))
+    return {"samesite": "Lax", "secure": secure, "path": "/"}
 
 
 def _serializer() -> URLSafeTimedSerializer:
@@ -115,9 +128,7 @@ def remember(response: Response, consultation: Consultation, presence: Presence)
         _serializer().dumps(tokens),
         max_age=int(MAX_AGE.total_seconds()),
         httponly=True,
-        samesite="Lax",
-        secure=bool(current_app.config.get("SESSION_COOKIE_SECURE")),
-        path="/",
+        **_cookie_attributes(),
     )
     return response
 

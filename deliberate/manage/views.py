@@ -31,6 +31,7 @@ from flask import (
 from flask_login import current_user
 from sqlalchemy import select
 
+from deliberate.embed.snippet import snippet_for
 from deliberate.extensions import acting_person_key, db, limiter
 from deliberate.manage.forms import (
     BulkModerationForm,
@@ -172,6 +173,7 @@ def _render_consultation(
         next_round=service.next_round_of(consultation),
         public_url=_public_page_url(consultation),
         may_moderate=service.may_moderate(current_user, consultation),
+        embed=snippet_for(consultation),
     ), status
 
 

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify, render_template
 
+from deliberate.embed import frame
 from deliberate.services import moderation_policy, readiness, retention
 
 bp = Blueprint("pages", __name__)
@@ -24,7 +25,11 @@ def privacy():
 
 @bp.get("/cookies")
 def cookies():
-    return render_template("pages/cookies.html")
+    return render_template(
+        "pages/cookies.html",
+        embed_session_cookie=frame.SESSION_COOKIE,
+        embed_participant_cookie=frame.PARTICIPANT_COOKIE,
+    )
 
 
 @bp.get("/moderation-policy", endpoint="moderation_policy")
