@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import functools
+import importlib
 import io
 import logging
 import os
@@ -65,30 +67,84 @@ CSRF = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
 VOTE_FORM = re.compile(r'<form[^>]*id="vote".*?name="statement_id" value="(\d+)"', re.S)
 CHOICES = ("agree", "disagree", "pass")
 
-# What the profile breakdown names, by the function whose cumulative time it reads (a function
-# may sit inside another: SQL time is also inside "next statement", and so on).
-BREAKDOWN = {
-    "the vote view (all of the POST)": ("deliberate/consultations/views.py", "vote"),
-    "the page view (all of the GET)": ("deliberate/consultations/views.py", "show"),
-    "template rendering": ("flask/templating.py", "_render"),
-    "SQL (execute, incl. ORM)": ("sqlalchemy/orm/session.py", "execute"),
-    "commit": ("sqlalchemy/orm/session.py", "commit"),
-    "overview (next statement, counts)": ("deliberate/services/participation.py", "overview"),
-    "  statement tallies query": ("deliberate/services/participation.py", "statement_tallies"),
-    "  choose_next_statement": ("deliberate/analysis/priority.py", "choose_next_statement"),
-    "  participant count query": ("deliberate/services/participation.py", "participant_count"),
-    "published run lookup": ("deliberate/services/reports/runs.py", "published_run"),
-    "cast_vote": ("deliberate/services/participation.py", "cast_vote"),
-    "analysis request": ("deliberate/services/analysis_runs.py", "request_analysis"),
-    "flash": ("flask/helpers.py", "flash"),
-    "session save": ("flask/sessions.py", "save_session"),
-    "session open": ("flask/sessions.py", "open_session"),
-    "participant cookie": ("deliberate/consultations/participant_cookie.py", "read_tokens"),
-    "rate limiter": ("flask_limiter/_extension.py", "_check_request_limit"),
-    "CSRF check": ("flask_wtf/csrf.py", "protect"),
-    "load user (signed in)": ("flask_login/login_manager.py", "_load_user"),
-    "security headers": ("flask_talisman/talisman.py", "_set_response_headers"),
+# The breakdown: stopwatches around these (module, attribute), each counting the CPU spent inside
+# it (a stopwatch may run inside another: SQL time is also inside "overview", and so on). Names
+# missing from the code under test are left out.
+STOPWATCHES = {
+    "the app (the rest is the test client's)": ("flask.app", "Flask.wsgi_app"),
+    "template rendering": ("flask.templating", "_render"),
+    "ORM execute (SQL incl. ORM work)": ("sqlalchemy.orm.session", "Session.execute"),
+    "commit": ("sqlalchemy.orm.session", "Session.commit"),
+    "connection checkout from the pool": ("sqlalchemy.pool.base", "_ConnectionFairy._checkout"),
+    "  pre-ping": ("sqlalchemy.engine.default", "DefaultDialect.do_ping"),
+    "overview (next statement, counts)": ("deliberate.services.participation", "overview"),
+    "  find participant": ("deliberate.services.participation", "find_participant"),
+    "  offered statements query": ("deliberate.services.participation", "_offered_statements"),
+    "  vote counts (kept per process)": ("deliberate.services.vote_counts", "vote_counts"),
+    "  statement tallies query": ("deliberate.services.participation", "statement_tallies"),
+    "  participant count query": ("deliberate.services.participation", "participant_count"),
+    "  choose_next_statement": ("deliberate.services.participation", "choose_next_statement"),
+    "published-summary lookup": ("deliberate.services.reports", "published_run"),
+    "published-summary lookup ": ("deliberate.services.reports", "has_published_run"),
+    "cast_vote": ("deliberate.services.participation", "cast_vote"),
+    "  join": ("deliberate.services.participation", "join"),
+    "  record vote": ("deliberate.services.participation", "_record_vote"),
+    "ORM flush": ("sqlalchemy.orm.session", "Session.flush"),
+    "Session.get (by primary key)": ("sqlalchemy.orm.session", "Session.get"),
+    "consultation lookup": ("deliberate.services.participation", "consultation_for"),
+    "visitor_for": ("deliberate.consultations.views", "visitor_for"),
+    "analysis request": ("deliberate.services.analysis_runs", "request_analysis"),
+    "job queued after the commit (RQ)": ("deliberate.jobs", "RQRunner.enqueue"),
+    "job queued after the commit (in process)": ("deliberate.jobs", "InProcessRunner.enqueue"),
+    "flash": ("deliberate.consultations.views", "flash"),
+    "session open": ("flask.sessions", "SecureCookieSessionInterface.open_session"),
+    "session save": ("flask.sessions", "SecureCookieSessionInterface.save_session"),
+    "participant cookie read": ("deliberate.consultations.participant_cookie", "read_tokens"),
+    "rate limiter": ("flask_limiter._extension", "Limiter._check_request_limit"),
+    "CSRF check": ("flask_wtf.csrf", "CSRFProtect.protect"),
+    "load user (signed in)": ("flask_login.login_manager", "LoginManager._load_user"),
+    "security headers": ("flask_talisman.talisman", "Talisman._set_response_headers"),
 }
+
+
+class Stopwatches:
+    """CPU time inside each function of ``STOPWATCHES``, while ``running``; installed before the
+    app is made, so hooks bound at start-up are timed too. Re-entrant calls count once."""
+
+    def __init__(self) -> None:
+        self.running = False
+        self.spent: dict[str, float] = {}
+        self._depth: dict[str, int] = {}
+        for label, (module_name, path) in STOPWATCHES.items():
+            owner = importlib.import_module(module_name)
+            *owners, name = path.split(".")
+            for part in owners:
+                owner = getattr(owner, part)
+            if hasattr(owner, name):
+                setattr(owner, name, self._wrap(label, getattr(owner, name)))
+
+    def _wrap(self, label: str, function):
+        @functools.wraps(function)
+        def timed(*args, **kwargs):
+            if not self.running or self._depth.get(label):
+                return function(*args, **kwargs)
+            self._depth[label] = 1
+            started = time.process_time()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                self.spent[label] = self.spent.get(label, 0.0) + time.process_time() - started
+                self._depth[label] = 0
+
+        return timed
+
+    def report(self, answers: int, cpu_ms: float) -> str:
+        lines = [f"  breakdown (CPU ms per answer, of {cpu_ms:.2f} ms):"]
+        for label in STOPWATCHES:
+            if label in self.spent:
+                ms = self.spent[label] / answers * 1000
+                lines.append(f"    {label.rstrip():38s} {ms:6.2f} ms {ms / cpu_ms * 100:5.1f} %")
+        return "\n".join(lines)
 
 
 @dataclass
@@ -242,7 +298,14 @@ def open_browsers(app, count: int) -> list[Browser]:
     return browsers
 
 
-def answer(browser: Browser, consultation_id: int, rng) -> None:
+@dataclass
+class AnswerFigures:
+    answer: Figures = field(default_factory=Figures)  # the POST and the GET after it
+    post: Figures = field(default_factory=Figures)
+    get: Figures = field(default_factory=Figures)
+
+
+def answer(browser: Browser, consultation_id: int, rng, sql: SqlCounter, out: AnswerFigures):
     """Post the vote form of the page the browser shows and follow the redirect, as a browser."""
     url = f"/consultations/{consultation_id}"
     form = VOTE_FORM.search(browser.page)
@@ -253,27 +316,30 @@ def answer(browser: Browser, consultation_id: int, rng) -> None:
         "choice": rng.choice(CHOICES),
         "return_to": "consultation",
     }
-    posted = browser.client.post(f"{url}/votes", data=data)
+    post = timed(sql, lambda: browser.client.post(f"{url}/votes", data=data))
+    posted = post[3]
     assert posted.status_code == 302, (posted.status_code, posted.get_data(as_text=True)[:500])
-    shown = browser.client.get(posted.headers["Location"])
+    get = timed(sql, lambda: browser.client.get(posted.headers["Location"]))
+    shown = get[3]
     assert shown.status_code == 200, shown.status_code
     browser.page = shown.get_data(as_text=True)
     assert "Your answer was saved" in browser.page
+    out.post.add(*post[:3])
+    out.get.add(*get[:3])
+    out.answer.add(*(a + b for a, b in zip(post[:3], get[:3], strict=True)))
 
 
-def drive(app, consultation_id, browsers, answers, sql, rng, profile=None) -> Figures:
-    figures = Figures()
+def drive(consultation_id, browsers, answers, sql, rng, profile=None) -> AnswerFigures:
+    figures = AnswerFigures()
     url = f"/consultations/{consultation_id}"
     for browser in browsers:
         browser.page = browser.client.get(url).get_data(as_text=True)
     for n in range(answers):
-        browser = browsers[n % len(browsers)]
         if profile is not None:
             profile.enable()
-        wall, cpu, count, _ = timed(sql, lambda b=browser: answer(b, consultation_id, rng))
+        answer(browsers[n % len(browsers)], consultation_id, rng, sql, figures)
         if profile is not None:
             profile.disable()
-        figures.add(wall, cpu, count)
     return figures
 
 
@@ -286,45 +352,55 @@ def baseline(client, path: str, times: int, sql: SqlCounter) -> Figures:
     return figures
 
 
-def breakdown(profile: cProfile.Profile, answers: int) -> str:
+def package_of(filename: str) -> str:
+    """'sqlalchemy' for .../site-packages/sqlalchemy/orm/session.py; 'deliberate', 'templates',
+    'python' (the standard library) or '{built-in}' otherwise."""
+    if filename.startswith("~") or filename.startswith("<"):
+        return "{built-ins, C}" if filename.startswith("~") else filename.split(">")[0] + ">"
+    path = Path(filename)
+    if "site-packages" in path.parts:
+        return path.parts[path.parts.index("site-packages") + 1].removesuffix(".py")
+    for marker in ("deliberate", "templates", "bench"):
+        if marker in path.parts:
+            return marker
+    return "python (standard library)"
+
+
+def own_time_top(profile: cProfile.Profile, lines: int = 20) -> str:
     stats = pstats.Stats(profile)
-    cumulative: dict[str, float] = {}
-    for (filename, _, name), (_, _, _, cum, _) in stats.stats.items():
-        for label, (suffix, function) in BREAKDOWN.items():
-            if name == function and filename.endswith(suffix):
-                cumulative[label] = cumulative.get(label, 0.0) + cum
-    total = sum(
-        cum for (f, _, n), (*_, cum, _) in stats.stats.items() if n == "answer" and "bench" in f
+    by_package: dict[str, float] = {}
+    for (filename, _, _), (_, _, own, _, _) in stats.stats.items():
+        by_package[package_of(filename)] = by_package.get(package_of(filename), 0.0) + own
+    total = sum(by_package.values())
+    shares = sorted(by_package.items(), key=lambda item: -item[1])[:14]
+    packages = "  own CPU time by package (cProfile): " + ", ".join(
+        f"{name} {own / total * 100:.0f}%" for name, own in shares
     )
-    lines = [f"  profiled: {total / answers * 1000:.2f} ms per answer (profiler overhead included)"]
-    for label in BREAKDOWN:
-        ms = cumulative.get(label, 0.0) / answers * 1000
-        lines.append(f"  {label:40s} {ms:7.2f} ms  {ms / (total / answers * 1000) * 100:5.1f} %")
     out = io.StringIO()
-    pstats.Stats(profile, stream=out).sort_stats("tottime").print_stats(15)
-    lines.append("  top functions by own time:")
-    lines.extend(
-        "    " + line
-        for line in out.getvalue().splitlines()
-        if re.match(r"\s+\d", line) or "ncalls" in line
+    pstats.Stats(profile, stream=out).sort_stats("tottime").print_stats(lines)
+    kept = [line for line in out.getvalue().splitlines() if re.match(r"\s+(\d|ncalls)", line)]
+    return (
+        packages
+        + "\n  cProfile, top functions by own CPU time (profiler overhead included):\n"
+        + "\n".join("    " + line for line in kept)
     )
-    return "\n".join(lines)
 
 
-def run(target: str, args, folder: Path) -> None:
+def run(target: str, args, folder: Path, stopwatches: Stopwatches | None) -> None:
     url, drop = fresh_database(target, folder)
     label = "sqlite" if target == "sqlite" else "postgresql"
     rng = random.Random(13)
-    app = create_app(
-        {
-            "SQLALCHEMY_DATABASE_URI": url,
-            "RATELIMIT_ENABLED": not args.no_limits,
-            "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",  # signing in is not what is measured
-            "RETENTION_SCHEDULE": False,
-            "ANALYSIS_DEBOUNCE_SECONDS": 3600,  # no analysis runs during the bench
-            "BRIDGING_RESAMPLES": 5,  # the published run is set-up, not what is measured
-        }
-    )
+    settings = {
+        "SQLALCHEMY_DATABASE_URI": url,
+        "RATELIMIT_ENABLED": not args.no_limits,
+        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",  # signing in is not what is measured
+        "RETENTION_SCHEDULE": False,
+        "ANALYSIS_DEBOUNCE_SECONDS": 3600,  # no analysis runs during the bench
+        "BRIDGING_RESAMPLES": 5,  # the published run is set-up, not what is measured
+    }
+    if args.redis_url:
+        settings.update(REDIS_URL=args.redis_url, RATELIMIT_STORAGE_URI=args.redis_url)
+    app = create_app(settings)
     try:
         with app.app_context():
             logging.disable(logging.INFO)  # the migrations' own lines
@@ -344,35 +420,49 @@ def run(target: str, args, folder: Path) -> None:
         health = baseline(plain, "/healthz", args.answers, sql)
         page = baseline(plain, "/accessibility", args.answers, sql)
         database_before = sql.database_cpu()
-        answers = drive(app, consultation_id, browsers, args.answers, sql, rng)
+        figures = drive(consultation_id, browsers, args.answers, sql, rng)
         database_after = sql.database_cpu()
         print(
             f"\n== {label}: {args.statements} statements, {args.earlier} earlier participants x "
             f"{args.votes_each} votes; {args.answers} answers by {len(browsers)} browsers "
             f"(half signed in); rate limits {'off' if args.no_limits else 'on'}"
+            f"{'; Redis: RQ jobs and rate limits' if args.redis_url else ''}"
         )
         print(f"  {'':28s} {'median':>9s} {'p95':>9s} {'CPU':>9s} {'SQL':>6s}")
-        for name, figures in (
-            ("answer (POST + next GET)", answers),
+        for name, row in (
+            ("answer (POST + next GET)", figures.answer),
+            ("  the vote POST", figures.post),
+            ("  the GET it redirects to", figures.get),
             ("GET /healthz", health),
             ("GET /accessibility", page),
         ):
             print(
-                f"  {name:28s} {figures.median_ms:6.2f} ms {figures.p95_ms:6.2f} ms "
-                f"{figures.cpu_ms:6.2f} ms {figures.sql_per:6.1f}"
+                f"  {name:28s} {row.median_ms:6.2f} ms {row.p95_ms:6.2f} ms "
+                f"{row.cpu_ms:6.2f} ms {row.sql_per:6.1f}"
             )
         if database_before is not None:
             per = (database_after - database_before) / args.answers * 1000
             print(f"  PostgreSQL's own CPU per answer (its backends, from /proc): {per:.2f} ms")
+        answer_cpu = figures.answer.cpu_ms
         print(
-            f"  ratios: answer / healthz {answers.median_ms / health.median_ms:.1f}x, "
-            f"answer / plain page {answers.median_ms / page.median_ms:.1f}x (medians of wall time)"
+            f"  ratios: answer / healthz {figures.answer.median_ms / health.median_ms:.1f}x wall, "
+            f"{answer_cpu / health.cpu_ms:.1f}x CPU; answer / plain page "
+            f"{figures.answer.median_ms / page.median_ms:.1f}x wall, "
+            f"{answer_cpu / page.cpu_ms:.1f}x CPU (medians)"
         )
-        if args.profile:
-            profile = cProfile.Profile()
+        if stopwatches is not None:
             more = open_browsers(app, browsers_needed)
-            drive(app, consultation_id, more, args.answers, sql, rng, profile)
-            print(breakdown(profile, args.answers))
+            stopwatches.spent.clear()
+            stopwatches.running = True
+            timed_figures = drive(consultation_id, more, args.answers, sql, rng)
+            stopwatches.running = False
+            total = sum(timed_figures.answer.cpu) / args.answers * 1000
+            print(stopwatches.report(args.answers, total))
+        if args.cprofile:
+            # CPU time, not wall time: other work on the machine must not show up as ours.
+            profile = cProfile.Profile(time.process_time)
+            drive(consultation_id, open_browsers(app, browsers_needed), 100, sql, rng, profile)
+            print(own_time_top(profile))
             if args.profile_out:
                 profile.dump_stats(f"{args.profile_out}.{label}")
         with app.app_context():
@@ -389,8 +479,14 @@ def main() -> None:
     parser.add_argument("--statements", type=int, default=200)
     parser.add_argument("--earlier", type=int, default=300, help="earlier participants")
     parser.add_argument("--votes-each", type=int, default=40, help="votes per earlier one")
-    parser.add_argument("--profile", action="store_true")
-    parser.add_argument("--profile-out", help="also save the profile to PROFILE_OUT.<database>")
+    parser.add_argument("--profile", action="store_true", help="CPU time inside named parts")
+    parser.add_argument("--cprofile", action="store_true", help="cProfile's top functions")
+    parser.add_argument("--profile-out", help="save the cProfile data to PROFILE_OUT.<database>")
+    parser.add_argument(
+        "--redis-url",
+        help="RQ jobs and rate limits on this Redis database, which must be empty (it is emptied "
+        "afterwards)",
+    )
     parser.add_argument("--no-limits", action="store_true", help="rate limits off")
     parser.add_argument("--only", choices=("sqlite", "postgresql"))
     args = parser.parse_args()
@@ -399,9 +495,23 @@ def main() -> None:
         targets = ["sqlite"]
     elif args.only == "postgresql":
         targets = targets[1:]
-    with tempfile.TemporaryDirectory() as tmp:
-        for target in targets:
-            run(target, args, Path(tmp))
+    stopwatches = Stopwatches() if args.profile else None
+    redis = None
+    if args.redis_url:
+        from redis import Redis
+
+        redis = Redis.from_url(args.redis_url)
+        if redis.dbsize():
+            parser.error(f"{args.redis_url} is not empty: give the bench a database of its own")
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            for target in targets:
+                run(target, args, Path(tmp), stopwatches)
+                if redis is not None:
+                    redis.flushdb()
+    finally:
+        if redis is not None:
+            redis.flushdb()
 
 
 if __name__ == "__main__":

@@ -51,6 +51,7 @@ from deliberate.services.reports.rounds import (
 from deliberate.services.reports.runs import (
     finished_run,
     finished_runs,
+    has_published_run,
     is_team,
     may_see_run,
     publish_run,
@@ -81,6 +82,7 @@ __all__ = [
     "findings_of",
     "finished_run",
     "finished_runs",
+    "has_published_run",
     "is_team",
     "may_see_run",
     "mission_trajectory",
