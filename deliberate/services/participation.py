@@ -49,7 +49,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import joinedload
 
 from deliberate import unit_of_work
-from deliberate.analysis.priority import StatementTally, choose_next_statement
+from deliberate.analysis.priority import StatementTally, choose_next_statement, draw_statement
 from deliberate.extensions import db, token_hash
 from deliberate.models import (
     Consultation,
@@ -447,7 +447,7 @@ def statement_tallies(consultation: Consultation) -> list[StatementTally]:
     reports), counted now."""
     counts = vote_counts.count_now(consultation.id)
     return [
-        StatementTally(statement_id, *counts.of(statement_id), is_meta=is_meta)
+        counts.tally(statement_id, is_meta)
         for statement_id, is_meta, _, _ in _offered_statements(consultation, None)
     ]
 
@@ -499,19 +499,20 @@ def overview(
     participant = find_participant(consultation, visitor)
     offered = _offered_statements(consultation, participant)
     counts = vote_counts.vote_counts(consultation.id)
-    tallies = [
-        StatementTally(statement_id, *counts.of(statement_id), is_meta=is_meta)
-        for statement_id, is_meta, _, _ in offered
-    ]
     answered = sum(1 for _, _, was_answered, _ in offered if was_answered)
     # What someone answered or reported is not offered again.
-    seen = {statement_id for statement_id, _, ans, rep in offered if ans or rep}
-    next_id = choose_next_statement(
-        tallies,
-        seen,
-        seed=(consultation.id, _seed_key(participant, visitor), answered),
-        extremity=extremity,
-    )
+    unseen = [
+        (sid, meta)
+        for sid, meta, was_answered, reported in offered
+        if not was_answered and not reported
+    ]
+    seed = (consultation.id, _seed_key(participant, visitor), answered)
+    if extremity is None:
+        next_id = draw_statement([(sid, counts.priority(sid, meta)) for sid, meta in unseen], seed)
+    else:
+        next_id = choose_next_statement(
+            [counts.tally(sid, meta) for sid, meta in unseen], (), seed, extremity
+        )
     return Overview(
         participant=participant,
         participant_count=counts.participants,

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from flask import current_app
 from sqlalchemy import exists, func, select
 
+from deliberate.analysis.priority import StatementTally, priority
 from deliberate.extensions import db
 from deliberate.models import Participant, Statement, Vote, VoteChoice
 
@@ -42,9 +43,22 @@ class VoteCounts:
     participants: int
     counted_at: float = 0.0  # time.monotonic()
     good_for: float = 0.0  # seconds
+    _priorities: dict[tuple[int, bool], float] = field(default_factory=dict)
 
     def of(self, statement_id: int) -> tuple[int, int, int]:
         return self.by_statement.get(statement_id, (0, 0, 0))
+
+    def tally(self, statement_id: int, is_meta: bool = False) -> StatementTally:
+        return StatementTally(statement_id, *self.of(statement_id), is_meta=is_meta)
+
+    def priority(self, statement_id: int, is_meta: bool) -> float:
+        """The statement's weight in the draw of the next statement (``analysis.priority``),
+        worked out once per count: every page view of the consultation needs them all."""
+        key = (statement_id, is_meta)
+        weight = self._priorities.get(key)
+        if weight is None:
+            weight = self._priorities[key] = priority(self.tally(statement_id, is_meta))
+        return weight
 
 
 @dataclass
