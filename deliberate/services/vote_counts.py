@@ -69,7 +69,10 @@ class _Store:
 
 
 def _store() -> _Store:
-    return current_app.extensions.setdefault(_STORE, _Store())
+    store = current_app.extensions.get(_STORE)
+    if store is None:
+        store = current_app.extensions.setdefault(_STORE, _Store())
+    return store
 
 
 def participants_taking_part(consultation_id: int) -> int:
