@@ -8,13 +8,10 @@ from __future__ import annotations
 import os
 import re
 import threading
-from contextlib import contextmanager
 
 import pytest
 import requests
-from redis import Redis
-from sqlalchemy import event, insert, select
-from werkzeug.serving import make_server
+from sqlalchemy import insert, select
 
 from deliberate import jobs
 from deliberate.consultations.participant_cookie import DEFAULT_COOKIE_NAME
@@ -32,7 +29,15 @@ from deliberate.models import (
 from deliberate.services import analysis_runs, vote_counts
 from deliberate.services.statements import write_statement
 from tests.conftest import make_test_app
-from tests.helpers import count, csrf_token_from, html_of, sign_in
+from tests.helpers import (
+    count,
+    csrf_token_from,
+    html_of,
+    redis_or_skip,
+    served,
+    sign_in,
+    sql_statements,
+)
 
 # What one answer may cost, in SQL statements, once the browser has taken part before. The vote:
 # the consultation, the statement, the participant, the answer (an upsert), its history. The page
@@ -86,23 +91,6 @@ def add_earlier_votes(consultation: Consultation, people: int) -> None:
         db.session.execute(insert(Vote), rows)
         db.session.execute(insert(VoteEvent), rows)
     db.session.commit()
-
-
-@contextmanager
-def sql_statements(app):
-    """The SQL statements the app sends inside the block."""
-    sent: list[str] = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        sent.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield sent
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
 
 
 def answer_shown(client, consultation: Consultation, choice: str = "agree"):
@@ -235,15 +223,8 @@ def test_the_blank_comment_form_kept_is_the_one_rendered_afresh(app, client, mis
 
 @pytest.fixture
 def redis_app(database_url, _migrated, tmp_path, app):
-    connection = Redis.from_url(REDIS_URL)
-    try:
-        connection.ping()
-    except Exception as error:
-        message = f"Redis is not answering on {REDIS_URL}: {error}"
-        pytest.fail(message) if os.environ.get("CI") else pytest.skip(message)
-    connection.flushdb()
-    rq_app = make_test_app(database_url, tmp_path, REDIS_URL=REDIS_URL)
-    yield rq_app
+    connection = redis_or_skip(REDIS_URL)
+    yield make_test_app(database_url, tmp_path, REDIS_URL=REDIS_URL)
     connection.flushdb()
 
 
@@ -286,15 +267,8 @@ def live_site(app, is_postgres):
             "needs PostgreSQL, where requests really run at once: set TEST_DATABASE_URL to a "
             "postgresql:// URL (make test runs it in its PostgreSQL pass)"
         )
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    app.config["SERVER_NAME"] = None
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
+    with served(app) as url:
+        yield url
 
 
 class Browser:
