@@ -363,6 +363,8 @@ def settings_from_environment(instance_path: Path, env: dict[str, str] | None = 
         "BRIDGING_RESAMPLES": int(env.get("DELIBERATE_BRIDGING_RESAMPLES", "200")),
         # New votes wait this long before a re-analysis, so a burst becomes one run.
         "ANALYSIS_DEBOUNCE_SECONDS": float(env.get("DELIBERATE_ANALYSIS_DEBOUNCE_SECONDS", "30")),
+        # How old the vote counts behind the next statement's draw may be (services.vote_counts).
+        "VOTE_COUNTS_SECONDS": float(env.get("DELIBERATE_VOTE_COUNTS_SECONDS", "5")),
         "STAFF_EMAIL_DOMAINS": staff_domains,
         "STAFF_VERIFICATION_HOURS": int(env.get("DELIBERATE_STAFF_VERIFICATION_HOURS", "24")),
         # How long the link that confirms a new account's email address works.

@@ -6,10 +6,17 @@ Fixtures live in conftest.py; these are plain functions a test calls."""
 from __future__ import annotations
 
 import html as html_module
+import os
 import re
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import func, select, text
+import pytest
+from redis import Redis
+from sqlalchemy import event, func, select, text
+from werkzeug.serving import make_server
 
 from deliberate import jobs
 from deliberate.extensions import db
@@ -69,6 +76,51 @@ def cli(app, *args) -> str:
 
 def count(model, *where) -> int:
     return db.session.scalar(select(func.count()).select_from(model).where(*where))
+
+
+@contextmanager
+def sql_statements(app) -> Iterator[list[str]]:
+    """The SQL statements the app sends to the database inside the block."""
+    sent: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        sent.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield sent
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+@contextmanager
+def served(app) -> Iterator[str]:
+    """The app served from a thread on a free loopback port, as a real server (requests run at
+    once, each in a thread of its own); yields its base URL."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    app.config["SERVER_NAME"] = None
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+
+
+def redis_or_skip(url: str) -> Redis:
+    """A connection to the tests' Redis, emptied. A newcomer's machine may have no Redis (it is
+    optional): the test is skipped there; CI always has one, so there it fails."""
+    connection = Redis.from_url(url)
+    try:
+        connection.ping()
+    except Exception as error:
+        message = f"Redis is not answering on {url}: {error}"
+        pytest.fail(message) if os.environ.get("CI") else pytest.skip(message)
+    connection.flushdb()
+    return connection
 
 
 def run_background_jobs(app) -> None:

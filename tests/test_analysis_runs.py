@@ -3,7 +3,6 @@ the in-process runner and on RQ with Redis, and our groups in the Polis export."
 
 from __future__ import annotations
 
-import os
 import uuid
 
 import pytest
@@ -17,7 +16,7 @@ from deliberate.polis_format import read_export
 from deliberate.services import analysis_runs
 from deliberate.services.statements import write_statement
 from tests.conftest import make_test_app
-from tests.helpers import POLIS_DATA, cli, csrf_token_from, load_demo
+from tests.helpers import POLIS_DATA, cli, csrf_token_from, load_demo, redis_or_skip
 
 REDIS_URL = "redis://127.0.0.1:6379/15"
 
@@ -126,14 +125,7 @@ def test_new_votes_make_the_analysis_stale_and_one_debounced_background_run_foll
 
 @pytest.fixture
 def redis_app(database_url, _migrated, tmp_path, app):
-    connection = Redis.from_url(REDIS_URL)
-    try:
-        connection.ping()
-    except Exception as error:
-        # A newcomer's machine may have no Redis (it is optional); CI always has one.
-        message = f"Redis is not answering on {REDIS_URL}: {error}"
-        pytest.fail(message) if os.environ.get("CI") else pytest.skip(message)
-    connection.flushdb()
+    connection = redis_or_skip(REDIS_URL)
     rq_app = make_test_app(database_url, tmp_path, REDIS_URL=REDIS_URL, ANALYSIS_DEBOUNCE_SECONDS=0)
     yield rq_app
     connection.flushdb()

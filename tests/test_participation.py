@@ -32,7 +32,15 @@ from deliberate.models import (
 from deliberate.services import participation
 from deliberate.services.statements import moderate_statement, write_statement
 from tests.conftest import make_test_app
-from tests.helpers import count, csrf_token_from, error_summary, html_of, sign_in, submit_form
+from tests.helpers import (
+    count,
+    csrf_token_from,
+    error_summary,
+    html_of,
+    sign_in,
+    sql_statements,
+    submit_form,
+)
 
 COOKIE = DEFAULT_COOKIE_NAME
 SEEDS = [
@@ -556,19 +564,9 @@ def test_consultation_page_takes_a_handful_of_queries_whatever_its_size(
         answer_shown(client, consultation)
 
     def queries_for(consultation) -> int:
-        statements: list[str] = []
-
-        def record(conn, cursor, statement, parameters, context, executemany):
-            statements.append(statement)
-
-        with app.app_context():
-            engine = db.engine
-        event.listen(engine, "before_cursor_execute", record)
-        try:
+        with sql_statements(app) as sent:
             assert client.get(page_url(consultation)).status_code == 200
-        finally:
-            event.remove(engine, "before_cursor_execute", record)
-        return len(statements)
+        return len(sent)
 
     small_count, large_count = queries_for(small), queries_for(large)
     assert small_count == large_count <= 10

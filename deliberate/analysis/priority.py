@@ -68,19 +68,30 @@ def choose_next_statement(
     ``seed`` non-negative integers that describe the state (participant, number of answers...).
     """
     extremity = extremity or {}
-    candidates = sorted(
-        (t for t in tallies if t.statement_id not in seen), key=lambda t: t.statement_id
+    return draw_statement(
+        [
+            (t.statement_id, priority(t, extremity.get(t.statement_id, 0.0)))
+            for t in tallies
+            if t.statement_id not in seen
+        ],
+        seed,
     )
+
+
+def draw_statement(weighted: Iterable[tuple[int, float]], seed: Sequence[int]) -> int | None:
+    """The draw of ``choose_next_statement``, from (statement id, priority) pairs of the
+    statements the participant has not seen: for a caller that keeps the priorities."""
+    candidates = sorted(weighted)
     if not candidates:
         return None
-    weights = np.array([priority(t, extremity.get(t.statement_id, 0.0)) for t in candidates])
+    weights = np.array([weight for _, weight in candidates])
     rng = np.random.default_rng([int(part) for part in seed])
     total = float(weights.sum())
     if total <= 0:
-        return candidates[int(rng.integers(len(candidates)))].statement_id
+        return candidates[int(rng.integers(len(candidates)))][0]
     point = rng.random() * total
     index = int(np.searchsorted(np.cumsum(weights), point, side="right"))
-    return candidates[min(index, len(candidates) - 1)].statement_id
+    return candidates[min(index, len(candidates) - 1)][0]
 
 
 def draw_probabilities(

@@ -20,7 +20,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-from flask import Response, current_app, request, session
+from flask import Response, current_app, g, request, session
 from flask_login import current_user
 from itsdangerous import BadData, URLSafeTimedSerializer
 
@@ -35,6 +35,7 @@ MAX_AGE = timedelta(days=365)
 MAX_REMEMBERED = 40  # consultations remembered per browser; the oldest is forgotten first
 _SALT = "deliberate.participant-cookie"
 _PENDING = "participant_fresh_tokens"
+_READ = "deliberate_participant_tokens"
 
 
 @dataclass(frozen=True)
@@ -61,7 +62,18 @@ def _serializer() -> URLSafeTimedSerializer:
 
 
 def read_tokens() -> BrowserTokens:
+    """The browser's tokens, checked once per request (the rate limit, the view and the reply
+    each ask for them)."""
     raw = request.cookies.get(cookie_name())
+    seen = g.get(_READ)
+    if seen is not None and seen[0] == raw:
+        return seen[1]
+    read = _read_cookie(raw)
+    setattr(g, _READ, (raw, read))
+    return read
+
+
+def _read_cookie(raw: str | None) -> BrowserTokens:
     if not raw:
         return BrowserTokens({}, unreadable=False)
     try:
@@ -72,7 +84,7 @@ def read_tokens() -> BrowserTokens:
         isinstance(k, str) and isinstance(v, str) and v for k, v in data.items()
     ):
         return BrowserTokens({}, unreadable=True)
-    return BrowserTokens(data, unreadable=False)
+    return BrowserTokens(data, unreadable=False)  # callers copy the dict before changing it
 
 
 def _signed_in_user():
@@ -115,7 +127,7 @@ def remember(response: Response, consultation: Consultation, presence: Presence)
     if presence.token is None:
         return response
     key = str(consultation.id)
-    tokens = read_tokens().tokens
+    tokens = dict(read_tokens().tokens)
     tokens.pop(key, None)
     tokens[key] = presence.token
     while len(tokens) > MAX_REMEMBERED:

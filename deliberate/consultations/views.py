@@ -12,6 +12,7 @@ from typing import TypeVar
 from flask import (
     Blueprint,
     abort,
+    current_app,
     flash,
     make_response,
     redirect,
@@ -21,6 +22,7 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
+from markupsafe import Markup
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import TooManyRequests
 
@@ -80,6 +82,7 @@ ABOUT_YOU_LIMIT = "20 per minute"
 REPORT_LIMIT = "10 per minute"
 # A looser cap per address, so discarding the cookie cannot multiply a participant's allowance.
 ADDRESS_LIMIT = "600 per minute"
+BLANK_COMMENT_FIELDS = "deliberate_blank_comment_fields"  # app.extensions key
 
 TOO_MANY_NEW_TITLE = "Too many people have started taking part from your internet connection"
 TOO_MANY_NEW_MESSAGE = (
@@ -156,6 +159,22 @@ def _page_context(consultation: Consultation) -> dict:
     }
 
 
+def blank_comment_fields() -> Markup | None:
+    """The comment form's fields with nothing typed and no error: the same for everyone, so
+    rendered once per process (the GOV.UK character count was half the page's rendering). None
+    while templates reload as they change (development)."""
+    if current_app.jinja_env.auto_reload:
+        return None
+    kept = current_app.extensions.get(BLANK_COMMENT_FIELDS)
+    if kept is None:
+        fields = render_template(
+            "consultations/_comment_fields.html", comment_form=CommentForm(formdata=None)
+        )
+        # A rendered template: its HTML is escaped already.
+        kept = current_app.extensions.setdefault(BLANK_COMMENT_FIELDS, Markup(fields))  # noqa: S704
+    return kept
+
+
 def _render_show(
     consultation: Consultation,
     *,
@@ -168,10 +187,11 @@ def _render_show(
         "consultations/show.html",
         **_page_context(consultation),
         comment_form=comment_form or CommentForm(formdata=None),
+        blank_comment_fields=blank_comment_fields() if comment_form is None else None,
         vote_problem=vote_problem,
         duplicate=duplicate,
         pre_moderated=consultation.moderation_mode is ModerationMode.PRE,
-        has_published_summary=reports.published_run(consultation.id) is not None,
+        has_published_summary=reports.has_published_run(consultation.id),
     ), status
 
 
@@ -220,7 +240,7 @@ def vote(consultation_id: int):
             target = url_for(
                 "consultations.answers",
                 consultation_id=consultation.id,
-                _anchor=f"statement-{outcome.vote.statement_id}",
+                _anchor=f"statement-{outcome.statement_id}",
             )
             message = f"Your answer is now: {choice}."
         else:

@@ -6,11 +6,13 @@ Light on purpose: views import this module, so it must not pull in numpy or scik
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 from flask import current_app
 from sqlalchemy import func, select
 
+from deliberate import unit_of_work
 from deliberate.extensions import db
 from deliberate.findings import read_exclusions, read_findings
 from deliberate.models import (
@@ -115,13 +117,45 @@ def opinion_group_of(run: AnalysisRun) -> dict[int, int]:
 
 
 def request_analysis(consultation_id: int) -> bool:
-    """Ask for a background re-analysis; bursts of votes collapse into one run (debounced)."""
+    """Ask for a background re-analysis; bursts of votes collapse into one run (debounced).
+
+    Asked for inside a unit of work (a request), the job is queued once it commits, as
+    ``jobs.enqueue`` does, and True says it was asked for; outside one, True says a job was queued
+    and False that one was waiting already.
+
+    Every vote asks. With RQ, asking costs a round trip to Redis (is a job under this key
+    waiting?) and the decoding of that job; so a process that queued the job itself skips asking
+    again while that job is sure to wait: until ``SKIP_MARGIN_SECONDS`` before it is due, so that
+    every vote it skipped was committed well before the job reads the votes. The in-process runner
+    answers from memory, and may run a waiting job early (``wait_until_idle``): it is always asked.
+    """
+    if time.monotonic() < _queued_here().get(consultation_id, 0.0):
+        return False  # the job this process queued is waiting, and will see this vote
+    work = unit_of_work.current()
+    if work is None:
+        return _ask(consultation_id)
+    work.after_commit(lambda: _ask(consultation_id))
+    return True
+
+
+SKIP_MARGIN_SECONDS = 5.0
+_QUEUED_HERE = "deliberate_analysis_queued_here"
+
+
+def _queued_here() -> dict[int, float]:
+    """Consultation id -> until when (time.monotonic()) a job this process queued surely waits."""
+    return current_app.extensions.setdefault(_QUEUED_HERE, {})
+
+
+def _ask(consultation_id: int) -> bool:
     from deliberate import jobs
     from deliberate.jobs.tasks import analyse_consultation
 
-    return jobs.enqueue(
-        analyse_consultation,
-        consultation_id,
-        key=f"analyse-{consultation_id}",
-        delay=current_app.config["ANALYSIS_DEBOUNCE_SECONDS"],
+    delay = current_app.config["ANALYSIS_DEBOUNCE_SECONDS"]
+    asked_at = time.monotonic()
+    queued = jobs.enqueue(
+        analyse_consultation, consultation_id, key=f"analyse-{consultation_id}", delay=delay
     )
+    if queued and not isinstance(jobs.runner(), jobs.InProcessRunner):
+        _queued_here()[consultation_id] = asked_at + delay - SKIP_MARGIN_SECONDS
+    return queued

@@ -26,10 +26,13 @@ Decisions worth knowing:
   participants stored, so the count is exact, shared by every process and needs no Redis;
   requests racing past the count at the same instant can overshoot it by a few, which is harmless.
   Participants who already exist are never held back by it.
-- Two identical requests that race past these checks (a double click before the first answer came
-  back) meet the unique constraints on participants and votes; the caller rolls back and runs the
-  use-case once more, which then finds what the other request stored (``consultations.views``).
-  Savepoints are not used for this: pysqlite commits a savepoint opened outside a transaction.
+- Two requests answering the same statement at the same instant meet in the database: the answer
+  is stored by one upsert on the (participant, statement) key, so the second waits for the first
+  and then changes the answer or, when it is the same, changes nothing. Two requests that race to
+  start the same participant (a double click before the first answer came back) meet the unique
+  constraints on participants; the caller rolls back and runs the use-case once more, which then
+  finds what the other request stored (``consultations.views``). Savepoints are not used for
+  this: pysqlite commits a savepoint opened outside a transaction.
 """
 
 from __future__ import annotations
@@ -38,11 +41,15 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import cache
 
 from flask import current_app
-from sqlalchemy import case, exists, func, select
+from sqlalchemy import Executable, exists, false, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import joinedload
 
-from deliberate.analysis.priority import StatementTally, choose_next_statement
+from deliberate import unit_of_work
+from deliberate.analysis.priority import StatementTally, choose_next_statement, draw_statement
 from deliberate.extensions import db, token_hash
 from deliberate.models import (
     Consultation,
@@ -59,6 +66,7 @@ from deliberate.models import (
     VoteEvent,
     utcnow,
 )
+from deliberate.services import vote_counts
 from deliberate.services.errors import Refused
 from deliberate.services.statements import DuplicateStatement, write_statement
 
@@ -105,12 +113,14 @@ class Presence:
     participant: Participant
     token: str | None  # the anonymous token to keep in the cookie; None when signed in
     started_afresh: bool  # the browser presented a token that matched nobody here
+    is_new: bool = False  # this write started the participant
 
 
 @dataclass(frozen=True)
 class VoteOutcome:
     presence: Presence
-    vote: Vote
+    statement_id: int
+    choice: VoteChoice
     changed: bool  # False when the vote repeated the current answer
 
 
@@ -151,8 +161,11 @@ def epoch_ms(now: datetime | None = None) -> int:
 
 
 def consultation_for(consultation_id: int, user: User | None) -> Consultation | None:
-    """The consultation if this person may see it: drafts only for the mission's team."""
-    consultation = db.session.get(Consultation, consultation_id)
+    """The consultation if this person may see it: drafts only for the mission's team. Its
+    mission comes in the same query (every page of the consultation names it)."""
+    consultation = db.session.get(
+        Consultation, consultation_id, options=[joinedload(Consultation.mission)]
+    )
     if consultation is None:
         return None
     if consultation.state is ConsultationState.DRAFT and not (
@@ -232,7 +245,7 @@ def join(consultation: Consultation, visitor: Visitor) -> Presence:
     if visitor.user is None and not consultation.allow_anonymous:
         raise SignInRequired()
     participant = find_participant(consultation, visitor)
-    started_afresh = False
+    started_afresh = is_new = False
     if participant is None:
         if visitor.user is None and not visitor.fresh_token:
             raise ValueError("an anonymous visitor needs a fresh token to start taking part")
@@ -240,6 +253,7 @@ def join(consultation: Consultation, visitor: Visitor) -> Presence:
         if visitor.user is None:
             check_new_participant_allowance(visitor.address_key)
         participant = _create_participant(consultation, visitor)
+        is_new = True
     elif visitor.user is not None and participant.role is not _role_of(visitor.user):
         participant.role = _role_of(visitor.user)
     token = None
@@ -247,7 +261,22 @@ def join(consultation: Consultation, visitor: Visitor) -> Presence:
         kept = visitor.token and participant.anonymous_token_hash == token_hash(visitor.token)
         token = visitor.token if kept else visitor.fresh_token
     db.session.flush()
-    return Presence(participant=participant, token=token, started_afresh=started_afresh)
+    return Presence(
+        participant=participant, token=token, started_afresh=started_afresh, is_new=is_new
+    )
+
+
+def _count_once_committed(consultation: Consultation, presence: Presence) -> None:
+    """A participant who starts with a vote or a statement has taken part: the page's count of
+    people (``vote_counts``) includes them from the commit on, in this process at once."""
+    if not presence.is_new:
+        return
+    consultation_id = consultation.id
+    work = unit_of_work.current()
+    if work is None:
+        vote_counts.count_new_participant(consultation_id)
+    else:
+        work.after_commit(lambda: vote_counts.count_new_participant(consultation_id))
 
 
 # -- writing --------------------------------------------------------------------------------------
@@ -297,36 +326,38 @@ def _votable_statement(consultation: Consultation, statement_id: int) -> Stateme
 
 def _record_vote(
     participant: Participant, statement: Statement, choice: VoteChoice, cast_at_ms: int
-) -> tuple[Vote, bool]:
-    """Set the participant's answer; history grows only when the answer changes."""
-    vote = db.session.scalar(
-        select(Vote).where(Vote.participant_id == participant.id, Vote.statement_id == statement.id)
-    )
-    if vote is not None and vote.choice == int(choice):
-        return vote, False
-    if vote is None:
-        vote = Vote(
-            consultation_id=statement.consultation_id,
-            participant_id=participant.id,
-            statement_id=statement.id,
-            choice=int(choice),
-            cast_at_ms=cast_at_ms,
-        )
-        db.session.add(vote)
-    else:
-        vote.choice = int(choice)
-        vote.cast_at_ms = cast_at_ms
-    db.session.add(
-        VoteEvent(
-            consultation_id=statement.consultation_id,
-            participant_id=participant.id,
-            statement_id=statement.id,
-            choice=int(choice),
-            cast_at_ms=cast_at_ms,
-        )
-    )
-    db.session.flush()
-    return vote, True
+) -> bool:
+    """Set the participant's answer; history grows only when the answer changes (True then).
+
+    One statement stores or changes the answer (an upsert on the participant and statement), so
+    two requests answering at the same instant never meet the unique key as an error: the second
+    waits for the first, then changes the answer or, the same answer, changes nothing."""
+    upsert, append = _vote_statements(db.engine.dialect.name)
+    values = {
+        "consultation_id": statement.consultation_id,
+        "participant_id": participant.id,
+        "statement_id": statement.id,
+        "choice": int(choice),
+        "cast_at_ms": cast_at_ms,
+    }
+    if db.session.execute(upsert, values).first() is None:
+        return False  # the answer it had already
+    db.session.execute(append, values)
+    return True
+
+
+@cache
+def _vote_statements(dialect: str) -> tuple[Executable, Executable]:
+    """The vote's upsert and the history's insert, built once (building them cost more than
+    running them)."""
+    insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect]
+    upsert = insert(Vote)
+    upsert = upsert.on_conflict_do_update(
+        index_elements=[Vote.participant_id, Vote.statement_id],
+        set_={"choice": upsert.excluded.choice, "cast_at_ms": upsert.excluded.cast_at_ms},
+        where=Vote.choice != upsert.excluded.choice,
+    ).returning(Vote.id)
+    return upsert, insert(VoteEvent)
 
 
 def cast_vote(
@@ -340,8 +371,9 @@ def cast_vote(
     _check_accepting(consultation)
     statement = _votable_statement(consultation, statement_id)
     presence = join(consultation, visitor)
-    vote, changed = _record_vote(presence.participant, statement, choice, epoch_ms(now))
-    return VoteOutcome(presence=presence, vote=vote, changed=changed)
+    changed = _record_vote(presence.participant, statement, choice, epoch_ms(now))
+    _count_once_committed(consultation, presence)
+    return VoteOutcome(presence=presence, statement_id=statement.id, choice=choice, changed=changed)
 
 
 def add_comment(
@@ -378,6 +410,7 @@ def add_comment(
             ) from None
         raise
     _record_vote(presence.participant, statement, VoteChoice.AGREE, epoch_ms(now))
+    _count_once_committed(consultation, presence)
     return CommentOutcome(presence=presence, statement=statement)
 
 
@@ -404,59 +437,45 @@ def describe_participant(
 
 
 def participant_count(consultation: Consultation) -> int:
-    """People who have taken part: at least one vote or one statement of their own."""
-    voted = exists().where(Vote.participant_id == Participant.id)
-    wrote = exists().where(Statement.author_id == Participant.id)
-    return db.session.scalar(
-        select(func.count(Participant.id)).where(
-            Participant.consultation_id == consultation.id, voted | wrote
-        )
-    )
+    """People who have taken part: at least one vote or one statement of their own (counted now;
+    the consultation page shows ``vote_counts``' figure, at most a few seconds old)."""
+    return vote_counts.participants_taking_part(consultation.id)
 
 
 def statement_tallies(consultation: Consultation) -> list[StatementTally]:
     """Vote counts of every statement offered to participants (accepted and not hidden after
-    reports), in one grouped query."""
-    rows = db.session.execute(
-        select(
-            Statement.id,
-            Statement.is_meta,
-            func.coalesce(func.sum(case((Vote.choice == int(VoteChoice.AGREE), 1), else_=0)), 0),
-            func.coalesce(func.sum(case((Vote.choice == int(VoteChoice.DISAGREE), 1), else_=0)), 0),
-            func.coalesce(func.sum(case((Vote.choice == int(VoteChoice.PASS), 1), else_=0)), 0),
+    reports), counted now."""
+    counts = vote_counts.count_now(consultation.id)
+    return [
+        counts.tally(statement_id, is_meta)
+        for statement_id, is_meta, _, _ in _offered_statements(consultation, None)
+    ]
+
+
+def _offered_statements(
+    consultation: Consultation, participant: Participant | None
+) -> list[tuple[int, bool, bool, bool]]:
+    """Every statement offered to participants (accepted, not hidden after reports) as (id,
+    is_meta, answered, reported): whether this participant has answered it, or reported it. One
+    query, whose cost grows with the statements, not with the votes."""
+    if participant is None:
+        answered = reported = false()
+    else:
+        answered = exists().where(
+            Vote.participant_id == participant.id, Vote.statement_id == Statement.id
         )
-        .outerjoin(Vote, Vote.statement_id == Statement.id)
-        .where(
+        reported = exists().where(
+            StatementReport.participant_id == participant.id,
+            StatementReport.statement_id == Statement.id,
+        )
+    rows = db.session.execute(
+        select(Statement.id, Statement.is_meta, answered, reported).where(
             Statement.consultation_id == consultation.id,
             Statement.moderation == ModerationStatus.ACCEPTED,
             Statement.hidden_by_reports_at.is_(None),
         )
-        .group_by(Statement.id, Statement.is_meta)
     )
-    return [
-        StatementTally(sid, int(agrees), int(disagrees), int(passes), bool(is_meta))
-        for sid, is_meta, agrees, disagrees, passes in rows
-    ]
-
-
-def _answered_ids(participant: Participant | None) -> set[int]:
-    if participant is None:
-        return set()
-    return set(
-        db.session.scalars(select(Vote.statement_id).where(Vote.participant_id == participant.id))
-    )
-
-
-def _reported_ids(participant: Participant | None) -> set[int]:
-    if participant is None:
-        return set()
-    return set(
-        db.session.scalars(
-            select(StatementReport.statement_id).where(
-                StatementReport.participant_id == participant.id
-            )
-        )
-    )
+    return [(sid, bool(meta), bool(ans), bool(rep)) for sid, meta, ans, rep in rows]
 
 
 def _seed_key(participant: Participant | None, visitor: Visitor) -> int:
@@ -474,23 +493,31 @@ def overview(
     visitor: Visitor,
     extremity: Mapping[int, float] | None = None,
 ) -> Overview:
-    """Everything the consultation page needs, in a handful of queries whatever its size."""
+    """Everything the consultation page needs, in a handful of light queries whatever its size:
+    the votes of everyone are read from ``vote_counts`` (a few seconds old at most), what this
+    visitor has answered and what is offered, afresh."""
     participant = find_participant(consultation, visitor)
-    tallies = statement_tallies(consultation)
-    answered_ids = _answered_ids(participant)
-    votable_ids = {t.statement_id for t in tallies}
-    answered = len(answered_ids & votable_ids)
-    next_id = choose_next_statement(
-        tallies,
-        answered_ids | _reported_ids(participant),  # what someone reported is not offered again
-        seed=(consultation.id, _seed_key(participant, visitor), answered),
-        extremity=extremity,
-    )
+    offered = _offered_statements(consultation, participant)
+    counts = vote_counts.vote_counts(consultation.id)
+    answered = sum(1 for _, _, was_answered, _ in offered if was_answered)
+    # What someone answered or reported is not offered again.
+    unseen = [
+        (sid, meta)
+        for sid, meta, was_answered, reported in offered
+        if not was_answered and not reported
+    ]
+    seed = (consultation.id, _seed_key(participant, visitor), answered)
+    if extremity is None:
+        next_id = draw_statement([(sid, counts.priority(sid, meta)) for sid, meta in unseen], seed)
+    else:
+        next_id = choose_next_statement(
+            [counts.tally(sid, meta) for sid, meta in unseen], (), seed, extremity
+        )
     return Overview(
         participant=participant,
-        participant_count=participant_count(consultation),
+        participant_count=counts.participants,
         answered=answered,
-        total=len(tallies),
+        total=len(offered),
         next_statement=db.session.get(Statement, next_id) if next_id is not None else None,
         unrecognised=participant is None and visitor.user is None and visitor.token is not None,
     )

@@ -54,6 +54,7 @@ from deliberate.services.reports.rounds import (
 from deliberate.services.reports.runs import (
     finished_run,
     finished_runs,
+    has_published_run,
     is_team,
     may_see_run,
     publish_run,
@@ -85,6 +86,7 @@ __all__ = [
     "findings_of",
     "finished_run",
     "finished_runs",
+    "has_published_run",
     "is_team",
     "licence_of",
     "may_see_run",

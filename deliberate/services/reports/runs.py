@@ -47,6 +47,23 @@ def published_run(consultation_id: int) -> AnalysisRun | None:
     )
 
 
+def has_published_run(consultation_id: int) -> bool:
+    """Whether the public has a summary to read: for the link on every consultation page, so one
+    light query (an id, not the run)."""
+    return (
+        db.session.scalar(
+            select(AnalysisRun.id)
+            .where(
+                AnalysisRun.consultation_id == consultation_id,
+                AnalysisRun.status == RunStatus.DONE,
+                AnalysisRun.published_at.is_not(None),
+            )
+            .limit(1)
+        )
+        is not None
+    )
+
+
 def finished_run(consultation_id: int, run_id: int) -> AnalysisRun | None:
     return db.session.scalar(_runs(consultation_id).where(AnalysisRun.id == run_id))
 
