@@ -232,17 +232,19 @@ def test_a_process_that_queued_the_analysis_asks_redis_no_more_while_it_waits(re
     consultation = make_consultation(missions, 1)
     key = f"analyse-{consultation.id}"
     runner = redis_app.extensions["deliberate_jobs"]
+    waiting = jobs.WAITING_KEY.format(key=key)  # the id of the job waiting under the key
     with redis_app.app_context():
         assert analysis_runs.request_analysis(consultation.id)  # queued, due in 30 s
-        assert runner.queue.scheduled_job_registry.get_job_ids() == [key]
-        runner.connection.delete(f"rq:job:{key}")  # Redis would now say nothing waits ...
+        [job_id] = runner.queue.scheduled_job_registry.get_job_ids()
+        assert runner.connection.get(waiting).decode() == job_id and job_id.startswith(key)
+        runner.connection.delete(waiting, f"rq:job:{job_id}")  # Redis would now say nothing waits
         assert not analysis_runs.request_analysis(consultation.id)  # ... it is not asked
-        assert runner.connection.exists(f"rq:job:{key}") == 0
+        assert runner.connection.exists(waiting) == 0
 
         # Once the job is close to due, every vote asks again (it may run before they commit).
         redis_app.extensions[analysis_runs._QUEUED_HERE][consultation.id] = 0.0
         assert analysis_runs.request_analysis(consultation.id)
-        assert runner.connection.exists(f"rq:job:{key}") == 1
+        assert runner.connection.exists(waiting) == 1
 
 
 def test_the_in_process_runner_is_always_asked(app, missions):
