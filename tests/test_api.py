@@ -272,7 +272,8 @@ def test_pages_keep_their_order_when_statements_arrive_between_them(client, miss
     error_of(client.get(f"{url}?limit=101"), 422, "invalid_request")
     error_of(client.get(f"{url}?after=-1"), 422, "invalid_request")
     error_of(client.get(f"{API}/consultations?state=draft"), 422, "invalid_request")
-    error_of(client.get(f"{API}/consultations?mission=nowhere"), 422, "unknown_mission")
+    nowhere = error_of(client.get(f"{API}/consultations?mission=nowhere"), 422, "invalid_request")
+    assert "mission" in nowhere["details"]["query"]
 
 
 def test_ideas_and_their_stages(client, missions, create_user):
@@ -609,13 +610,16 @@ def test_each_write_refuses_bad_input_in_the_one_error_shape(client, care, missi
         400,
         "bad_request",
     )
-    # Over-long, empty or wordless text: 422, saying why.
-    too_long = error_of(add("x" * 1001), 422, "invalid_text")
-    assert too_long["message"] == "Statement must be 1000 characters or fewer."
-    assert too_long["details"] == {"json": {"text": ["Statement must be 1000 characters or fewer"]}}
-    assert add(" " * 3 + "y" * 1000 + "\n").status_code == 201  # trimmed first, as on the site
-    error_of(add("   "), 422, "invalid_text")
-    error_of(add("?!"), 422, "invalid_text")
+    # Over-long, empty or wordless text: 422, saying why, next to the field.
+    for text, problem in (
+        ("x" * 1001, "Statement must be 1000 characters or fewer"),
+        ("", "Enter your statement"),  # (and: "Statement must contain words...")
+        ("   ", "Statement must contain words, not only punctuation or symbols"),
+        ("?!", "Statement must contain words, not only punctuation or symbols"),
+    ):
+        refused = error_of(add(text), 422, "invalid_request")
+        assert refused["details"]["json"]["text"][0] == problem, text
+    assert add("y" * 1000).status_code == 201
     error_of(
         client.post(
             statements,

@@ -25,7 +25,7 @@ from deliberate.api.schemas import (
     StatementSchema,
     page_of,
 )
-from deliberate.models import AnalysisRun, Consultation, Mission, Statement
+from deliberate.models import AnalysisRun, Consultation, ConsultationState, Mission, Statement
 from deliberate.services import participation, public_api, reports
 from deliberate.services.ideas import IdeaDetails, IdeaSummary
 from deliberate.services.public_api import Page
@@ -68,13 +68,12 @@ def public_consultation(consultation_id: int) -> Consultation:
 
 
 def _mission(slug: str | None) -> Mission | None:
+    """The mission a filter names (the schema allows only the catalogue's slugs)."""
     if slug is None:
         return None
     found = public_api.mission(slug)
-    if found is None:
-        raise ApiError(
-            422, "unknown_mission", f"No mission has the slug “{slug}”.", {"mission": [slug]}
-        )
+    if found is None:  # in the catalogue, not yet in this database
+        raise not_found("such mission")
     return found
 
 
@@ -194,11 +193,14 @@ def get_mission(slug: str):
 @blp.route("/consultations", tags=["Consultations"])
 @blp.arguments(ConsultationQuery, location="query", as_kwargs=True)
 @blp.response(200, page_of(ConsultationSchema, "ConsultationPage"))
-def list_consultations(after: int, limit: int, mission: str | None = None, state=None):
+def list_consultations(
+    after: int, limit: int, mission: str | None = None, state: str | None = None
+):
     """Consultations
 
     Every consultation that is open or closed (drafts are never public), oldest first."""
-    page = public_api.consultations(after, limit, _mission(mission), state)
+    chosen = ConsultationState(state) if state else None
+    page = public_api.consultations(after, limit, _mission(mission), chosen)
     published = public_api.published_run_ids([c.id for c in page.items])
     items = [consultation_dict(c, published.get(c.id)) for c in page.items]
     return paged(page, items, limit, mission=mission, state=state)

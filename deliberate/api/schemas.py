@@ -9,13 +9,16 @@ from typing import Any
 import marshmallow as ma
 from marshmallow import fields, validate
 
+from deliberate.missions.catalogue import MISSIONS
 from deliberate.models import ConsultationState, IdeaStage, ModerationMode, StatementOrigin
+from deliberate.models.participation import STATEMENT_MAX
 from deliberate.security import DATABASE_INT_MAX
 from deliberate.services.public_api import DEFAULT_PAGE, MAX_PAGE
 
 NULL = {"allow_none": True}
 ID = validate.Range(min=0, max=DATABASE_INT_MAX)
 CHOICES = ("agree", "disagree", "pass")
+WORD = r"\w"  # a letter or a digit, in any script (Python's re, as schemathesis and jsonschema)
 
 
 def _text(description: str, **kwargs: Any) -> fields.String:
@@ -41,6 +44,16 @@ class UtcDateTime(fields.DateTime):
         if value is not None and value.tzinfo is None:
             value = value.replace(tzinfo=UTC)
         return super()._serialize(value, attr, obj, **kwargs)
+
+
+class Contains(validate.Regexp):
+    """A ``pattern`` as JSON Schema means it: found anywhere in the text (marshmallow's Regexp
+    must match at the start)."""
+
+    def __call__(self, value: str) -> str:
+        if self.regex.search(value) is None:
+            raise ma.ValidationError(self._format_error(value))
+        return value
 
 
 # -- errors ----------------------------------------------------------------------------------------
@@ -101,7 +114,11 @@ class MissionSchema(ma.Schema):
 
 
 class MissionQuery(PageQuery):
-    mission = fields.String(metadata={"description": "Only this mission's (its slug)"})
+    # The five missions are fixed in the code (missions.catalogue), so the document lists them.
+    mission = fields.String(
+        validate=validate.OneOf([spec.slug for spec in MISSIONS]),
+        metadata={"description": "Only this mission's (its slug)"},
+    )
 
 
 class LicenceSchema(ma.Schema):
@@ -144,11 +161,9 @@ class ConsultationSchema(ma.Schema):
 
 
 class ConsultationQuery(MissionQuery):
-    state = fields.Enum(
-        ConsultationState,
-        by_value=True,
-        validate=validate.OneOf([ConsultationState.OPEN, ConsultationState.CLOSED]),
-        metadata={"description": "open or closed"},
+    state = fields.String(
+        validate=validate.OneOf([ConsultationState.OPEN.value, ConsultationState.CLOSED.value]),
+        metadata={"description": "Only open ones, or only closed ones (drafts are never public)"},
     )
 
 
@@ -447,9 +462,20 @@ class VoteSchema(ma.Schema):
 
 
 class StatementRequest(ma.Schema):
+    # What the site's form refuses, said so a program can check it first: at most 1,000
+    # characters (as sent: the spaces around it count here) with at least one letter or digit.
     text = Text(
         required=True,
-        metadata={"description": "At most 1,000 characters once the spaces around it are trimmed"},
+        validate=[
+            validate.Length(min=1, error="Enter your statement"),
+            validate.Length(
+                max=STATEMENT_MAX, error=f"Statement must be {STATEMENT_MAX} characters or fewer"
+            ),
+            Contains(WORD, error="Statement must contain words, not only punctuation or symbols"),
+        ],
+        metadata={
+            "description": f"Your statement: at most {STATEMENT_MAX} characters, with words in it"
+        },
     )
 
 

@@ -186,11 +186,11 @@ def add_statement(body: dict[str, Any], consultation_id: int):
     statement's id; one close in meaning to a statement already made is held for a moment
     (202) while that is checked."""
     consultation = _accepting(consultation_id)
-    try:
+    try:  # what the schema cannot say (a statement that is all spaces once trimmed, say)
         clean_statement_text(body["text"])
     except Refused as refusal:
         raise ApiError(
-            422, "invalid_text", refusal.message + ".", {"json": {"text": [refusal.message]}}
+            422, "invalid_request", refusal.message + ".", {"json": {"text": [refusal.message]}}
         ) from None
     user = acting_user()
     held = similar_statements.hold_for_check(consultation, _visitor(), body["text"])
