@@ -10,11 +10,27 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask import render_template, url_for
+from markupsafe import Markup, escape
 
 from deliberate.api.blueprint import spec_document
 
 METHODS = ("get", "post", "put", "patch", "delete")
 _REF = re.compile(r"^#/components/(schemas|responses|parameters)/(.+)$")
+_CODE = re.compile(r"``([^`]+)``|`([^`]+)`")
+
+
+def paragraphs(text: str) -> list[Markup]:
+    """A description's paragraphs (blank lines between), escaped, with `code` marked up."""
+    out = []
+    for paragraph in text.split("\n\n"):
+        if paragraph.strip():
+            escaped = str(escape(" ".join(paragraph.split())))
+            out.append(
+                Markup(  # noqa: S704 - escaped above; only <code> is added
+                    _CODE.sub(lambda m: f"<code>{m.group(1) or m.group(2)}</code>", escaped)
+                )
+            )
+    return out
 
 
 @dataclass(frozen=True)
@@ -58,7 +74,7 @@ class Operation:
 
     @property
     def anchor(self) -> str:
-        return f"{self.method}-" + re.sub(r"[^a-z0-9]+", "-", self.path.lower()).strip("-")
+        return f"{self.method.lower()}-" + re.sub(r"[^a-z0-9]+", "-", self.path.lower()).strip("-")
 
 
 @dataclass(frozen=True)
@@ -186,4 +202,5 @@ def docs_page():
         "api/docs.html",
         docs=docs_from(spec_document()),
         openapi_url=url_for("api_docs.openapi_json", _external=True),
+        paragraphs=paragraphs,
     )
