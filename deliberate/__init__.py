@@ -80,6 +80,7 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from deliberate import api
     from deliberate.admin import bp as admin_bp
     from deliberate.auth.views import bp as auth_bp
     from deliberate.consultations import bp as consultations_bp
@@ -97,6 +98,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(open_data_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(embed_bp)
+    api.init_app(app)  # /api/v1: its own blueprint, OpenAPI document and docs page
 
 
 def register_unit_of_work(app: Flask) -> None:

@@ -1,4 +1,5 @@
-"""Error pages: one GOV.UK-style template for every HTTP error, in words a person can act on."""
+"""Error pages: one GOV.UK-style template for every HTTP error, in words a person can act on (and
+for the JSON API, its one error object: see ``JSON_ERRORS``)."""
 
 from __future__ import annotations
 
@@ -76,7 +77,18 @@ CSRF_TEXT = (
 )
 
 
+# app.extensions key: (wants JSON, answer) given by a part of the site that answers errors in JSON
+# (the API, deliberate.api): ``wants()`` says whether this request is one of its own, and
+# ``answer(error, code)`` gives its response.
+JSON_ERRORS = "deliberate_json_errors"
+
+
 def render_error(code: int, title: str, message: str, error: HTTPException | None = None):
+    json_errors = current_app.extensions.get(JSON_ERRORS)
+    if json_errors is not None:
+        wants, answer = json_errors
+        if wants():
+            return answer(error, code), code, {}
     response_headers = {}
     if error is not None:
         # Keep what the exception says about itself (Allow on 405, Retry-After on 429).

@@ -16,16 +16,18 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import wraps
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import Flask, g, has_app_context
 from flask_wtf import FlaskForm
+from sqlalchemy.exc import IntegrityError
 
 from deliberate.extensions import db
 from deliberate.forms_support import show_refusal
 from deliberate.services.errors import Refused
 
 _OPEN = "deliberate_unit_of_work"
+T = TypeVar("T")
 
 
 class UnitOfWork:
@@ -76,6 +78,16 @@ def rollback() -> None:
     work = current()
     if work is not None:
         work.forget()
+
+
+def once_more_on_conflict(write: Callable[[], T]) -> T:
+    """Run a write; if an identical request stored the same participant or vote first (a unique
+    constraint fired), undo and run it once more: the second run finds what the other stored."""
+    try:
+        return write()
+    except IntegrityError:
+        rollback()
+        return write()
 
 
 class Refusal:

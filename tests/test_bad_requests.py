@@ -23,11 +23,12 @@ def assert_styled_error(response, status: int, title: str) -> None:
     assert response.headers["Content-Security-Policy"]
 
 
-def int_routes(app) -> list[tuple[str, str]]:
-    """(method, URL template) of every route with an id in its path, read from the app itself."""
+def int_routes(app, api: bool = False) -> list[tuple[str, str]]:
+    """(method, URL template) of every route with an id in its path, read from the app itself:
+    the site's pages, or (``api``) the JSON API's, which answer in JSON (tests/test_api.py)."""
     routes = []
     for rule in app.url_map.iter_rules():
-        if "<int:" not in rule.rule:
+        if "<int:" not in rule.rule or rule.rule.startswith("/api/") != api:
             continue
         path = re.sub(r"<(?!int:)[^>]+>", "nhs", rule.rule)
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):

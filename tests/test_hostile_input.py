@@ -272,6 +272,8 @@ NORMALISED: dict[tuple[str, str], Callable[[str], str] | str] = {
     ("manage.edit_consultation", "title"): _question,
     ("manage.edit_consultation", "context"): _context,
     ("manage.edit_consultation", "service_areas"): _service_areas,
+    # services/api_tokens.clean_name: every run of white space becomes one space, as a question.
+    ("auth.create_api_token", "name"): _question,
 }
 
 

@@ -38,7 +38,7 @@ from deliberate.models import (
     StatementOrigin,
     User,
 )
-from deliberate.services import accounts
+from deliberate.services import accounts, api_tokens
 from deliberate.services.statements import write_statement
 from tests.helpers import csrf_token_from, html_of, sign_in
 from tests.test_reports import add_votes, analyse
@@ -62,9 +62,10 @@ class Outcome(enum.Enum):
     NOT_FOUND = "404"
     ELSEWHERE = "a redirect, not to sign-in"
     BAD_REQUEST = "400"
+    NEEDS_TOKEN = "401 (an API write: a personal API token, never a session cookie)"
 
 
-OK, SIGN_IN, FORBIDDEN, NOT_FOUND, ELSEWHERE, BAD_REQUEST = Outcome
+OK, SIGN_IN, FORBIDDEN, NOT_FOUND, ELSEWHERE, BAD_REQUEST, NEEDS_TOKEN = Outcome
 GETS_PAST = {OK, ELSEWHERE, BAD_REQUEST}  # for a POST with empty data, these all mean "let in"
 
 
@@ -92,6 +93,9 @@ TEAM_ONLY_NOT_NOW = everyone(FORBIDDEN, anonymous=SIGN_IN, team=ELSEWHERE, admin
 TEAM_DECIDES = everyone(FORBIDDEN, team=OK, admin=OK)
 MODERATORS = everyone(FORBIDDEN, anonymous=SIGN_IN, team=OK, moderator=OK, admin=OK)
 ADMIN_ONLY = everyone(FORBIDDEN, anonymous=SIGN_IN, admin=OK)
+# The JSON API's writes act for the owner of the bearer token alone: a visitor signed in to the site
+# (the matrix sends its session cookie and a CSRF token) is refused all the same.
+API_TOKEN_ONLY = everyone(NEEDS_TOKEN)
 
 EXPECTED: dict[str, dict[str, Outcome]] = {
     # pages anyone reads
@@ -203,6 +207,26 @@ EXPECTED: dict[str, dict[str, Outcome]] = {
     "admin.audit": ADMIN_ONLY,
     "admin.audit_csv": ADMIN_ONLY,
     "admin.edit_moderation_policy": ADMIN_ONLY,
+    # personal API tokens: the world's token is the citizen's; anyone else's is "not found"
+    "auth.create_api_token": SIGNED_IN,
+    "auth.revoke_api_token": everyone(NOT_FOUND, anonymous=SIGN_IN, citizen=OK),
+    # the JSON API (/api/v1): reads are public, writes need a personal API token
+    "api_docs.openapi_json": PUBLIC,
+    "api_docs.docs": PUBLIC,
+    "api.list_missions": PUBLIC,
+    "api.get_mission": PUBLIC,
+    "api.list_consultations": PUBLIC,
+    "api.get_consultation": PUBLIC,
+    "api.list_statements": PUBLIC,
+    "api.get_statement": PUBLIC,
+    "api.list_runs": PUBLIC,
+    "api.get_run": PUBLIC,
+    "api.list_ideas": PUBLIC,
+    "api.get_idea": PUBLIC,
+    "api.vote": API_TOKEN_ONLY,
+    "api.add_statement": API_TOKEN_ONLY,
+    "api.held_statement": API_TOKEN_ONLY,
+    "api.post_held_statement": API_TOKEN_ONLY,
 }
 
 # Requests that change who the visitor is go last, in this order.
@@ -220,6 +244,7 @@ URL_VARIABLES = (
     "user_id",
     "role",
     "change",
+    "api_token_id",
 )
 
 
@@ -300,6 +325,7 @@ def build_world(create_user, missions) -> World:
     db.session.commit()
     run = analyse(consultation.id)  # the votes only: well under a second
     run.published_at = run.finished_at
+    api_token = api_tokens.create_token(world.people["citizen"], "The citizen's program").token
     db.session.commit()
 
     world.url_values = {
@@ -313,6 +339,7 @@ def build_world(create_user, missions) -> World:
         "user_id": subject.id,
         "role": "moderator",
         "change": "grant",
+        "api_token_id": api_token.id,
     }
     assert set(world.url_values) == set(URL_VARIABLES)
     return world
@@ -347,7 +374,7 @@ def _outcome(response) -> Outcome | int:
     status = response.status_code
     if status in (301, 302, 303, 307, 308):
         return SIGN_IN if "/sign-in" in response.headers.get("Location", "") else ELSEWHERE
-    known = {200: OK, 400: BAD_REQUEST, 403: FORBIDDEN, 404: NOT_FOUND}
+    known = {200: OK, 400: BAD_REQUEST, 401: NEEDS_TOKEN, 403: FORBIDDEN, 404: NOT_FOUND}
     return known.get(status, status)
 
 

@@ -1,12 +1,13 @@
-"""Forms of the account's own pages: a new password, a new email address, deleting the account."""
+"""Forms of the account's own pages: a new password, a new email address, deleting the account,
+and personal API tokens."""
 
 from __future__ import annotations
 
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovPasswordInput, GovSubmitInput, GovTextInput
-from wtforms import EmailField, PasswordField, SubmitField
-from wtforms.validators import EqualTo, InputRequired, Length, ValidationError
+from wtforms import EmailField, HiddenField, PasswordField, StringField, SubmitField
+from wtforms.validators import AnyOf, EqualTo, InputRequired, Length, ValidationError
 
 from deliberate.auth.forms import email_validators
 from deliberate.forms_support import strip_text
@@ -68,3 +69,23 @@ class ChangeEmailForm(FlaskForm):
 class DeleteAccountForm(FlaskForm):
     password = _current_password("Enter your password to confirm")
     submit = SubmitField("Delete my account", widget=GovSubmitInput())
+
+
+class ApiTokenForm(FlaskForm):
+    """Name a new personal API token (the service tidies and checks the name)."""
+
+    name = StringField(
+        "Name of the token",
+        widget=GovTextInput(),
+        description="So you can tell your tokens apart, for example the name of your program.",
+    )
+    submit = SubmitField("Create a token", widget=GovSubmitInput())
+
+
+class RevokeApiTokenForm(FlaskForm):
+    """The revoke page's button sends ``confirm=yes``: a post that did not come through the page
+    revokes nothing."""
+
+    confirm = HiddenField(
+        validators=[AnyOf(["yes"], message="Confirm on this page first: nothing has been changed")]
+    )

@@ -24,6 +24,7 @@ from flask import (
 )
 from flask_login import current_user, login_required, login_user, logout_user
 
+from deliberate.auth.account_forms import ApiTokenForm
 from deliberate.auth.forms import (
     ConfirmEmailForm,
     ForgotPasswordForm,
@@ -34,7 +35,7 @@ from deliberate.auth.forms import (
 )
 from deliberate.extensions import keyed_hash, limiter
 from deliberate.forms_support import show_refusal
-from deliberate.services import accounts
+from deliberate.services import accounts, api_tokens
 from deliberate.services.errors import Refused
 from deliberate.unit_of_work import may_be_refused
 
@@ -327,12 +328,31 @@ def reset_password(token: str):
 # -- your account and verified staff -------------------------------------------------------------
 
 
+# The session key of the token just made, until its page shows it once.
+NEW_API_TOKEN = "new_api_token"  # noqa: S105 (a key, not a secret)
+
+
+def render_account(
+    form: StaffVerificationForm | None = None,
+    token_form: ApiTokenForm | None = None,
+    status: int = 200,
+):
+    """The account page, with the form that was sent (and its errors) if one was."""
+    new_token = session.pop(NEW_API_TOKEN, None)
+    return render_template(
+        "auth/account.html",
+        form=form or StaffVerificationForm(formdata=None),
+        token_form=token_form or ApiTokenForm(formdata=None),
+        staff_domains=_staff_domains(),
+        api_tokens=api_tokens.active_tokens(current_user),
+        new_token=new_token,
+    ), status
+
+
 @bp.get("/account")
 @login_required
 def account():
-    return render_template(
-        "auth/account.html", form=StaffVerificationForm(), staff_domains=_staff_domains()
-    )
+    return render_account()
 
 
 @bp.post("/account/staff")
@@ -356,7 +376,7 @@ def request_staff_verification():
                 accounts.email_staff_verification(work_email, link, valid_for)
             flash(f"We have sent a link to {work_email}. Open it to finish verifying.", "success")
             return redirect(url_for("auth.account"))
-    return render_template("auth/account.html", form=form, staff_domains=_staff_domains()), 400
+    return render_account(form=form, status=400)
 
 
 @bp.get("/account/verify-staff/<token>")

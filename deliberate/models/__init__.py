@@ -2,6 +2,7 @@
 
 from deliberate.models._types import utcnow
 from deliberate.models.analysis import AnalysisRun, RunStatus
+from deliberate.models.api_token import ApiHeldComment, ApiToken
 from deliberate.models.audit import AppendOnly, AuditEvent
 from deliberate.models.consultation import (
     Consultation,
@@ -39,6 +40,8 @@ from deliberate.models.user import (
 __all__ = [
     "AccountToken",
     "AnalysisRun",
+    "ApiHeldComment",
+    "ApiToken",
     "AppendOnly",
     "AuditEvent",
     "CheckStatus",

@@ -10,8 +10,8 @@ Decisions worth knowing:
   The address is checked again when the link is opened (it may have been taken meanwhile).
 - Deleting an account keeps answers, statements, ideas and idea supports, with their link to the
   account set to NULL, so published counts and analyses stay true; nobody, the person included,
-  can then reach them through an account. Team memberships, staff verifications and account
-  tokens go with the account. The audit log keeps ids only.
+  can then reach them through an account. Team memberships, staff verifications, account
+  tokens and personal API tokens go with the account. The audit log keeps ids only.
 """
 
 from __future__ import annotations
@@ -28,6 +28,8 @@ from deliberate.extensions import db, token_hash
 from deliberate.mail import queue_email
 from deliberate.models import (
     AccountToken,
+    ApiHeldComment,
+    ApiToken,
     AuditEvent,
     Consultation,
     Idea,
@@ -250,6 +252,18 @@ def my_data(user: User) -> dict[str, Any]:
                 .order_by(IdeaSupport.id)
             )
         ],
+        # Names and dates only: the tokens themselves were never kept.
+        "api_tokens": [
+            {
+                "name": token.name,
+                "created": _when(token.created_at),
+                "last_used": _when(token.last_used_at),
+                "revoked": _when(token.revoked_at),
+            }
+            for token in db.session.scalars(
+                select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id)
+            )
+        ],
         "audit_events": [
             {
                 "at": _when(e.at),
@@ -362,6 +376,8 @@ def delete_account(user: User, password: str) -> int:
         (MissionTeamMember, MissionTeamMember.user_id),
         (StaffVerification, StaffVerification.user_id),
         (AccountToken, AccountToken.user_id),
+        (ApiHeldComment, ApiHeldComment.user_id),
+        (ApiToken, ApiToken.user_id),
     ):
         db.session.execute(delete(model).where(column == user_id))
     db.session.expire(user, ["team_memberships"])
