@@ -7,12 +7,15 @@ worker-killing and Redis-stopping tests are in test_job_faults.py."""
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import os
+import tempfile
 import threading
 import time
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from redis import Redis
@@ -32,6 +35,8 @@ from tests.conftest import make_test_app
 from tests.helpers import html_of, sign_in, text_of
 
 REDIS_URL = "redis://127.0.0.1:6379/11"
+# Held while a test uses that database, by any test run on this machine (see ``clean_redis``).
+REDIS_LOCK_FILE = Path(tempfile.gettempdir()) / "deliberate-tests-redis-11.lock"
 # These tests and test_job_faults.py empty Redis database 11: under xdist, one worker runs them all
 # (with --dist loadgroup).
 pytestmark = pytest.mark.xdist_group("redis-11")
@@ -144,16 +149,23 @@ def redis_connection():
 
 
 def clean_redis() -> Iterator[Redis]:
-    """Redis database 11, empty before and after the test."""
+    """Redis database 11, empty before and after the test, and this test's alone meanwhile.
+
+    Every test run on the machine shares that database, its queue and its keys (and, each on a
+    fresh database, the same consultation ids): two runs at once would empty each other's queue,
+    run each other's jobs and take each other's locks. A file lock held for the whole test makes
+    a concurrent run wait its turn instead (the system releases it if the process dies)."""
     connection = Redis.from_url(REDIS_URL)
     try:
         connection.ping()
     except RedisError as error:
         message = f"Redis is not answering on {REDIS_URL}: {error}"
         pytest.fail(message) if os.environ.get("CI") else pytest.skip(message)
-    connection.flushdb()
-    yield connection
-    connection.flushdb()
+    with open(REDIS_LOCK_FILE, "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        connection.flushdb()
+        yield connection
+        connection.flushdb()
 
 
 def make_rq_app(database_url, tmp_path, **settings):
