@@ -6,7 +6,6 @@ re-render the page they came from with a GOV.UK error summary and leave nothing 
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TypeVar
 
 from flask import (
@@ -23,10 +22,8 @@ from flask import (
 )
 from flask_login import current_user
 from markupsafe import Markup
-from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import TooManyRequests
 
-from deliberate import unit_of_work
 from deliberate.consultations.forms import (
     AboutYouForm,
     CommentForm,
@@ -67,7 +64,7 @@ from deliberate.services.participation import (
 )
 from deliberate.services.statement_reports import AlreadyReported
 from deliberate.services.statements import DuplicateStatement
-from deliberate.unit_of_work import Refusal, may_be_refused
+from deliberate.unit_of_work import Refusal, may_be_refused, once_more_on_conflict
 
 T = TypeVar("T")
 
@@ -135,16 +132,6 @@ def _finish_write(consultation: Consultation, presence: Presence, target: str, m
     if presence.token is not None and (presence.started_afresh or cookie_was_unreadable()):
         flash(AFRESH_MESSAGE, "info")
     return remember(redirect(target), consultation, presence)
-
-
-def _once_more_on_conflict(write: Callable[[], T]) -> T:
-    """Run a write; if an identical request stored the same participant or vote first (a unique
-    constraint fired), start again: the second run finds what the other request stored."""
-    try:
-        return write()
-    except IntegrityError:
-        unit_of_work.rollback()
-        return write()
 
 
 def _page_context(consultation: Consultation) -> dict:
@@ -230,7 +217,7 @@ def vote(consultation_id: int):
         return render_problem(consultation, first_error, 400)
     with may_be_refused() as refusal:
         visitor = visitor_for(consultation, for_write=True)
-        outcome = _once_more_on_conflict(
+        outcome = once_more_on_conflict(
             lambda: participation.cast_vote(
                 consultation, visitor, form.chosen_statement_id, form.vote_choice
             )
@@ -304,7 +291,7 @@ def report_statement(consultation_id: int, statement_id: int):
         )
     if form.validate_on_submit():
         with may_be_refused(form) as refusal:
-            outcome = _once_more_on_conflict(
+            outcome = once_more_on_conflict(
                 lambda: statement_reports.report_statement(
                     consultation, visitor, statement.id, form.reason.data, form.note.data
                 )
@@ -348,7 +335,7 @@ def comment(consultation_id: int):
             similar_statements.request_check(held)
             session[HELD_COMMENTS] = [*session.get(HELD_COMMENTS, [])[-4:], held.id]
             return redirect(_held_url(consultation, held.id), 303)
-        outcome = _once_more_on_conflict(
+        outcome = once_more_on_conflict(
             lambda: participation.add_comment(consultation, visitor, form.text.data)
         )
         return _finish_comment(consultation, outcome)
@@ -397,7 +384,7 @@ def _post_held(consultation: Consultation, check_id: int):
     """Post a held comment as its author, with the usual confirmation or refusal."""
     with may_be_refused() as refusal:
         visitor = visitor_for(consultation, for_write=True)
-        outcome = _once_more_on_conflict(
+        outcome = once_more_on_conflict(
             lambda: similar_statements.post_held_comment(consultation, visitor, check_id)
         )
         _forget_held(check_id)
@@ -465,7 +452,7 @@ def about_you(consultation_id: int):
     visitor = visitor_for(consultation, for_write=form.is_submitted())
     if form.validate_on_submit():
         with may_be_refused(form) as refusal:
-            presence = _once_more_on_conflict(
+            presence = once_more_on_conflict(
                 lambda: participation.describe_participant(consultation, visitor, form.chosen_area)
             )
             return _finish_write(

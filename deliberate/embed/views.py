@@ -25,7 +25,6 @@ from deliberate.consultations.views import (
     TOO_MANY_NEW_TITLE,
     VOTE_LIMIT,
     _finish_write,
-    _once_more_on_conflict,
 )
 from deliberate.embed import frame
 from deliberate.errors import ERROR_TEXT, OTHER_CLIENT_ERROR_TEXT, UNREADABLE_TEXT
@@ -34,7 +33,7 @@ from deliberate.models import Consultation
 from deliberate.security import UnreadableInput
 from deliberate.services import participation, reports
 from deliberate.services.participation import TooManyNewParticipants
-from deliberate.unit_of_work import may_be_refused
+from deliberate.unit_of_work import may_be_refused, once_more_on_conflict
 
 bp = Blueprint("embed", __name__, url_prefix=frame.EMBED_PATH)
 
@@ -91,7 +90,7 @@ def answer(consultation_id: int):
         return _render(consultation, next(iter(form.errors.values()))[0], 400)
     with may_be_refused() as refusal:
         visitor = visitor_for(consultation, for_write=True)
-        outcome = _once_more_on_conflict(
+        outcome = once_more_on_conflict(
             lambda: participation.cast_vote(
                 consultation, visitor, form.chosen_statement_id, form.vote_choice
             )
