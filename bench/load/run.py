@@ -82,55 +82,28 @@ _DATABASES: list[tuple[str, str]] = []
 def start_server(
     workers: int, port: int, env: dict[str, str], logs: Path
 ) -> list[subprocess.Popen]:
-    """Start the site as production runs it: gunicorn with ``workers`` sync workers on loopback,
-    and one RQ worker (the app's worker class, with the scheduler that runs delayed jobs such as
-    the debounced re-analysis). Each in a session of its own, so it can be killed as a whole.
-
-    Once ``make serve`` lands, this is the one function to change: start
-    ``python -m deliberate.serve`` with the same environment (and ``is_job_process`` tells its RQ
-    workers from its web processes for the CPU figures)."""
-    web = subprocess.Popen(
-        [
-            str(BIN / "gunicorn"),
-            "--workers",
-            str(workers),
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--graceful-timeout",
-            "10",
-            "--log-level",
-            "warning",
-            "--error-logfile",
-            str(logs / "gunicorn.log"),
-            "wsgi:app",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    _STARTED.append(web)
-    with open(logs / "rq.log", "ab") as log:
-        jobs = subprocess.Popen(
-            [
-                str(BIN / "rq"),
-                "worker",
-                "--worker-class",
-                "deliberate.worker.Worker",
-                "--with-scheduler",
-                "--url",
-                env["REDIS_URL"],
-                "deliberate",
-            ],
+    """Start the site as ``make serve`` does (``python -m deliberate.serve``): gunicorn with
+    ``workers`` web workers on loopback (its config file, ``WEB_CONCURRENCY``) and one RQ worker
+    with the scheduler that runs delayed jobs such as the debounced re-analysis. The supervisor
+    runs in a session of its own and stops its children on SIGTERM (``stop``)."""
+    env = {
+        **env,
+        "WEB_CONCURRENCY": str(workers),
+        "BIND": f"127.0.0.1:{port}",
+        "DELIBERATE_RQ_WORKERS": "1",
+        "DELIBERATE_STOP_SECONDS": "10",
+    }
+    with open(logs / "serve.log", "ab") as log:
+        server = subprocess.Popen(
+            [str(BIN / "python"), "-m", "deliberate.serve"],
             cwd=ROOT,
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-    _STARTED.append(jobs)
-    return [web, jobs]
+    _STARTED.append(server)
+    return [server]
 
 
 def is_job_process(command: str) -> bool:
@@ -168,7 +141,7 @@ def stop(process: subprocess.Popen, grace: float) -> None:
 
 def clean_up() -> None:
     for process in list(_STARTED):
-        stop(process, grace=5)
+        stop(process, grace=20)  # make serve's own grace for its children is 10 s
     for server, name in list(_DATABASES):
         with contextlib.suppress(Exception):
             seed.drop_database(server, name)
