@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import html as html_module
 import re
+import socket
 from pathlib import Path
 
 from sqlalchemy import func, select, text
@@ -65,6 +66,15 @@ def cli(app, *args) -> str:
     result = app.test_cli_runner().invoke(args=["deliberate", *[str(a) for a in args]])
     assert result.exit_code == 0, result.output
     return result.output
+
+
+def free_port() -> int:
+    """A loopback port nobody listens on now, for a subprocess that must be told its port (a
+    server in the test's own thread binds to port 0 instead). Another process may take it before
+    the subprocess binds: start it again on a new port when it says the address is in use."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 def count(model, *where) -> int:
