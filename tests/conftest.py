@@ -62,6 +62,7 @@ from deliberate.extensions import db
 from tests.helpers import (  # noqa: F401
     POLIS_DATA,
     REPO_ROOT,
+    analysed_conversation,
     csrf_token_from,
     sign_in,
     submit_form,
@@ -503,6 +504,14 @@ def missions(app):
     result = {m.slug: m for m in ensure_missions()}
     db.session.commit()
     return result
+
+
+@pytest.fixture
+def brexit_analysed(app):
+    """The real brexit-consensus conversation imported into the growth mission and analysed
+    (votes only): the run. Built once per worker, then restored (``tests.helpers.build_once``),
+    so it needs an empty database: list it before fixtures that write (``missions``, people)."""
+    return analysed_conversation(app)
 
 
 @pytest.fixture
