@@ -25,6 +25,9 @@ ifndef PYTHONHASHSEED
 PYTHONHASHSEED := $(shell od -An -N2 -tu2 /dev/urandom | tr -d ' ')
 endif
 export PYTHONHASHSEED
+# Each worker and each subprocess a test starts compiles the project and the tests again when
+# bytecode may not be written (8.5 s of CPU to collect the suite instead of 3.4 s).
+unexport PYTHONDONTWRITEBYTECODE
 
 test: install browser
 	@echo "PYTHONHASHSEED=$(PYTHONHASHSEED)"

@@ -54,6 +54,18 @@ from sqlalchemy.exc import OperationalError
 # Never let the suite write a secret into the developer's instance folder.
 os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production")
 
+# Under xdist the workers already keep every core busy: one thread each for torch, BLAS and numba
+# (read when they are first imported, after this). Two threads per worker on two cores spin-wait
+# on each other: embedding 400 statements took 7 s of CPU instead of 2 on a busy machine.
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    for _threads in (
+        "OMP_NUM_THREADS",
+        "MKL_NUM_THREADS",
+        "OPENBLAS_NUM_THREADS",
+        "NUMBA_NUM_THREADS",
+    ):
+        os.environ.setdefault(_threads, "1")
+
 from deliberate import create_app
 from deliberate.config import normalise_database_url
 from deliberate.extensions import db
