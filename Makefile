@@ -29,11 +29,17 @@ export PYTHONHASHSEED
 # bytecode may not be written (8.5 s of CPU to collect the suite instead of 3.4 s).
 unexport PYTHONDONTWRITEBYTECODE
 
+# TEST_PASSES=serial runs the SQLite pass, then the PostgreSQL one; TEST_PASSES=together runs both
+# at once (each pass's output is shown whole when it ends).
+TEST_PASSES ?= serial
+
 test: install browser
 	@echo "PYTHONHASHSEED=$(PYTHONHASHSEED)"
-	$(MAKE) --no-print-directory test-sqlite
-	@if [ -n "$$DATABASE_URL" ]; then $(MAKE) --no-print-directory test-postgres; \
-	else echo "DATABASE_URL is not set: PostgreSQL run skipped (.ci/run sets it)."; fi
+	@if [ -z "$$DATABASE_URL" ]; then $(MAKE) --no-print-directory test-sqlite && \
+		echo "DATABASE_URL is not set: PostgreSQL run skipped (.ci/run sets it)."; \
+	elif [ "$(TEST_PASSES)" = together ]; then \
+		$(MAKE) --no-print-directory -j2 --output-sync=target test-sqlite test-postgres; \
+	else $(MAKE) --no-print-directory test-sqlite && $(MAKE) --no-print-directory test-postgres; fi
 
 test-sqlite:
 	TEST_DATABASE_URL=sqlite $(PYTEST)

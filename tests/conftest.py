@@ -48,7 +48,8 @@ import pytest
 from flask import has_app_context
 from flask.testing import FlaskClient
 from jinja2.bccache import Bucket, BytecodeCache
-from sqlalchemy import create_engine, make_url, text
+from sqlalchemy import create_engine, event, make_url, text
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 
 # Never let the suite write a secret into the developer's instance folder.
@@ -187,12 +188,23 @@ def _postgres_database(server_url: str):
     admin = create_engine(url, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{name}"'))
+        # A throwaway database need not wait for the disk at each commit (7 ms a commit here,
+        # 0.3 ms without); what other sessions see, and when, is unchanged.
+        connection.execute(text(f'ALTER DATABASE "{name}" SET synchronous_commit = off'))
     try:
         yield url.set(database=name).render_as_string(hide_password=False)
     finally:
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_without_waiting_for_the_disk(dbapi_connection, connection_record) -> None:
+    """The suite's SQLite files are thrown away: no fsync at each commit (8 ms each here). Only
+    what a power cut would keep changes; the app's own pragmas (WAL, foreign keys) still apply."""
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        dbapi_connection.execute("PRAGMA synchronous=OFF")
 
 
 @pytest.fixture(scope="session")
