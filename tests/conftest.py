@@ -24,7 +24,16 @@ anything either. What a test needs to stay out of the other workers' way:
 - Subprocesses and threads a test starts end with the test (a fixture's ``finally``), so nothing
   outlives the worker that started it.
 - Tests that must share one worker's state carry ``@pytest.mark.xdist_group("name")``: the demo
-  tests do (``demo``), so the demo is loaded once per pass rather than once per worker.
+  tests do (``demo``, given here from the marker), so the demo is loaded once per pass rather than
+  once per worker.
+- CPU: a worker runs torch, BLAS and numba on one thread (set below, before they load); a test
+  that starts a Python subprocess passes that on through the environment.
+- Expensive setup that tests only read: ``tests.helpers.build_once`` builds it once per worker and
+  restores a copy of its rows for each later test (the demo, ``brexit_analysed``).
+
+What keeps the suite fast, besides the workers: tables emptied by DELETE (PostgreSQL: triggers
+off, sequences reset) rather than TRUNCATE, throwaway databases that do not fsync each commit,
+templates and URL builders compiled once, cheap password hashing.
 
 Reproducing a failure: the header shows PYTHONHASHSEED (``make test`` picks one and prints it; set
 it to run again with the same one) and each worker writes the order it ran its tests in to
