@@ -90,6 +90,13 @@ from tests.helpers import (  # noqa: F401
     submit_form,
 )
 
+# pytest imports this file as ``conftest`` (tests/ is not a package) and test modules import it
+# again as ``tests.conftest``: two modules, two lists of the apps a test made, and the fixtures
+# stopped the background jobs of only one. Jobs of apps made with ``make_test_app`` in a test body
+# then ran (30 s debounce) during later tests: an extra analysis run in another test's
+# consultation, or a failed insert once the tables were emptied. One module under both names.
+sys.modules.setdefault("tests.conftest", sys.modules[__name__])
+
 # Markers given from what a test uses, so no test has to remember them.
 DATABASE_FIXTURES = {"app", "database_url", "_migrated"}
 
