@@ -6,15 +6,13 @@ Fixtures live in conftest.py; these are plain functions a test calls."""
 from __future__ import annotations
 
 import html as html_module
-import os
 import re
+import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import pytest
-from redis import Redis
 from sqlalchemy import event, func, select, text
 from werkzeug.serving import make_server
 
@@ -74,6 +72,15 @@ def cli(app, *args) -> str:
     return result.output
 
 
+def free_port() -> int:
+    """A loopback port nobody listens on now, for a subprocess that must be told its port (a
+    server in the test's own thread binds to port 0 instead). Another process may take it before
+    the subprocess binds: start it again on a new port when it says the address is in use."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 def count(model, *where) -> int:
     return db.session.scalar(select(func.count()).select_from(model).where(*where))
 
@@ -110,19 +117,6 @@ def served(app) -> Iterator[str]:
         thread.join(timeout=10)
 
 
-def redis_or_skip(url: str) -> Redis:
-    """A connection to the tests' Redis, emptied. A newcomer's machine may have no Redis (it is
-    optional): the test is skipped there; CI always has one, so there it fails."""
-    connection = Redis.from_url(url)
-    try:
-        connection.ping()
-    except Exception as error:
-        message = f"Redis is not answering on {url}: {error}"
-        pytest.fail(message) if os.environ.get("CI") else pytest.skip(message)
-    connection.flushdb()
-    return connection
-
-
 def run_background_jobs(app) -> None:
     """Run what the site and the test queued, now (the debounce delays are skipped)."""
     for runner in {id(r): r for r in (app.extensions["deliberate_jobs"], jobs.runner())}.values():
@@ -130,37 +124,68 @@ def run_background_jobs(app) -> None:
         assert runner.failures == []
 
 
-# -- the demo, loaded once per run ----------------------------------------------------------------
+# -- what takes long to build, built once per worker --------------------------------------------
 
-_DEMO_ROWS: dict[str, dict[str, list[dict]]] = {}
-_DEMO_SCHEMA = "demo_snapshot"  # PostgreSQL: the copy stays on the server, beside the tables
+_SNAPSHOTS: dict[tuple[str, str], dict[str, list[dict]]] = {}
+
+
+def build_once(app, name: str, build: Callable[[], None]) -> bool:
+    """Leave in the (empty) test database the rows ``build()`` leaves there.
+
+    The first call of a process (an xdist worker) for ``name`` builds for real and keeps a copy of
+    every row; later calls write that copy back, ids included, in a fraction of the time. So the
+    code that builds still runs, once per worker and pass, and each test still starts from rows
+    of its own. True when it built."""
+    tables = db.metadata.sorted_tables
+    db.session.commit()
+    assert all(count(table) == 0 for table in tables), f"{name} needs an empty database"
+    postgres = db.engine.dialect.name == "postgresql"
+    key = (db.engine.url.render_as_string(hide_password=True), name)
+    schema = "snapshot_" + re.sub(r"\W", "_", name)[:50]  # PostgreSQL: the copy stays on the server
+    if key not in _SNAPSHOTS:
+        build()
+        db.session.commit()
+        _SNAPSHOTS[key] = {} if postgres else _rows_of(tables)
+        if postgres:
+            _copy_tables(tables, to_schema=schema)
+        return True
+    if postgres:
+        _copy_tables(tables, from_schema=schema)
+    else:
+        for table in tables:
+            if _SNAPSHOTS[key][table.name]:
+                db.session.execute(table.insert(), _SNAPSHOTS[key][table.name])
+    db.session.commit()
+    return False
 
 
 def load_demo(app) -> None:
     """The demo's data in the (empty) test database, as `flask deliberate load-demo` leaves it.
 
-    The first call of a run loads it for real (the model, every import and analysis: a minute or
-    two) and keeps a copy of every row; later calls write that copy back, ids included, in seconds.
-    Tests of the loading itself run the command again on top, which must change nothing."""
-    tables = db.metadata.sorted_tables
-    db.session.commit()
-    assert all(count(table) == 0 for table in tables), "load_demo needs an empty database"
-    postgres = db.engine.dialect.name == "postgresql"
-    key = db.engine.url.render_as_string(hide_password=True)
-    if key not in _DEMO_ROWS:
-        cli(app, "load-demo")
+    The first call of a worker loads it for real (the model, every import and analysis: a minute
+    or two), later ones restore its copy (``build_once``); the ``demo`` tests share one xdist
+    worker (tests/conftest.py). Tests of the loading itself run the command again on top, which
+    must change nothing."""
+    build_once(app, "demo", lambda: cli(app, "load-demo"))
+
+
+def analysed_conversation(app, name: str = "brexit-consensus", mission: str = "growth"):
+    """A real Polis conversation imported into the mission and analysed (votes only, as
+    ``run_analysis(..., topics=False)``), in the (empty) test database; its run is returned.
+    Built once per worker (``build_once``): tests that only need it there start from a copy."""
+    from deliberate.missions.catalogue import ensure_missions
+    from deliberate.models import AnalysisRun
+    from deliberate.services.analysis import run_analysis
+    from deliberate.services.polis_exchange import import_polis_folder
+
+    def build() -> None:
+        missions = {m.slug: m for m in ensure_missions()}
+        imported = import_polis_folder(POLIS_DATA / name, missions[mission])
         db.session.commit()
-        _DEMO_ROWS[key] = {} if postgres else _rows_of(tables)
-        if postgres:
-            _copy_tables(tables, to_schema=_DEMO_SCHEMA)
-        return
-    if postgres:
-        _copy_tables(tables, from_schema=_DEMO_SCHEMA)
-    else:
-        for table in tables:
-            if _DEMO_ROWS[key][table.name]:
-                db.session.execute(table.insert(), _DEMO_ROWS[key][table.name])
-    db.session.commit()
+        run_analysis(imported.consultation_id, topics=False)
+
+    build_once(app, f"{name} in {mission}, analysed", build)
+    return db.session.scalar(select(AnalysisRun).order_by(AnalysisRun.id.desc()).limit(1))
 
 
 def _rows_of(tables) -> dict[str, list[dict]]:

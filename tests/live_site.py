@@ -1,6 +1,6 @@
 """For tests that talk to a real server over a socket (``make serve``, a database outage): a
 browser that keeps its cookies and answers statements as a person does, an open consultation to
-answer, and the checks that say whether PostgreSQL and Redis are here.
+answer, and the check that says whether PostgreSQL is here (Redis: conftest's ``redis_url``).
 
 Plain ``http.client``: one connection a request, a timeout on each, no redirects followed."""
 
@@ -14,14 +14,12 @@ import urllib.parse
 from dataclasses import dataclass, field
 
 import pytest
-from redis import Redis
 
 from deliberate.extensions import db
 from deliberate.models import Consultation, StatementOrigin
 from deliberate.services.statements import write_statement
 from tests.helpers import csrf_token_from
 
-REDIS_URL = "redis://127.0.0.1:6379/10"  # this suite's Redis database
 VOTE_FORM = re.compile(r'<form[^>]*id="vote".*?</form>', re.S)
 STATEMENT_FIELD = re.compile(r'name="statement_id" value="(\d+)"')
 
@@ -32,15 +30,6 @@ def need_postgres(is_postgres: bool) -> None:
             "needs PostgreSQL: TEST_DATABASE_URL is SQLite here (`make test` runs it in its "
             "PostgreSQL pass when DATABASE_URL is set; or TEST_DATABASE_URL=postgresql://...)"
         )
-
-
-def need_redis() -> Redis:
-    connection = Redis.from_url(REDIS_URL, socket_connect_timeout=1, socket_timeout=5)
-    try:
-        connection.ping()
-    except Exception:
-        pytest.skip(f"needs Redis at {REDIS_URL}, which does not answer")
-    return connection
 
 
 def free_port() -> int:

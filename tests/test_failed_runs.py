@@ -17,20 +17,17 @@ from deliberate.models import AnalysisRun, RunStatus, StatementOrigin, User
 from deliberate.services import analysis_runs, reports
 from deliberate.services.analysis import failure_reason, run_analysis
 from deliberate.services.embeddings import request_embedding
-from deliberate.services.polis_exchange import import_polis_folder
 from deliberate.services.statements import write_statement
-from tests.conftest import POLIS_DATA, csrf_token_from, sign_in, submit_form
+from tests.conftest import csrf_token_from, sign_in, submit_form
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture
-def published(app, missions, create_user):
+def published(app, brexit_analysed, missions, create_user):
     """A real conversation with a published analysis, and a new statement since (so stale)."""
+    run = brexit_analysed
     team = create_user(email="team@example.org", team=(missions["growth"],))
-    result = import_polis_folder(POLIS_DATA / "brexit-consensus", missions["growth"])
-    run = run_analysis(result.consultation_id, topics=False)
-    db.session.commit()
     reports.publish_run(team, run.consultation, run)
     write_statement(
         run.consultation, "A point made after the analysis.", origin=StatementOrigin.SEED

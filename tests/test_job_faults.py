@@ -44,14 +44,14 @@ from deliberate.services.statements import write_statement
 from tests.conftest import make_test_app
 from tests.helpers import POLIS_DATA, REPO_ROOT, html_of, sign_in, text_of
 from tests.test_analysis_runs import vote_through_the_site
-from tests.test_jobs import REDIS_URL, clean_redis, make_rq_app
+from tests.test_jobs import make_rq_app
 
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(600), pytest.mark.xdist_group("redis-11")]
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 
 
 @pytest.fixture
-def redis_connection() -> Iterator[Redis]:
-    yield from clean_redis()
+def redis_connection(redis_url) -> Redis:
+    return Redis.from_url(redis_url)
 
 
 # The workers' settings: an abandoned job is noticed within seconds, the lock expires 6 s after
@@ -80,17 +80,19 @@ def wait_for(what: str, check: Callable[[], Any], timeout: float, every: float =
 class WorkerProcess:
     """One ``rq worker`` in a process group of its own (its scheduler is a child process)."""
 
-    def __init__(self, database_url: str, log: Path, scheduler: bool, **settings: str) -> None:
+    def __init__(
+        self, database_url: str, redis_url: str, log: Path, scheduler: bool, **settings: str
+    ) -> None:
         env = {
             **os.environ,
             "DATABASE_URL": database_url,
-            "REDIS_URL": REDIS_URL,
+            "REDIS_URL": redis_url,
             "SECRET_KEY": os.environ.get("SECRET_KEY", "test-secret-key-not-for-production"),
             "PYTHONPATH": str(REPO_ROOT),
             **WORKER_SETTINGS,
             **settings,
         }
-        args = [sys.executable, "-m", "rq.cli", "worker", "--url", REDIS_URL]
+        args = [sys.executable, "-m", "rq.cli", "worker", "--url", redis_url]
         args += ["--worker-class", "deliberate.worker.Worker", "--name", log.stem]
         args += ["--with-scheduler"] if scheduler else []
         self.log = log
@@ -118,11 +120,13 @@ class WorkerProcess:
 
 
 @pytest.fixture
-def workers(database_url, tmp_path) -> Iterator[Callable[..., WorkerProcess]]:
+def workers(database_url, redis_url, tmp_path) -> Iterator[Callable[..., WorkerProcess]]:
     started: list[WorkerProcess] = []
 
     def start(name: str, scheduler: bool = False, **settings: str) -> WorkerProcess:
-        worker = WorkerProcess(database_url, tmp_path / f"{name}.log", scheduler, **settings)
+        worker = WorkerProcess(
+            database_url, redis_url, tmp_path / f"{name}.log", scheduler, **settings
+        )
         started.append(worker)
         return worker
 
@@ -156,13 +160,13 @@ def started(rq_app, job: Job) -> bool:
 
 @pytest.mark.model
 def test_a_worker_killed_mid_analysis_leaves_no_run_and_the_retry_stores_one(
-    app, redis_connection, missions, create_user, database_url, tmp_path, workers
+    app, redis_connection, redis_url, missions, create_user, database_url, tmp_path, workers
 ):
     team = create_user(team=(missions["growth"],))
     result = import_polis_folder(POLIS_DATA / "brexit-consensus", missions["growth"])
     db.session.commit()
     cid = result.consultation_id
-    rq_app = make_rq_app(database_url, tmp_path, JOB_RETRY_SECONDS=(1,))
+    rq_app = make_rq_app(database_url, tmp_path, redis_url, JOB_RETRY_SECONDS=(1,))
     with rq_app.app_context():
         assert analysis_runs.request_analysis(cid)
     job = the_job(rq_app)
@@ -215,7 +219,7 @@ def test_a_worker_killed_mid_analysis_leaves_no_run_and_the_retry_stores_one(
 
 
 def test_a_worker_killed_during_the_last_try_leaves_a_failed_run_the_team_sees(
-    app, redis_connection, missions, create_user, database_url, tmp_path, workers
+    app, redis_connection, redis_url, missions, create_user, database_url, tmp_path, workers
 ):
     team = create_user(team=(missions["nhs"],))
     consultation = Consultation(mission=missions["nhs"], title="Killed on its last try")
@@ -223,7 +227,7 @@ def test_a_worker_killed_during_the_last_try_leaves_a_failed_run_the_team_sees(
     db.session.flush()
     write_statement(consultation, "Evening appointments help.", origin=StatementOrigin.SEED)
     db.session.commit()
-    rq_app = make_rq_app(database_url, tmp_path, JOB_RETRIES=0)
+    rq_app = make_rq_app(database_url, tmp_path, redis_url, JOB_RETRIES=0)
     with rq_app.app_context():
         assert analysis_runs.request_analysis(consultation.id)
     job = the_job(rq_app)

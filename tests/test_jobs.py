@@ -7,19 +7,13 @@ worker-killing and Redis-stopping tests are in test_job_faults.py."""
 
 from __future__ import annotations
 
-import fcntl
 import logging
-import os
-import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from redis import Redis
-from redis.exceptions import RedisError
 from rq.job import JobStatus
 from sqlalchemy import select
 
@@ -34,12 +28,10 @@ from deliberate.worker import Worker
 from tests.conftest import make_test_app
 from tests.helpers import html_of, sign_in, text_of
 
-REDIS_URL = "redis://127.0.0.1:6379/11"
+REDIS_URL = "redis://127.0.0.1:6379/11"  # in settings only: nothing is sent to it
 # Held while a test uses that database, by any test run on this machine (see ``clean_redis``).
-REDIS_LOCK_FILE = Path(tempfile.gettempdir()) / "deliberate-tests-redis-11.lock"
 # These tests and test_job_faults.py empty Redis database 11: under xdist, one worker runs them all
 # (with --dist loadgroup).
-pytestmark = pytest.mark.xdist_group("redis-11")
 
 # What the test jobs below were given, try by try (the in-process worker and a burst RQ worker
 # both run them in this process).
@@ -144,35 +136,17 @@ def test_the_team_sees_a_consultations_waiting_and_failed_jobs(app, client, miss
 
 
 @pytest.fixture
-def redis_connection():
-    yield from clean_redis()
+def redis_connection(redis_url) -> Redis:
+    """This test process's own Redis database (conftest's ``redis_url``: claimed for the process,
+    empty before and after the test), as a connection."""
+    return Redis.from_url(redis_url)
 
 
-def clean_redis() -> Iterator[Redis]:
-    """Redis database 11, empty before and after the test, and this test's alone meanwhile.
-
-    Every test run on the machine shares that database, its queue and its keys (and, each on a
-    fresh database, the same consultation ids): two runs at once would empty each other's queue,
-    run each other's jobs and take each other's locks. A file lock held for the whole test makes
-    a concurrent run wait its turn instead (the system releases it if the process dies)."""
-    connection = Redis.from_url(REDIS_URL)
-    try:
-        connection.ping()
-    except RedisError as error:
-        message = f"Redis is not answering on {REDIS_URL}: {error}"
-        pytest.fail(message) if os.environ.get("CI") else pytest.skip(message)
-    with open(REDIS_LOCK_FILE, "a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
-        connection.flushdb()
-        yield connection
-        connection.flushdb()
-
-
-def make_rq_app(database_url, tmp_path, **settings):
+def make_rq_app(database_url, tmp_path, redis_url, **settings):
     return make_test_app(
         database_url,
         tmp_path,
-        REDIS_URL=REDIS_URL,
+        REDIS_URL=redis_url,
         ANALYSIS_DEBOUNCE_SECONDS=0,
         JOB_LOCK_SECONDS=3,
         JOB_LOCK_WAIT_SECONDS=1,
@@ -181,8 +155,8 @@ def make_rq_app(database_url, tmp_path, **settings):
 
 
 @pytest.fixture
-def rq_app(redis_connection, database_url, _migrated, tmp_path, app):
-    return make_rq_app(database_url, tmp_path, JOB_RETRY_SECONDS=(60,))
+def rq_app(redis_url, database_url, _migrated, tmp_path, app):
+    return make_rq_app(database_url, tmp_path, redis_url, JOB_RETRY_SECONDS=(60,))
 
 
 def work(rq_app) -> None:

@@ -11,25 +11,13 @@ from deliberate import jobs
 from tests.conftest import make_test_app
 from tests.helpers import html_of
 
-REDIS_URL = "redis://127.0.0.1:6379/10"
 NOBODY_LISTENS = "redis://127.0.0.1:9/0"  # the discard port: connection refused at once
 
 
-def redis_answers() -> bool:
-    try:
-        return bool(Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping())
-    except Exception:
-        return False
-
-
 @pytest.fixture
-def redis_db():
-    if not redis_answers():
-        pytest.skip(f"Redis does not answer at {REDIS_URL}: the RQ readiness test needs it")
-    connection = Redis.from_url(REDIS_URL)
-    connection.flushdb()
-    yield connection
-    connection.flushdb()
+def redis_db(redis_url):
+    """This test process's own Redis database (conftest's ``redis_url``), as a connection."""
+    return Redis.from_url(redis_url)
 
 
 @pytest.fixture
@@ -106,12 +94,12 @@ def test_a_broken_constraint_is_still_a_500_not_a_503(app):
 
 
 def test_ready_with_redis_counts_the_rq_queue_and_its_failed_jobs(
-    tmp_path, database_url, _migrated, redis_db
+    tmp_path, database_url, _migrated, redis_db, redis_url
 ):
     from rq import Queue
     from rq.registry import FailedJobRegistry
 
-    app = make_test_app(database_url, tmp_path, REDIS_URL=REDIS_URL)
+    app = make_test_app(database_url, tmp_path, REDIS_URL=redis_url)
     queue = Queue(jobs.QUEUE_NAME, connection=redis_db)
     queue.enqueue("builtins.print", 1)
     queue.enqueue("builtins.print", 2)

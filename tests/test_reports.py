@@ -141,10 +141,10 @@ def open_consultation(missions, title: str, texts: list[str]) -> tuple[Consultat
 
 
 def test_public_report_of_a_real_conversation_shows_its_findings_without_sign_in(
-    app, client, missions, team
+    app, client, brexit_analysed, missions, team
 ):
-    cid = imported(missions)
-    run = analyse(cid)
+    run = brexit_analysed
+    cid = run.consultation_id
     team_client = app.test_client()
     sign_in(team_client, team.email)
     assert publish(team_client, cid, run.id).status_code == 302
@@ -196,10 +196,10 @@ def test_public_report_of_a_real_conversation_shows_its_findings_without_sign_in
 
 
 def test_every_summary_sentence_states_figures_and_links_to_what_is_behind_them(
-    app, client, missions
+    app, client, brexit_analysed, missions
 ):
-    cid = imported(missions)
-    run = analyse(cid)
+    run = brexit_analysed
+    cid = run.consultation_id
     reports.publish_run(reports_team(missions), db.session.get(Consultation, cid), run)
     db.session.commit()
     html = html_of(client.get(f"/consultations/{cid}/report"))
@@ -233,10 +233,10 @@ def reports_team(missions):
 
 
 def test_downloads_give_the_run_as_stored_and_the_polis_files_with_our_groups(
-    app, client, missions, tmp_path
+    app, client, brexit_analysed, missions, tmp_path
 ):
-    cid = imported(missions)
-    run = analyse(cid)
+    run = brexit_analysed
+    cid = run.consultation_id
     reports.publish_run(reports_team(missions), db.session.get(Consultation, cid), run)
     db.session.commit()
 
@@ -360,9 +360,8 @@ def test_comments_the_moderators_removed_are_never_shown_even_after_publication(
 # -- publishing -----------------------------------------------------------------------------------
 
 
-def test_no_published_summary_is_a_not_found_page_saying_so(app, client, missions):
-    cid = imported(missions)
-    analyse(cid)
+def test_no_published_summary_is_a_not_found_page_saying_so(app, client, brexit_analysed):
+    cid = brexit_analysed.consultation_id
     response = client.get(f"/consultations/{cid}/report")
     assert response.status_code == 404
     assert "No published summary yet" in html_of(response)
@@ -370,10 +369,10 @@ def test_no_published_summary_is_a_not_found_page_saying_so(app, client, mission
 
 
 def test_the_consultation_page_links_to_its_summary_once_one_is_published(
-    app, client, missions, team
+    app, client, brexit_analysed, missions, team
 ):
-    cid = imported(missions)
-    run = analyse(cid)
+    run = brexit_analysed
+    cid = run.consultation_id
     assert "Read the published summary" not in html_of(client.get(f"/consultations/{cid}"))
     sign_in(client, team.email)
     assert publish(client, cid, run.id).status_code == 302
@@ -432,9 +431,9 @@ def test_a_newer_unpublished_run_never_changes_what_the_public_sees(
     assert reports.published_run(cid).id == second.id
 
 
-def test_only_the_mission_team_can_publish(app, client, missions, team, outsider):
-    cid = imported(missions)
-    run = analyse(cid)
+def test_only_the_mission_team_can_publish(app, client, brexit_analysed, missions, team, outsider):
+    run = brexit_analysed
+    cid = run.consultation_id
     url = f"/manage/consultations/{cid}/runs/{run.id}/publish"
 
     anonymous = client.post(url)
@@ -457,9 +456,9 @@ def test_only_the_mission_team_can_publish(app, client, missions, team, outsider
     assert db.session.get(AnalysisRun, run.id).published_at is not None
 
 
-def test_signed_out_visitor_is_sent_to_sign_in_to_publish(app, client, missions):
-    cid = imported(missions)
-    run = analyse(cid)
+def test_signed_out_visitor_is_sent_to_sign_in_to_publish(app, client, brexit_analysed):
+    run = brexit_analysed
+    cid = run.consultation_id
     response = client.get(f"/manage/consultations/{cid}/analysis")
     assert response.status_code == 302 and "/sign-in" in response.headers["Location"]
     assert run.published_at is None
@@ -826,9 +825,11 @@ def test_report_modules_do_not_import_numpy_or_the_machine_learning_stack():
     assert out == ""
 
 
-def test_a_report_is_computed_once_per_run_and_then_served_from_memory(app, client, missions):
-    cid = imported(missions)
-    run = analyse(cid)
+def test_a_report_is_computed_once_per_run_and_then_served_from_memory(
+    app, client, brexit_analysed, missions
+):
+    run = brexit_analysed
+    cid = run.consultation_id
     reports.publish_run(reports_team(missions), db.session.get(Consultation, cid), run)
     db.session.commit()
     assert client.get(f"/consultations/{cid}/report").status_code == 200

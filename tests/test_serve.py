@@ -15,18 +15,17 @@ import time
 
 import psutil
 import pytest
+from redis import Redis
 from rq import Worker
 
 from deliberate.gunicorn_config import bind_from, default_workers, workers_from
 from deliberate.models import Vote
 from tests.helpers import REPO_ROOT, count
 from tests.live_site import (
-    REDIS_URL,
     Browser,
     acknowledged,
     free_port,
     need_postgres,
-    need_redis,
     open_consultation,
     vote_form,
 )
@@ -107,16 +106,15 @@ def wait_for(condition, seconds: float, what: str, output: Output) -> None:
 @pytest.mark.slow
 @pytest.mark.timeout(300)
 def test_make_serve_runs_gunicorn_and_a_worker_takes_a_vote_and_stops_on_ctrl_c(
-    app, database_url, is_postgres, missions
+    app, database_url, redis_url, is_postgres, missions
 ):
     need_postgres(is_postgres)
-    redis = need_redis()
-    redis.flushdb()
+    redis = Redis.from_url(redis_url)
     consultation = open_consultation(missions, statements=3, title="Served")
     port = free_port()
     env = environment(
         DATABASE_URL=database_url,
-        REDIS_URL=REDIS_URL,
+        REDIS_URL=redis_url,
         SECRET_KEY="serve-test-secret-key",
         PORT=str(port),
         WEB_CONCURRENCY="2",

@@ -5,7 +5,6 @@ instant through real concurrent HTTP requests on PostgreSQL."""
 
 from __future__ import annotations
 
-import os
 import re
 import threading
 
@@ -33,7 +32,6 @@ from tests.helpers import (
     count,
     csrf_token_from,
     html_of,
-    redis_or_skip,
     served,
     sign_in,
     sql_statements,
@@ -49,7 +47,6 @@ PAGE_STATEMENTS = 5
 SIGNED_IN_EXTRA = {"vote": 1, "page": 2}
 VOTE_FORM = re.compile(r'<form[^>]*id="vote".*?name="statement_id" value="(\d+)"', re.S)
 RACE_ROUNDS = 4
-REDIS_URL = os.environ.get("TEST_VOTE_PATH_REDIS_URL", "redis://127.0.0.1:6379/14")
 
 
 def make_consultation(missions, statements: int, title: str = "Buses") -> Consultation:
@@ -222,10 +219,8 @@ def test_the_blank_comment_form_kept_is_the_one_rendered_afresh(app, client, mis
 
 
 @pytest.fixture
-def redis_app(database_url, _migrated, tmp_path, app):
-    connection = redis_or_skip(REDIS_URL)
-    yield make_test_app(database_url, tmp_path, REDIS_URL=REDIS_URL)
-    connection.flushdb()
+def redis_app(database_url, _migrated, tmp_path, app, redis_url):
+    return make_test_app(database_url, tmp_path, REDIS_URL=redis_url)
 
 
 def test_a_process_that_queued_the_analysis_asks_redis_no_more_while_it_waits(redis_app, missions):

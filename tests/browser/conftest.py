@@ -2,7 +2,11 @@
 
 Playwright's own browser download cannot work on these machines; ``make test`` installs the
 ``chromium`` package and these fixtures point Playwright at it. Screenshots go to
-``test-artifacts/`` (git-ignored) so a person can look at each step afterwards.
+``test-artifacts/<database kind>/`` (git-ignored) so a person can look at each step afterwards; the
+SQLite and PostgreSQL passes may run at once and must not write over each other's.
+
+Each xdist worker launches its own Chromium (pytest-playwright's ``browser`` is session-scoped) and
+serves its own app on a port the system gives it (port 0): nothing here is shared between workers.
 """
 
 from __future__ import annotations
@@ -14,8 +18,9 @@ import pytest
 
 from tests.helpers import served
 
+from tests.conftest import ARTIFACTS, database_kind
+
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 
 
@@ -53,7 +58,7 @@ def live_server(app):
 @pytest.fixture
 def screenshot(request):
     """Save a full-page screenshot of a page, named after the test and the step."""
-    folder = ARTIFACTS / request.node.name
+    folder = ARTIFACTS / database_kind() / request.node.name
     folder.mkdir(parents=True, exist_ok=True)
     counter = iter(range(1, 1000))
 

@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 from deliberate.extensions import db
 from deliberate.models import Consultation
 from deliberate.services import reports
-from tests.test_reports import analyse, imported, two_rounds
+from tests.test_reports import analyse, two_rounds
 
 
 @pytest.fixture
@@ -19,10 +19,10 @@ def team(create_user, missions):
 
 
 def test_report_and_mission_pages_read_well_and_pass_axe(
-    browser, page, live_server, missions, team, screenshot, axe_audit
+    browser, page, live_server, brexit_analysed, missions, team, screenshot, axe_audit
 ):
-    cid = imported(missions)
-    run = analyse(cid)
+    run = brexit_analysed
+    cid = run.consultation_id
     first, second = two_rounds(missions, team)
     for consultation in (db.session.get(Consultation, cid), first, second):
         newest = run if consultation.id == cid else analyse(consultation.id)
