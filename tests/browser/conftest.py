@@ -16,9 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import served
-
 from tests.conftest import ARTIFACTS, database_kind
+from tests.helpers import served
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
