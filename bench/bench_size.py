@@ -116,8 +116,14 @@ VARIANTS = (
     "Many of us feel this way: {}",
 )
 
-# Steps of the analysis timed inside the child: (module, attribute, depth), in the order they run.
-STEPS = (
+# Steps timed inside the children: (module, attribute, depth). A step whose first argument is a
+# model class is timed per class (the import's bulk inserts: one per table).
+IMPORT_STEPS = (
+    ("deliberate.services.polis_exchange", "read_export", 0),
+    ("deliberate.services.polis_exchange", "_bulk_insert", 0),
+    ("deliberate.services.polis_exchange", "_id_map", 0),
+)
+ANALYSIS_STEPS = (
     ("deliberate.services.analysis", "watermark", 0),
     ("deliberate.services.analysis", "exclusions", 0),
     ("deliberate.services.analysis", "load_vote_matrix", 0),
@@ -195,16 +201,21 @@ def child_import(args) -> dict[str, Any]:
     from deliberate.missions.catalogue import ensure_missions
     from deliberate.services.polis_exchange import import_polis_folder
 
+    records: dict[str, dict[str, float]] = {}
     with _app(args.database).app_context():
         mission = ensure_missions()[0]
         db.session.commit()
+        _instrument(IMPORT_STEPS, records)
         started, cpu = time.perf_counter(), time.process_time()
         result = import_polis_folder(Path(args.folder), mission)
+        t0 = time.perf_counter()
         db.session.commit()
+        records["commit"] = {"seconds": time.perf_counter() - t0, "cpu_s": 0.0, "depth": 0}
         seconds, cpu_s = time.perf_counter() - started, time.process_time() - cpu
     return {
         "seconds": seconds,
         "cpu_s": cpu_s,
+        "steps": records,
         "consultation_id": result.consultation_id,
         "participants": result.participants,
         "statements": result.statements,
@@ -214,26 +225,36 @@ def child_import(args) -> dict[str, Any]:
 
 def _say(progress: Path | None, record: dict[str, Any]) -> None:
     line = json.dumps(record)
-    print(f"  [analysis] {line}", file=sys.stderr, flush=True)
+    print(f"  [step] {line}", file=sys.stderr, flush=True)
     if progress is not None:
         with progress.open("a") as handle:
             handle.write(line + "\n")
 
 
-def _instrument(records: dict[str, dict[str, float]], progress: Path | None) -> None:
-    """Wrap each step of STEPS so that its time (summed over calls) and the process's peak
-    memory after it are recorded, and said as it starts and ends."""
+def _instrument(
+    steps: tuple[tuple[str, str, int], ...],
+    records: dict[str, dict[str, float]],
+    progress: Path | None = None,
+) -> None:
+    """Wrap each step so that its wall and CPU time (summed over calls) and the process's peak
+    memory after it are recorded, in the order the steps start, and said as they start and end."""
     started = time.perf_counter()
 
-    def timed(label: str, fn):
+    def timed(name: str, depth: int, fn):
         @functools.wraps(fn)
         def wrapper(*args, **kwargs):
+            label = name
+            if args and isinstance(args[0], type):
+                label += f"[{args[0].__name__}]"
+            record = records.setdefault(
+                label, {"seconds": 0.0, "cpu_s": 0.0, "calls": 0, "depth": depth}
+            )
             _say(progress, {"step": label, "at_s": round(time.perf_counter() - started, 1)})
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             out = fn(*args, **kwargs)
             took = time.perf_counter() - t0
-            record = records.setdefault(label, {"seconds": 0.0, "calls": 0})
             record["seconds"] += took
+            record["cpu_s"] += time.process_time() - c0
             record["calls"] += 1
             record["peak_mb"] = peak_rss_mb()
             _say(progress, {"done": label, "s": round(took, 2), "peak_mb": record["peak_mb"]})
@@ -241,12 +262,12 @@ def _instrument(records: dict[str, dict[str, float]], progress: Path | None) -> 
 
         return wrapper
 
-    for module_name, name, _ in STEPS:
+    for module_name, name, depth in steps:
         owner = importlib.import_module(module_name)
         *path, attribute = name.split(".")
         for part in path:
             owner = getattr(owner, part)
-        setattr(owner, attribute, timed(name, getattr(owner, attribute)))
+        setattr(owner, attribute, timed(name, depth, getattr(owner, attribute)))
 
 
 def child_analyse(args) -> dict[str, Any]:
@@ -268,7 +289,7 @@ def child_analyse(args) -> dict[str, Any]:
 
             current_embedder()
         warm_s = time.perf_counter() - started
-        _instrument(records, progress)
+        _instrument(ANALYSIS_STEPS, records, progress)
         profiler = cProfile.Profile() if args.profile else None
         if profiler is not None:
 
@@ -362,15 +383,15 @@ def child_topics(args) -> dict[str, Any]:
         started = time.perf_counter()
         embedder = current_embedder()
         load_s = time.perf_counter() - started
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         n = embed_missing(cid, embedder)
         db.session.commit()
-        embed_s = time.perf_counter() - started
+        embed_s, embed_cpu_s = time.perf_counter() - started, time.process_time() - cpu
         matrix = load_vote_matrix(cid)
         votes = analyse_votes(matrix).to_dict()
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         outcome = analyse_topics(cid, matrix, votes, embedder=embedder, refit=True)
-        topics_s = time.perf_counter() - started
+        topics_s, topics_cpu_s = time.perf_counter() - started, time.process_time() - cpu
         source = dict(
             db.session.execute(
                 select(Statement.id, Statement.source_id).where(Statement.consultation_id == cid)
@@ -386,8 +407,10 @@ def child_topics(args) -> dict[str, Any]:
             "statements": n,
             "load_s": load_s,
             "embed_s": embed_s,
+            "embed_cpu_s": embed_cpu_s,
             "per_s": n / embed_s,
             "topics_s": topics_s,
+            "topics_cpu_s": topics_cpu_s,
             "topics": len(topics),
             "fingerprint": embedder.fingerprint,
         }
@@ -551,11 +574,10 @@ def _median_runs(runs: list[dict]) -> dict:
         for key, value in merged[part].items():
             if isinstance(value, float):
                 merged[part][key] = statistics.median(r[part][key] for r in runs)
-    if "steps" in merged.get("analysis", {}):
-        for step, record in merged["analysis"]["steps"].items():
-            record["seconds"] = statistics.median(
-                r["analysis"]["steps"][step]["seconds"] for r in runs
-            )
+    for part in ("import", "analysis"):
+        for step, record in merged.get(part, {}).get("steps", {}).items():
+            for key in ("seconds", "cpu_s"):
+                record[key] = statistics.median(r[part]["steps"][step][key] for r in runs)
     merged["size"] = runs[0]["size"]
     merged["repeats"] = [
         {p: r.get(p, {}).get("seconds") for p in ("import", "analysis")} for r in runs
@@ -584,15 +606,17 @@ def _figures(case: dict) -> dict[str, float | None]:
         "report p95 ms": serve.get("report_p95_ms"),
         "export s": serve.get("export_s"),
     }
-    for step, record in (analysis.get("steps") or {}).items():
-        figures[f"step {step} s"] = record["seconds"]
+    for part in ("import", "analysis"):
+        for step, record in (case.get(part, {}).get("steps") or {}).items():
+            figures[f"{part} step {step} s"] = record["seconds"]
+            figures[f"{part} step {step} CPU s"] = record["cpu_s"]
     return figures
 
 
 def markdown(cases: list[dict], embedded: dict | None, args) -> str:
     lines = [
         "| size | participants | statements | votes | import s (CPU s; peak MB) | "
-        "analysis s (CPU s) | analysis peak MB | fits 4 GB | report first / p95 ms | "
+        "analysis s (CPU s) | analysis peak MB | fits 4 GB | report first / p95 ms (KiB) | "
         "export zip s (KiB) | load before → after |",
         "|---|---:|---:|---:|---:|---:|---:|---|---:|---:|---|",
     ]
@@ -605,7 +629,8 @@ def markdown(cases: list[dict], embedded: dict | None, args) -> str:
             ana_s = f"{_fmt(ana.get('seconds'))} ({_fmt(ana.get('cpu_s'))})"
             fits = "yes" if ana.get("peak_mb", math.inf) <= WORKER_MEMORY_MB else "NO"
         report = (
-            f"{_fmt(srv.get('report_first_ms'), 0)} / {_fmt(srv.get('report_p95_ms'), 0)}"
+            f"{_fmt(srv.get('report_first_ms'), 0)} / {_fmt(srv.get('report_p95_ms'), 0)} "
+            f"({_fmt(srv.get('page_kb'), 0)})"
             if srv
             else "-"
         )
@@ -621,34 +646,26 @@ def markdown(cases: list[dict], embedded: dict | None, args) -> str:
         lines += [
             "",
             f"Embedding {embedded['statements']:,} statements (real model, "
-            f"`embed_missing`): {embedded['embed_s']:.1f} s ({embedded['per_s']:.0f}/s; model "
-            f"load {embedded['load_s']:.1f} s); topics (`analyse_topics`, refit): "
-            f"{embedded['topics_s']:.1f} s, {embedded['topics']} topics; peak "
+            f"`embed_missing`): {embedded['embed_s']:.1f} s, CPU {embedded['embed_cpu_s']:.1f} s "
+            f"({embedded['per_s']:.0f}/s; model load {embedded['load_s']:.1f} s); topics "
+            f"(`analyse_topics`, refit): {embedded['topics_s']:.1f} s, CPU "
+            f"{embedded['topics_cpu_s']:.1f} s, {embedded['topics']} topics; peak "
             f"{embedded['peak_mb']:.0f} MB; load {embedded['load']}.",
         ]
     lines += [
         "",
-        "Analysis steps (wall seconds, summed over calls; peak MB of the process after it). "
-        "Before them the worker's start (imports, model load), not in the analysis time: "
+        "Steps (wall / CPU seconds, summed over calls; peak MB of the process after it). "
+        "Before the analysis the worker's start (imports, model load), not in its time: "
         + ", ".join(
             f"{c['name']} {c['analysis']['warm_s']:.1f} s"
             for c in cases
             if "warm_s" in c.get("analysis", {})
         ),
         "",
+        *step_table("import", cases),
+        "",
+        *step_table("analysis", cases),
     ]
-    done = [c for c in cases if "steps" in c.get("analysis", {})]
-    lines.append("| step | " + " | ".join(c["name"] for c in done) + " |")
-    lines.append("|---|" + "---:|" * len(done))
-    for _, name, depth in STEPS:
-        cells = []
-        for case in done:
-            record = case["analysis"]["steps"].get(name)
-            cells.append(f"{record['seconds']:.2f} ({record['peak_mb']:.0f})" if record else "-")
-        if any(cell != "-" for cell in cells):
-            lines.append(
-                f"| {'  ' * depth}{'↳ ' if depth else ''}{name} | " + " | ".join(cells) + " |"
-            )
     for case in cases:
         if "failed" in case.get("analysis", {}):
             lines += [
@@ -660,6 +677,26 @@ def markdown(cases: list[dict], embedded: dict | None, args) -> str:
             ]
     lines += ["", *growth(cases)]
     return "\n".join(lines)
+
+
+def step_table(part: str, cases: list[dict]) -> list[str]:
+    done = [c for c in cases if "steps" in c.get(part, {})]
+    names: dict[str, int] = {}  # every step in the order it started, with its depth
+    for case in done:
+        for name, record in case[part]["steps"].items():
+            names.setdefault(name, record["depth"])
+    lines = [
+        f"| {part} step | " + " | ".join(c["name"] for c in done) + " |",
+        "|---|" + "---:|" * len(done),
+    ]
+    for name, depth in names.items():
+        cells = []
+        for case in done:
+            r = case[part]["steps"].get(name)
+            peak = f" ({r['peak_mb']:.0f})" if r and "peak_mb" in r else ""
+            cells.append(f"{r['seconds']:.2f} / {r['cpu_s']:.2f}{peak}" if r else "-")
+        lines.append(f"| {'↳ ' if depth else ''}{name} | " + " | ".join(cells) + " |")
+    return lines
 
 
 def growth(cases: list[dict]) -> list[str]:
@@ -683,7 +720,7 @@ def growth(cases: list[dict]) -> list[str]:
             if key not in fa or fa[key] is None or fb[key] is None or fa[key] <= 0:
                 continue
             ratio = fb[key] / fa[key]
-            if "MB" in key or (key.startswith("step") and fa[key] < 0.2):
+            if "MB" in key or (" step " in key and fa[key] < 0.2):
                 continue  # memory has a fixed base; sub-0.2 s steps are noise
             flag = ratio > WORSE_THAN_LINEAR * bound
             lines.append(
@@ -724,6 +761,8 @@ def main() -> None:
 
     from deliberate.services.analysis import code_version
 
+    # Stopped from outside: leave through the finally blocks, which drop the databases.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     names = {"bg": ["bg/4", "bg"], "33k": ["bg/4", "33k"], "both": ["bg/4", "bg", "33k"]}
     sizes = {
         name: SIZES[name].scaled(args.scale) if args.scale != 1 else SIZES[name]
