@@ -308,7 +308,7 @@ def child_analyse(args) -> dict[str, Any]:
         if profiler is not None:
             profiler.disable()
             _write_profile(profiler, Path(args.profile))
-        votes = run.results["votes"]
+        votes, bridging = run.results["votes"], run.results["bridging"]
         topics = run.results.get("topics") or {}
         return {
             "seconds": seconds,
@@ -320,6 +320,10 @@ def child_analyse(args) -> dict[str, Any]:
             "message": votes.get("message"),
             "topics": len(topics.get("topics") or []) or topics.get("message"),
             "results_kb": len(json.dumps(run.results)) / 1024,
+            "bridging": {
+                key: bridging.get(key)
+                for key in ("iterations", "converged", "bootstrap_resamples", "bootstrap_converged")
+            },
         }
 
 
@@ -666,6 +670,17 @@ def markdown(cases: list[dict], embedded: dict | None, args) -> str:
         "",
         *step_table("analysis", cases),
     ]
+    fits = [(c["name"], c["analysis"]["bridging"]) for c in cases if "bridging" in c["analysis"]]
+    if fits:
+        lines += [
+            "",
+            "Bridging fit (ALS sweeps until no parameter moves by more than the tolerance): "
+            + "; ".join(
+                f"{name} {b['iterations']} sweeps, {'' if b['converged'] else 'NOT '}converged, "
+                f"{b['bootstrap_converged']} of {b['bootstrap_resamples']} refits converged"
+                for name, b in fits
+            ),
+        ]
     for case in cases:
         if "failed" in case.get("analysis", {}):
             lines += [
