@@ -22,8 +22,8 @@ memory (``ru_maxrss`` from ``os.wait4``) is its own:
 2. analysis: ``run_analysis`` (votes, bridging and, unless ``--skip-embedding``, topics, which
    loads the model as a worker does), committed; killed after ``--analysis-timeout`` seconds. The
    time of each step of deliberate/analysis and services/analysis is recorded as it goes (and
-   appended to a progress file, so a killed run still says how far it got); ``--profile`` adds a
-   cProfile of the analysis;
+   appended to a progress file, so a killed run still says how far it got); ``--profile-dir``
+   adds a cProfile of each analysis;
 3. report and export: the run is published, the report page rendered through the Flask test
    client once (it builds the page's figures) and then ``REPORT_REQUESTS`` times (p95), and the
    run's Polis export zip downloaded once (built on that request).
