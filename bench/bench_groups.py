@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -27,6 +25,8 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from bench._common import run_measured  # noqa: E402
 
 CASES = {
     "small": {"n": 2_000, "m": 900, "votes": 225_000, "repeats": 5},
@@ -178,16 +178,8 @@ def worker(case: str, which: str) -> None:
 
 
 def run(case: str, which: str) -> dict[str, float]:
-    cmd = [sys.executable, __file__, "--worker", case, which]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
-    _, status, usage = os.wait4(proc.pid, 0)
-    assert proc.stdout is not None
-    out = proc.stdout.read()
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode != 0:
-        raise RuntimeError(f"{case}/{which} failed with exit code {proc.returncode}")
-    res = json.loads(out.strip().splitlines()[-1])
-    res["peak_mb"] = usage.ru_maxrss / 1024  # kilobytes on Linux
+    res, peak_mb = run_measured([sys.executable, __file__, "--worker", case, which])
+    res["peak_mb"] = peak_mb
     return res
 
 

@@ -26,45 +26,26 @@ os.environ.setdefault("SECRET_KEY", "bench")
 from flask_migrate import upgrade
 from sqlalchemy import create_engine, make_url, text
 
+from bench._common import START_MS, polis_export
 from deliberate import create_app
 from deliberate.config import normalise_database_url
 from deliberate.extensions import db
 from deliberate.missions.catalogue import ensure_missions
-from deliberate.polis_format import (
-    PolisComment,
-    PolisExport,
-    PolisParticipant,
-    PolisVote,
-    read_export,
-    write_export,
-)
+from deliberate.polis_format import PolisExport, read_export, write_export
 from deliberate.services.polis_exchange import import_polis_folder
 
 
 def synthetic_export(participants: int, statements: int, votes: int, seed: int = 7) -> PolisExport:
+    """Uniformly random votes (no opinion structure): the cost of the rows, not their meaning."""
     rng = random.Random(seed)
-    comments = [
-        PolisComment(
-            i,
-            rng.randrange(participants),
-            f"Statement number {i} about topic {i % 17}",
-            1,
-            1_600_000_000_000 + i,
-            False,
-            False,
-        )
-        for i in range(statements)
-    ]
+    texts = [f"Statement number {i} about topic {i % 17}" for i in range(statements)]
+    authors = [rng.randrange(participants) for _ in range(statements)]
     cells = rng.sample(range(participants * statements), votes)
     rows = [
-        PolisVote(c // statements, c % statements, rng.choice((1, -1, 0)), 1_600_000_100_000 + n)
+        (c // statements, c % statements, rng.choice((1, -1, 0)), START_MS + 100_000 + n)
         for n, c in enumerate(cells)
     ]
-    rows.sort(key=lambda v: (v.voter_id, v.comment_id))
-    people = [PolisParticipant(p, None, None) for p in range(participants)]
-    return PolisExport(
-        "Bench", "https://pol.is/bench" + uuid.uuid4().hex[:6], "", comments, rows, rows, people
-    )
+    return polis_export(participants, texts, authors, [1] * statements, rows)
 
 
 def fresh_database(kind: str, folder: Path) -> tuple[str, callable]:

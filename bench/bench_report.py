@@ -30,6 +30,7 @@ os.environ.setdefault("SECRET_KEY", "bench")
 from flask_migrate import upgrade
 from werkzeug.serving import make_server
 
+from bench._common import p95
 from bench.bench_import import fresh_database, synthetic_export
 from deliberate import create_app
 from deliberate.extensions import db
@@ -79,11 +80,9 @@ def timed_get(url: str) -> tuple[float, int]:
 
 
 def describe(name: str, times: list[float]) -> str:
-    ordered = sorted(times)
-    p95 = ordered[max(0, round(0.95 * len(ordered)) - 1)]
     return (
-        f"{name:<12} median {statistics.median(ordered):6.1f} ms   p95 {p95:6.1f} ms   "
-        f"max {ordered[-1]:6.1f} ms   ({len(ordered)} requests)"
+        f"{name:<12} median {statistics.median(times):6.1f} ms   p95 {p95(times):6.1f} ms   "
+        f"max {max(times):6.1f} ms   ({len(times)} requests)"
     )
 
 
@@ -126,9 +125,7 @@ def main() -> None:
                 thread.join(timeout=5)
             print(describe("report page", report_times))
             print(describe("home page", home_times))
-            ordered = sorted(report_times)
-            p95 = ordered[max(0, round(0.95 * len(ordered)) - 1)]
-            print(f"target p95 < 100 ms: {'met' if p95 < 100 else 'NOT met'}")
+            print(f"target p95 < 100 ms: {'met' if p95(report_times) < 100 else 'NOT met'}")
         finally:
             with app.app_context():
                 db.engine.dispose()
