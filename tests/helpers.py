@@ -190,7 +190,10 @@ def analysed_conversation(app, name: str = "brexit-consensus", mission: str = "g
 
 def _rows_of(tables) -> dict[str, list[dict]]:
     return {
-        t.name: [dict(row) for row in db.session.execute(t.select().order_by(t.c.id)).mappings()]
+        t.name: [
+            dict(row)
+            for row in db.session.execute(t.select().order_by(*t.primary_key.columns)).mappings()
+        ]
         for t in tables
     }
 
@@ -205,6 +208,8 @@ def _copy_tables(tables, *, to_schema: str = "", from_schema: str = "") -> None:
             db.session.execute(text(f'CREATE TABLE "{to_schema}".{name} AS TABLE {name}'))
         else:
             db.session.execute(text(f'INSERT INTO {name} TABLE "{from_schema}".{name}'))
+            if "id" not in table.c:
+                continue  # keyed by another table's id: no sequence of its own
             highest = select(func.max(table.c.id)).scalar_subquery()
             sequence = func.pg_get_serial_sequence(table.name, "id")
             db.session.execute(
