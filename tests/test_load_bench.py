@@ -13,15 +13,13 @@ import json
 import os
 import subprocess
 import sys
-import threading
 
 import pytest
-from werkzeug.serving import make_server
 
 from deliberate.extensions import db
 from deliberate.models import Consultation, ModerationMode, StatementOrigin
 from deliberate.services.statements import write_statement
-from tests.helpers import REPO_ROOT
+from tests.helpers import REPO_ROOT, served
 
 LOCUSTFILE = REPO_ROOT / "bench" / "load" / "locustfile.py"
 PASSWORD = "correct horse battery"
@@ -37,21 +35,15 @@ def _verify_module():
 
 
 @pytest.fixture
-def served(app):
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    app.config["SERVER_NAME"] = None
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=5)
+def site(app):
+    """The app as a real server on a free loopback port (locust runs in another process)."""
+    with served(app) as base_url:
+        yield base_url
 
 
 @pytest.mark.slow
 def test_simulated_people_answer_and_every_acknowledged_answer_is_stored(
-    served, missions, create_user, database_url, tmp_path
+    site, missions, create_user, database_url, tmp_path
 ):
     consultation = Consultation(
         mission=missions["nhs"],
@@ -80,7 +72,7 @@ def test_simulated_people_answer_and_every_acknowledged_answer_is_stored(
         [
             *(sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless"),
             *("--users", "2", "--spawn-rate", "2", "--run-time", "4s", "--stop-timeout", "2"),
-            *("--host", served, "--only-summary", "--exit-code-on-error", "0"),
+            *("--host", site, "--only-summary", "--exit-code-on-error", "0"),
             *("Participant", "SignedInParticipant"),  # no published report to read here
         ],
         env={**os.environ, "DELIBERATE_LOAD_CONFIG": json.dumps(settings)},
