@@ -19,10 +19,15 @@ run: install
 serve: install
 	$(BIN)/python -m deliberate.serve
 
-# The whole suite on SQLite, then the tests that touch the database (marked `db` by
-# tests/conftest.py) again on PostgreSQL when DATABASE_URL points at one. Each pass runs on
-# PYTEST_WORKERS pytest-xdist workers (tests/conftest.py says how tests keep out of each other's
-# way); PYTEST_WORKERS=0 runs in one process. Extra pytest options: PYTEST_ARGS="...".
+# The whole suite on SQLite, and the tests that touch the database (marked `db` by
+# tests/conftest.py) again on PostgreSQL when DATABASE_URL points at one. Both passes run at once,
+# each on one pytest-xdist worker (TEST_PASSES=together, PASS_WORKERS=1). On the shared 2-core
+# machine that took 6.4 min; both at once on two workers each 8.5 min; one pass after the other on
+# two workers each (TEST_PASSES=serial PASS_WORKERS=2) 9.2 min; one process each, serially, ~20.
+# `make test-sqlite` or `make test-postgres` alone runs on PYTEST_WORKERS workers (0: no xdist).
+# tests/conftest.py says how tests keep out of each other's way. Extra options: PYTEST_ARGS="...".
+TEST_PASSES ?= together
+PASS_WORKERS ?= 1
 PYTEST_WORKERS ?= 2
 PYTEST = $(BIN)/python -m pytest $(if $(filter-out 0,$(PYTEST_WORKERS)),-n $(PYTEST_WORKERS) --dist loadgroup) $(PYTEST_ARGS)
 # One hash seed for the whole run, printed, so a failure that hangs on a set's order comes back
@@ -35,17 +40,16 @@ export PYTHONHASHSEED
 # bytecode may not be written (8.5 s of CPU to collect the suite instead of 3.4 s).
 unexport PYTHONDONTWRITEBYTECODE
 
-# TEST_PASSES=serial runs the SQLite pass, then the PostgreSQL one; TEST_PASSES=together runs both
-# at once (each pass's output is shown whole when it ends).
-TEST_PASSES ?= serial
-
 test: install browser
 	@echo "PYTHONHASHSEED=$(PYTHONHASHSEED)"
 	@if [ -z "$$DATABASE_URL" ]; then $(MAKE) --no-print-directory test-sqlite && \
 		echo "DATABASE_URL is not set: PostgreSQL run skipped (.ci/run sets it)."; \
 	elif [ "$(TEST_PASSES)" = together ]; then \
-		$(MAKE) --no-print-directory -j2 --output-sync=target test-sqlite test-postgres; \
-	else $(MAKE) --no-print-directory test-sqlite && $(MAKE) --no-print-directory test-postgres; fi
+		echo "SQLite and PostgreSQL passes at once; each one's output follows when it ends."; \
+		$(MAKE) --no-print-directory -j2 --output-sync=target test-sqlite test-postgres \
+			PYTEST_WORKERS=$(PASS_WORKERS); \
+	else $(MAKE) --no-print-directory test-sqlite PYTEST_WORKERS=$(PASS_WORKERS) && \
+		$(MAKE) --no-print-directory test-postgres PYTEST_WORKERS=$(PASS_WORKERS); fi
 
 test-sqlite:
 	TEST_DATABASE_URL=sqlite $(PYTEST)
