@@ -22,7 +22,7 @@ from deliberate.extensions import db, token_hash
 from deliberate.models import ApiHeldComment, ApiToken, SimilarityCheck, User, utcnow
 from deliberate.models.api_token import API_TOKEN_NAME_MAX
 from deliberate.services import audit
-from deliberate.services.errors import Refused
+from deliberate.services.errors import Refused, one_line
 
 PREFIX = "dlb_"  # so a token is recognisable in a log or a secret scanner's findings
 MAX_ACTIVE = 10  # tokens one account may hold at once
@@ -47,12 +47,7 @@ class NewToken:
 
 def clean_name(name: str | None) -> str:
     """The token's name as its owner will recognise it in the list: white space tidied."""
-    name = " ".join((name or "").split())
-    if not name:
-        raise Refused("Enter a name for the token", "name")
-    if len(name) > API_TOKEN_NAME_MAX:
-        raise Refused(f"Name must be {API_TOKEN_NAME_MAX} characters or fewer", "name")
-    return name
+    return one_line(name, "name", "Name", API_TOKEN_NAME_MAX, "Enter a name for the token")
 
 
 def active_tokens(user: User) -> list[ApiToken]:

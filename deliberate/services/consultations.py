@@ -49,7 +49,7 @@ from deliberate.models import (
 from deliberate.models.consultation import TITLE_MAX
 from deliberate.services import audit, statement_reports
 from deliberate.services.audit import REASON_MAX
-from deliberate.services.errors import Refused
+from deliberate.services.errors import Refused, one_line
 from deliberate.services.ideas import ReviewQueue, review_queues
 from deliberate.services.statements import (
     DuplicateStatement,
@@ -180,12 +180,7 @@ def _check_dates(opens_on: date | None, closes_on: date | None, now: datetime) -
 
 
 def _clean_title(title: str | None) -> str:
-    title = " ".join((title or "").split())
-    if not title:
-        raise Refused("Enter the question", "title")
-    if len(title) > TITLE_MAX:
-        raise Refused(f"Question must be {TITLE_MAX} characters or fewer", "title")
-    return title
+    return one_line(title, "title", "Question", TITLE_MAX, "Enter the question")
 
 
 def _clean_context(context: str | None) -> str:

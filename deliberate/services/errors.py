@@ -10,3 +10,14 @@ class Refused(Exception):
         super().__init__(message)
         self.message = message
         self.field = field
+
+
+def one_line(value: str | None, field: str, label: str, longest: int, missing: str) -> str:
+    """A required one-line text as people mean it: runs of white space become one space. Refused
+    with ``missing`` when nothing is left, or when longer than ``longest`` characters."""
+    text = " ".join((value or "").split())
+    if not text:
+        raise Refused(missing, field)
+    if len(text) > longest:
+        raise Refused(f"{label} must be {longest} characters or fewer", field)
+    return text
