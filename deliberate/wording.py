@@ -1,0 +1,33 @@
+"""Counts in words: "1 participant", "1,150 participants". The one place plural forms are made.
+
+Pages and emails use it through the Jinja filter ``counted`` (``{{ n|counted("participant") }}``)
+and the global ``number`` (thousands separators); Python code calls ``counted`` directly.
+Irregular plurals are given: ``counted(n, "person", "people")``.
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def number(n: int | float) -> str:
+    """A count with thousands separators: 1,150."""
+    if isinstance(n, float) and not n.is_integer():
+        return f"{n:,.1f}"
+    return f"{int(n):,}"
+
+
+def plural_form(n: int | float, singular: str, plural: str | None = None) -> str:
+    """The noun alone, in the form ``n`` takes (1 -> singular, anything else -> plural)."""
+    return singular if n == 1 else (plural or f"{singular}s")
+
+
+def counted(n: int | float, singular: str, plural: str | None = None) -> str:
+    """``n`` and its noun: "1 participant", "0 participants", "1,937 people"."""
+    return f"{number(n)} {plural_form(n, singular, plural)}"
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.filters["counted"] = counted
+    app.jinja_env.filters["plural_form"] = plural_form
+    app.jinja_env.filters["number"] = number
