@@ -7,7 +7,10 @@ Irregular plurals are given: ``counted(n, "person", "people")``.
 
 from __future__ import annotations
 
-from flask import Flask
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the pure reporting code counts in words too, without importing Flask
+    from flask import Flask
 
 
 def number(n: int | float) -> str:
@@ -27,7 +30,17 @@ def counted(n: int | float, singular: str, plural: str | None = None) -> str:
     return f"{number(n)} {plural_form(n, singular, plural)}"
 
 
+def file_size(n_bytes: int) -> str:
+    """A download's size as people read it: "850 bytes", "12 KB", "1.4 MB"."""
+    if n_bytes < 1000:
+        return counted(n_bytes, "byte")
+    if n_bytes < 1_000_000:
+        return f"{n_bytes / 1000:,.0f} KB"
+    return f"{n_bytes / 1_000_000:,.1f} MB"
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.filters["counted"] = counted
     app.jinja_env.filters["plural_form"] = plural_form
     app.jinja_env.filters["number"] = number
+    app.jinja_env.filters["file_size"] = file_size

@@ -170,7 +170,7 @@ def test_public_report_of_a_real_conversation_shows_its_findings_without_sign_in
     assert top_text.replace("'", "&#39;") in html
     divisive = votes["divisive"][0]["statement_id"]
     assert f'id="s-{divisive}"' in html
-    assert "Where people divide" in text and "Common ground" in text
+    assert "Where people differ" in text and "What people agree on" in text
     # Agreement across viewpoints: the stored bridging ranking, best first, with its interval.
     ranked = sorted(
         (s for s in run.results["bridging"]["statements"] if s["ranked"]), key=lambda s: s["rank"]
@@ -204,20 +204,27 @@ def test_every_summary_sentence_states_figures_and_links_to_what_is_behind_them(
     db.session.commit()
     html = html_of(client.get(f"/consultations/{cid}/report"))
     items = summary_items(html)
-    assert len(items) >= 6
+    assert 3 <= len(items) <= 5
     for item in items:
         assert re.search(r"\d", text_of(item)), item
         links = re.findall(r'href="([^"]+)"', item)
         assert links, item
         for href in links:
-            assert href.startswith("#") and f'id="{href[1:]}"' in html, href
-    rules = re.findall(r'data-rule="([^"]+)"', html)
-    assert rules[:3] == ["participation", "groups", "agreement"]
-    assert {"rejection", "division", "group-view", "roles"} <= set(rules)
-    # A consensus claim quotes its counts per group and its test.
-    agreement = text_of(items[rules.index("agreement")])
-    assert re.search(r"Group A \d+ of \d+ \(\d+%\) and Group B \d+ of \d+ \(\d+%\)", agreement)
-    assert "Significant at a false-discovery rate of 10%" in agreement
+            assert href.startswith("#finding-") and f'id="{href[1:]}"' in html, href
+    rules = re.findall(r'<li data-rule="([^"]+)"', html)
+    # The most important first: what people agree on, where they split, then who took part.
+    assert rules == ["agreement", "division", "rejection", "participation"]
+    agreement = text_of(items[0])
+    assert agreement.startswith("Almost everyone who answered agreed with “")
+    assert "156 of 167 people (93%)" in agreement and "q " not in agreement
+    # Every finding sits in its section, with its per-group counts and its test one click away.
+    block = re.search(r'id="finding-agreement".*?</details>', html, re.S).group(0)
+    sure = text_of(block)
+    assert re.search(r"Group A \d+ of \d+ \(\d+%\) and Group B \d+ of \d+ \(\d+%\)", sure)
+    assert "How sure are we?" in sure and "false-discovery rate of 10% (q < 0.001)" in sure
+    assert {"groups", "rejection", "division", "group-view", "roles"} <= set(
+        re.findall(r'data-finding="([^"]+)"', html)
+    )
 
 
 def reports_team(missions):
@@ -552,25 +559,28 @@ TEXTS = {
 
 def test_a_majority_without_a_significant_test_is_never_called_agreement():
     sentences = summarise(build_figures(read_findings(stored_results(consensus_q=0.4)), TEXTS))
-    text = " ".join(s.text for s in sentences)
+    text = " ".join(s.text + " " + " ".join(s.sure) for s in sentences)
     assert "Waiting times should be published" in text  # 90%, significant: said, with figures
-    assert "45 of 50 (90%)" in text
+    assert "Group A 45 of 50 (90%)" in text
+    assert "Almost everyone who answered agreed with “Waiting times" in text
     assert "Clinics should open on Saturdays" not in text  # 60% agree, but q = 0.4: not claimed
     assert "more statement" not in text  # nor counted among the agreed ones
-    assert "differ" not in text.replace("do their answers differ significantly", "")
+    said_not_to = ("do their answers clearly differ", "none differs at a false-discovery rate")
+    assert "differ" not in text.replace(said_not_to[0], "").replace(said_not_to[1], "")
     # The same 60% with a significant stored test is claimed, and counted.
     significant = " ".join(
-        s.text for s in summarise(build_figures(read_findings(stored_results()), TEXTS))
+        s.text + " " + " ".join(s.sure)
+        for s in summarise(build_figures(read_findings(stored_results()), TEXTS))
     )
-    assert "1 more statement are listed under common ground" in significant or (
-        "1 more statement is listed" in significant
-    )
+    assert "1 more statement passed the same test" in significant
 
 
 def test_staff_and_citizens_are_said_to_differ_only_with_a_significant_test():
     not_tested = summarise(build_figures(read_findings(stored_results(roles_q=0.5)), TEXTS))
     roles = [s for s in not_tested if s.rule == "roles-differ"]
-    assert len(roles) == 1 and roles[0].text.startswith("On none of the 3 statements")
+    assert len(roles) == 1 and roles[0].text.startswith(
+        "Staff and citizens answered alike: on none of the 3 statements"
+    )
     tested = summarise(build_figures(read_findings(stored_results(roles_q=0.01)), TEXTS))
     roles = next(s for s in tested if s.rule == "roles-differ")
     assert "differ most on “Nurses should prescribe more medicines.”" in roles.text

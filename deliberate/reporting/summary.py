@@ -1,26 +1,35 @@
-"""The plain-English summary at the top of a report, written by rules from the stored numbers.
+"""The plain-English summary of a report, written by rules from the stored numbers.
 
-No language model: each rule below turns figures into one sentence, and each sentence states its
-figures ("82 of 88, 93%") and links to the statements and counts behind them. A rule says nothing
-the statistics do not support:
+No language model: each rule below turns figures into one finding, in everyday words and short
+sentences, with its figures ("156 of 167 people (93%)") and links to the statements and counts
+behind it. What makes the claim safe to say (the test, its q-value, intervals, each group's
+counts) is kept apart in ``Sentence.sure``, which the page shows in a "How sure are we?" details
+component beside the finding, never in the sentence. A rule says nothing the statistics do not
+support:
 
-- "most people" / "a majority of every group" only for a statement whose stored test is
-  significant (its Benjamini-Hochberg q-value within the run's false-discovery rate, alpha) and
-  whose counts show the majority (more than half of those who voted on it, in every group);
-- a group "stands out", people "divide", staff and citizens "differ" or "both agree" only with a
-  significant stored test for that claim;
+- a statement is said to be agreed (or rejected) only when its stored test is significant (its
+  Benjamini-Hochberg q-value within the run's false-discovery rate, alpha) and the counts show a
+  majority of those who voted on it in every group. The words then follow the shares:
+  "almost everyone who answered" when at least ALMOST_EVERYONE percent of everyone who voted on it
+  and at least ALMOST_EVERY_GROUP percent of every group did so; "most people who answered" when
+  more than half of everyone did; otherwise "most people in every opinion group";
+- a group "was more likely to agree", groups "split", staff and citizens "differ" or "both agree"
+  only with a significant stored test for that claim; an opinion group is described by what its
+  members tended to agree with ("People who tended to agree with ...") only from a significant
+  representative statement of a run that published groups;
 - counts that no test was made on (participation, topic sizes, agreement within a topic) are
-  stated as counts, never as findings.
+  stated as counts, never as findings;
+- participants chose to take part: the summary says so, and every "How sure are we?" says its
+  shares are of these people.
 
-Rules, in the order the sentences appear:
+Rules, in the order the findings appear on the page:
 
 1. participation: who took part (staff and citizens apart), votes, statements, and that they chose
    to take part (not a sample of the population). Always. A small consultation says it is small.
-1b. left out: how many participants the team left out of the analysis, and why, counted by reason
-   ("3 participants were left out of this analysis: 3 joined in a burst from one address"). Only
-   when some were.
+1b. left out: how many participants the team left out of the analysis, and why, counted by reason.
+   Only when some were.
 2. groups: how many opinion groups, of what sizes (small ones said to be small); or that there is
-   not enough data yet.
+   not enough data yet, or no clear groups.
 3. agreement: the strongest statement a majority of every group agreed with.
 4. rejection: the strongest statement a majority of every group disagreed with.
 4b. across viewpoints: with no opinion groups to speak of, the statement most agreed with across
@@ -30,10 +39,14 @@ Rules, in the order the sentences appear:
 7. staff and citizens: that they cannot be compared; or where they differ most and what both
    agree on; or that no statement shows a significant difference.
 8. topics: how many topics, the largest; the topics drawing the most and the fewest agree votes.
+
+The top summary (``top_summary``) is at most TOP_SENTENCES sentences, the most important first:
+what people agree on, where they split, then who took part.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -41,26 +54,63 @@ from deliberate.reporting.figures import (
     AGREE,
     ConsensusFigure,
     Figures,
+    GroupFigure,
     StatementRow,
     Tally,
     group_name,
 )
+from deliberate.wording import counted
 
 QUOTE_MAX = 140
 SMALL_CONSULTATION = 50  # fewer people taking part: the summary says the consultation is small
 SMALL_GROUP = 20  # a smaller opinion group: the summary says the groups are small
+# "Almost everyone who answered": at least this share of everyone who voted on the statement,
+# and at least ALMOST_EVERY_GROUP of every opinion group (on top of the significant stored test).
+ALMOST_EVERYONE = 90
+ALMOST_EVERY_GROUP = 80
+TOP_SENTENCES = 5  # the top summary's length, in sentences
+SELF_SELECTED = (
+    "The people who took part chose to; they are not a sample of the population, so every share "
+    "is a share of them."
+)
+# Where each rule's finding sits on the page, and which rules make the top summary, in order.
+SECTIONS = {
+    "participation": "who",
+    "small": "who",
+    "left_out": "who",
+    "agreement": "agree",
+    "rejection": "agree",
+    "across_viewpoints": "agree",
+    "groups": "differ",
+    "division": "differ",
+    "group-view": "differ",
+    "roles": "roles",
+    "roles-differ": "roles",
+    "roles-agree": "roles",
+    "topics": "topics",
+    "topic-agreement": "topics",
+}
+TOP_RULES = ("agreement", "division", "rejection", "across_viewpoints", "groups", "roles-differ")
+# Said about groups in the top summary only when the groups themselves are in doubt.
+_GROUPS_IN_DOUBT = ("There are no clear", "There is not enough", "The votes do not split")
 
 
 @dataclass(frozen=True)
 class Part:
     text: str
     href: str | None = None
+    quoted: bool = False  # a participant's words: kept as written, left out of readability checks
 
 
 @dataclass(frozen=True)
 class Sentence:
+    """One finding: its plain sentence (``parts``), and what makes it safe to say (``sure``:
+    the test, its q-value and intervals, each group's counts), shown one click away."""
+
     rule: str
     parts: tuple[Part, ...]
+    sure: tuple[str, ...] = ()
+    key: str = ""  # tells apart findings of one rule (the group of a group view)
 
     @property
     def text(self) -> str:
@@ -70,51 +120,112 @@ class Sentence:
     def links(self) -> tuple[str, ...]:
         return tuple(p.href for p in self.parts if p.href)
 
+    @property
+    def anchor(self) -> str:
+        """The id of the finding on the page, where its evidence and "How sure are we?" sit."""
+        return f"finding-{self.rule}" + (f"-{self.key}" if self.key else "")
 
-def _sentence(rule: str, *parts: str | Part) -> Sentence:
-    return Sentence(rule, tuple(p if isinstance(p, Part) else Part(p) for p in parts))
+    @property
+    def section(self) -> str:
+        return SECTIONS.get(self.rule, "who")
+
+    @property
+    def own_words(self) -> str:
+        """The sentence with each quoted statement as one word: the words this module wrote."""
+        return "".join("it" if p.quoted else p.text for p in self.parts)
+
+    @property
+    def n_sentences(self) -> int:
+        return count_sentences(self.own_words)
+
+
+def count_sentences(text: str) -> int:
+    return len([s for s in re.split(r"(?<=[.!?])\s+", text.strip()) if s])
+
+
+def _sentence(rule: str, *parts: str | Part, sure: Iterable[str] = (), key: str = "") -> Sentence:
+    return Sentence(
+        rule, tuple(p if isinstance(p, Part) else Part(p) for p in parts if p), tuple(sure), key
+    )
+
+
+def _shortened(text: str, limit: int = QUOTE_MAX) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def quote(row: StatementRow) -> Part:
     """The statement in quotation marks (shortened), linked to its counts on the page."""
-    text = " ".join(row.text.split())
-    if len(text) > QUOTE_MAX:
-        text = text[: QUOTE_MAX - 1].rstrip() + "…"
-    return Part(f"“{text}”", f"#{row.anchor}")
+    return Part(f"“{_shortened(row.text)}”", f"#{row.anchor}", quoted=True)
 
 
-def share(tally: Tally) -> str:
-    return f"{tally.count} of {tally.seen} ({tally.percent}%)"
+def share(tally: Tally, noun: str = "") -> str:
+    """ "82 of 88 (93%)", or with a noun "82 of 88 people (93%)"."""
+    of = f"{tally.seen:,} {noun}".rstrip()
+    return f"{tally.count:,} of {of} ({tally.percent}%)"
 
 
 def _people(n: int) -> str:
-    return f"{n:,} {'person' if n == 1 else 'people'}"
+    return counted(n, "person", "people")
 
 
 def _and(items: list[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
+def _tested(q: float, alpha: float, claim: str) -> str:
+    """The test behind a claim, for "How sure are we?"."""
+    return (
+        f"A statistical test supports {claim} at a false-discovery rate of {alpha:.0%} "
+        f"(q {_q(q)}): at most {alpha:.0%} of the claims of this kind on this page are expected "
+        "to be chance findings."
+    )
+
+
+def _q(q: float) -> str:
+    return "< 0.001" if q < 0.001 else f"= {q:.3f}"
+
+
+def group_description(group: GroupFigure, alpha: float) -> str | None:
+    """What the group's members typically agree with, from its strongest significant
+    representative statement (agreeing first, else disagreeing): "People who tended to agree
+    with “...”". None when no representative statement of the group passed its test."""
+    found = [r for r in group.distinctive if r.q_value <= alpha]
+    top = next((r for r in found if r.direction == AGREE), None) or next(iter(found), None)
+    if top is None:
+        return None
+    verb = "agree" if top.direction == AGREE else "disagree"
+    words = _shortened(top.statement.text, 100).rstrip(".")
+    return f"People who tended to {verb} with “{words}”"
+
+
 def participation(f: Figures) -> Iterable[Sentence]:
     who = []
     if f.n_staff:
         who.append(f"{f.n_staff:,} verified staff")
-    if f.n_citizens:
-        who.append(f"{f.n_citizens:,} {'citizen' if f.n_citizens == 1 else 'citizens'}")
+    if f.n_citizens and f.n_staff:
+        who.append(counted(f.n_citizens, "citizen"))
     yield _sentence(
         "participation",
         Part(f"{_people(f.n_voters)} took part", "#key-figures"),
         f" ({_and(who)})" if who else "",
-        f", casting {f.n_votes:,} votes on ",
-        Part(f"{f.n_statements:,} statements", "#statements"),
-        ". They chose to take part and are not a sample of the population: every share in this "
-        "summary is a share of these participants.",
+        f", casting {counted(f.n_votes, 'vote')} on ",
+        Part(counted(f.n_statements, "statement"), "#statements"),
+        ". They chose to take part and are not a sample of the population.",
+        sure=(
+            "Every share in this summary is a share of the people who took part, or of those of "
+            "them who answered a statement.",
+        ),
     )
     if 0 < f.n_voters < SMALL_CONSULTATION:
         yield _sentence(
             "small",
-            f"This is a small consultation ({_people(f.n_voters)}): its shares are uncertain, "
-            "and shares of fewer than 30 people are shown with their 95% interval.",
+            Part(f"This is a small consultation ({_people(f.n_voters)})", "#key-figures"),
+            ", so its shares are uncertain.",
+            sure=(
+                "Shares of fewer than 30 people are shown with their 95% interval: the range the "
+                "share would likely fall in if as many people were asked again.",
+            ),
         )
 
 
@@ -131,7 +242,7 @@ def left_out(f: Figures) -> Iterable[Sentence]:
             "#left-out",
         ),
         f": {_and(reasons)}." if reasons else ".",
-        " Their votes are kept but not counted anywhere in this summary.",
+        sure=("Their votes are kept but not counted anywhere in this summary.",),
     )
 
 
@@ -148,33 +259,42 @@ def groups(f: Figures) -> Iterable[Sentence]:
         p = f"p = {test.p_value:.3f}" if test.p_value is not None else "not tested"
         yield _sentence(
             "groups",
-            "There are no clear opinion groups: the votes of the ",
-            Part(f"{f.n_clustered:,} people who voted enough", "#opinion-groups"),
-            " split no better than the same answers shuffled at random would "
-            f"({p} over {test.permutations} shuffles), so this summary makes no claim about "
-            "groups.",
+            "There are no clear opinion groups: people's votes split no better than ",
+            Part("the same votes shuffled at random", "#opinion-groups"),
+            ".",
+            sure=(
+                f"The groups of the {_people(f.n_clustered)} who voted enough were compared with "
+                f"the groups found in the same answers shuffled at random ({p} over "
+                f"{test.permutations} shuffles), so this summary makes no claim about groups.",
+            ),
         )
         return
     if f.k <= 1:
         yield _sentence(
             "groups",
             "The votes do not split people into distinct opinion groups: the ",
-            Part(f"{f.n_clustered:,} people who voted enough", "#opinion-groups"),
+            Part(f"{_people(f.n_clustered)} who voted enough", "#opinion-groups"),
             " form one group.",
         )
         return
-    sizes = [f"{g.name} ({g.size:,})" for g in f.groups]
+    sizes = [f"{g.name} ({_people(g.size)})" for g in f.groups]
     smallest = min(g.size for g in f.groups)
     yield _sentence(
         "groups",
-        "Voting patterns split the ",
-        Part(f"{f.n_clustered:,} people who voted enough", "#opinion-groups"),
-        f" into {f.k} opinion groups: {_and(sizes)}.",
+        "By how they voted, the ",
+        Part(f"{_people(f.n_clustered)} who voted enough", "#opinion-groups"),
+        f" fall into {f.k} opinion groups: {_and(sizes)}.",
         (
             f" The groups are small (the smallest has {_people(smallest)}), so what is said "
             "about them is uncertain."
             if smallest < SMALL_GROUP
             else ""
+        ),
+        sure=(
+            f.groups_test.message
+            if f.groups_test is not None and f.groups_test.decision == "groups"
+            else "The groups were not compared with groups found in shuffled answers: this "
+            "analysis was made before that test.",
         ),
     )
 
@@ -188,44 +308,38 @@ def _is_supported_consensus(c: ConsensusFigure, alpha: float) -> bool:
     )
 
 
+def _who_answered(c: ConsensusFigure, f: Figures) -> str:
+    """Whose answer the sentence claims, by the thresholds of the module notes."""
+    overall = c.overall
+    if 2 * overall.count <= overall.seen:
+        return "Most people in every opinion group" if f.k > 1 else "Most people placed in a group"
+    every_group = all((t.percent or 0) >= ALMOST_EVERY_GROUP for t in c.per_group)
+    if (overall.percent or 0) >= ALMOST_EVERYONE and every_group:
+        return "Almost everyone who answered"
+    return "Most people who answered"
+
+
 def _consensus_sentence(rule: str, c: ConsensusFigure, f: Figures, more: int) -> Sentence:
     verb = "agreed" if c.direction == AGREE else "disagreed"
-    overall = c.overall
-    if f.k <= 1 and 2 * overall.count > overall.seen:
-        head = [
-            f"Most people who voted on it {verb} with ",
-            quote(c.statement),
-            f": {share(overall)}",
-        ]
-    elif f.k <= 1:
-        head = [
-            f"A majority of the {f.n_clustered:,} people placed in a group {verb} with ",
-            quote(c.statement),
-            f": {share(c.per_group[0])}",
-        ]
-    else:
+    who = _who_answered(c, f)
+    shown = c.overall if who.endswith("answered") else c.per_group[0]
+    sure = []
+    if f.k > 1:
         per_group = [f"{group_name(i)} {share(t)}" for i, t in enumerate(c.per_group)]
-        head = [
-            f"A majority of every opinion group {verb} with ",
-            quote(c.statement),
-            f": {_and(per_group)}",
-        ]
-        if 2 * overall.count > overall.seen:
-            head.append(f"; {share(overall)} of everyone who voted on it")
-    head.append(f". {_significance(c.q_value, f.alpha)}")
+        sure.append(f"A majority of every opinion group {verb}: {_and(per_group)}.")
+    sure.append(_tested(c.q_value, f.alpha, f"“a majority of every group {verb}”"))
     if more:
-        word = "statement" if more == 1 else "statements"
-        head += [f"; {more} more {word} are listed under ", Part("common ground", "#common-ground")]
-    return _sentence(rule, *head, ".")
-
-
-def _significance(q: float, alpha: float) -> str:
-    """The test behind a claim, as the second half of its sentence."""
-    return f"Significant at a false-discovery rate of {alpha:.0%} (q {_q(q)})"
-
-
-def _q(q: float) -> str:
-    return "< 0.001" if q < 0.001 else f"= {q:.3f}"
+        sure.append(
+            f"{counted(more, 'more statement')} passed the same test: see “What people agree on”."
+        )
+    sure.append(SELF_SELECTED)
+    return _sentence(
+        rule,
+        f"{who} {verb} with ",
+        quote(c.statement),
+        f": {share(shown, 'people')}.",
+        sure=sure,
+    )
 
 
 def agreement(f: Figures) -> Iterable[Sentence]:
@@ -254,13 +368,15 @@ def across_viewpoints(f: Figures) -> Iterable[Sentence]:
         return
     yield _sentence(
         "across_viewpoints",
-        "Agreed with across viewpoints most: ",
+        "Whatever their views, people agreed most with ",
         quote(best.statement),
-        f", score {best.score:+.2f} on a scale from -1 to +1 ({f.bridging.interval:.0%} interval "
-        f"{best.low:+.2f} to {best.high:+.2f}); {share(best.statement.agreed)} of those who voted "
-        "on it agreed. See ",
-        Part("agreement across viewpoints", "#across-viewpoints"),
-        ".",
+        f": {share(best.statement.agreed, 'people')} who answered agreed.",
+        sure=(
+            f"Its score of agreement across viewpoints is {best.score:+.2f} on a scale from -1 "
+            f"to +1, with a {f.bridging.interval:.0%} interval from {best.low:+.2f} to "
+            f"{best.high:+.2f}: the whole interval is above zero.",
+            SELF_SELECTED,
+        ),
     )
 
 
@@ -275,11 +391,11 @@ def division(f: Figures) -> Iterable[Sentence]:
             continue
         yield _sentence(
             "division",
-            "The opinion groups divide most over ",
+            "The opinion groups split most over ",
             quote(d.statement),
-            f": in {group_name(d.most_agreeing)} {share(agreeing)} agreed, while in "
-            f"{group_name(d.most_disagreeing)} {share(disagreeing)} disagreed. "
-            f"{_significance(d.q_value, f.alpha)}.",
+            f": in {group_name(d.most_agreeing)}, {share(agreeing, 'people')} agreed, but in "
+            f"{group_name(d.most_disagreeing)} {share(disagreeing, 'people')} disagreed.",
+            sure=(_tested(d.q_value, f.alpha, "“the groups answered differently”"), SELF_SELECTED),
         )
         return
 
@@ -296,15 +412,16 @@ def group_views(f: Figures) -> Iterable[Sentence]:
         # it has one: two groups split on one statement say little new about the second.
         r = next((r for r in found if r.statement.id not in quoted), found[0])
         quoted.add(r.statement.id)
-        verb = "agreeing" if r.direction == AGREE else "disagreeing"
+        verb = "agree" if r.direction == AGREE else "disagree"
         did = "agreed" if r.direction == AGREE else "disagreed"
         yield _sentence(
             "group-view",
             Part(f"{g.name}", f"#{g.anchor}"),
-            f" ({_people(g.size)}) stands out by {verb} with ",
+            f" ({_people(g.size)}) was more likely to {verb} with ",
             quote(r.statement),
-            f": {share(r.group)} {did}, against {share(r.rest)} in the other groups. "
-            f"{_significance(r.q_value, f.alpha)}.",
+            f": {share(r.group)} {did}, against {share(r.rest)} in the other groups.",
+            sure=(_tested(r.q_value, f.alpha, f"“{g.name} differs here”"), SELF_SELECTED),
+            key=g.anchor,
         )
 
 
@@ -313,13 +430,14 @@ def staff_and_citizens(f: Figures) -> Iterable[Sentence]:
     if roles is None:
         return
     if not roles.comparable:
-        counted = f"{roles.n_staff:,} verified staff and {roles.n_citizens:,} citizens voted"
+        n_citizens = counted(roles.n_citizens, "citizen")
+        said = f"{roles.n_staff:,} verified staff and {n_citizens} voted"
         if roles.n_staff and roles.n_citizens:
-            counted += ", on no statement in common"
+            said += ", on no statement in common"
         yield _sentence(
             "roles",
             Part("Staff and citizens", "#staff-and-citizens"),
-            f" cannot be compared in this analysis: {counted}.",
+            f" cannot be compared in this analysis: {said}.",
         )
         return
     differ = [r for r in roles.differ_most if r.q_value <= f.alpha]
@@ -337,16 +455,19 @@ def staff_and_citizens(f: Figures) -> Iterable[Sentence]:
             Part("Staff and citizens", "#staff-and-citizens"),
             " differ most on ",
             quote(r.statement),
-            f": {share(r.staff)} staff agreed, against {share(r.citizens)} citizens. "
-            f"{_significance(r.q_value, f.alpha)}.",
+            f": {share(r.staff)} staff agreed, against {share(r.citizens)} citizens.",
+            sure=(_tested(r.q_value, f.alpha, "“staff and citizens differ here”"), SELF_SELECTED),
         )
     else:
         yield _sentence(
             "roles-differ",
-            "On none of the ",
-            Part(f"{roles.n_compared} statements", "#staff-and-citizens"),
-            " voted on by both staff and citizens do their answers differ significantly "
-            f"(at a false-discovery rate of {f.alpha:.0%}).",
+            "Staff and citizens answered alike: on none of the ",
+            Part(counted(roles.n_compared, "statement"), "#staff-and-citizens"),
+            " both voted on do their answers clearly differ.",
+            sure=(
+                "On each statement both answered, a statistical test compared their shares of "
+                f"agreement; none differs at a false-discovery rate of {f.alpha:.0%}.",
+            ),
         )
     if both:
         r = both[0]
@@ -354,8 +475,11 @@ def staff_and_citizens(f: Figures) -> Iterable[Sentence]:
             "roles-agree",
             "Staff and citizens both agreed with ",
             quote(r.statement),
-            f": {share(r.staff)} staff and {share(r.citizens)} citizens. "
-            f"{_significance(r.both_agree_q, f.alpha)}.",
+            f": {share(r.staff)} staff and {share(r.citizens)} citizens.",
+            sure=(
+                _tested(r.both_agree_q, f.alpha, "“a majority of both agreed”"),
+                SELF_SELECTED,
+            ),
         )
 
 
@@ -366,14 +490,15 @@ def topics(f: Figures) -> Iterable[Sentence]:
     named = t.named
     largest = max(named, key=lambda x: (x.size, -x.id))
     other = next((x for x in t.topics if x.is_other), None)
-    other_text = f", and {other.size} fit none of them" if other and other.size else ""
+    other_text = f", and {other.size:,} fit none of them" if other and other.size else ""
     yield _sentence(
         "topics",
-        f"The {t.n_statements:,} statements fall into ",
-        Part(f"{len(named)} topics", "#topics"),
+        f"The {counted(t.n_statements, 'statement')} fall into ",
+        Part(counted(len(named), "topic"), "#topics"),
         f"{other_text}; the largest is ",
         Part(f"“{largest.label}”", f"#{largest.anchor}"),
-        f" ({largest.size} statements).",
+        f" ({counted(largest.size, 'statement')}).",
+        sure=("Topics are counts of statements: no statistical test is made on them.",),
     )
     voted = [x for x in named if x.everyone and x.everyone.seen]
     if len(voted) >= 2:
@@ -384,10 +509,14 @@ def topics(f: Figures) -> Iterable[Sentence]:
                 "topic-agreement",
                 "Statements on ",
                 Part(f"“{most.label}”", f"#{most.anchor}"),
-                f" drew the largest share of agree votes ({share(most.everyone.agreed)} votes), "
-                "those on ",
+                f" drew the most agree votes ({share(most.everyone.agreed)} votes), those on ",
                 Part(f"“{least.label}”", f"#{least.anchor}"),
-                f" the smallest ({share(least.everyone.agreed)}).",
+                f" the fewest ({share(least.everyone.agreed)}).",
+                sure=(
+                    "These are shares of votes, not of people, and no test is made on them: the "
+                    "same people vote on many statements.",
+                    SELF_SELECTED,
+                ),
             )
 
 
@@ -406,5 +535,24 @@ RULES = (
 
 
 def summarise(figures: Figures) -> tuple[Sentence, ...]:
-    """The summary's sentences, rule by rule (see the module notes)."""
+    """Every finding's sentence, rule by rule (see the module notes)."""
     return tuple(sentence for rule in RULES for sentence in rule(figures))
+
+
+def top_summary(findings: tuple[Sentence, ...]) -> tuple[Sentence, ...]:
+    """The few findings a reader needs first, at most TOP_SENTENCES sentences: what people agree
+    on, where they split, then who took part (always, with the consultation's size)."""
+    who = [s for s in findings if s.rule in ("participation", "small", "left_out")]
+    room = TOP_SENTENCES - sum(s.n_sentences for s in who)
+    chosen: list[Sentence] = []
+    for rule in TOP_RULES:
+        for s in findings:
+            if s.rule != rule or s in chosen:
+                continue
+            if rule == "groups" and not s.text.startswith(_GROUPS_IN_DOUBT):
+                continue
+            if s.n_sentences <= room:
+                chosen.append(s)
+                room -= s.n_sentences
+            break
+    return (*chosen, *who)

@@ -46,12 +46,19 @@ def test_report_and_mission_pages_read_well_and_pass_axe(
         "Summary of findings: Can there be consensus on Brexit?"
     )
     expect(page.get_by_role("table", name="The opinion map as a table")).to_be_visible()
-    expect(page.locator(".app-summary li").first).to_contain_text("204 people took part")
+    expect(page.locator(".app-summary li").last).to_contain_text("204 people took part")
     screenshot(page, "report")
     assert axe_audit(page) == []
 
-    # A figure's link leads to the statement and its counts.
+    # A summary sentence leads to its finding, whose "How sure are we?" holds the test; the
+    # finding's statement leads to its counts, in a table collapsed until then.
     page.locator(".app-summary li[data-rule=agreement] a").first.click()
+    finding = page.locator(".app-finding:target")
+    expect(finding).to_contain_text("156 of 167 people (93%)")
+    finding.get_by_text("How sure are we?").click()
+    expect(finding.locator(".govuk-details__text")).to_contain_text("q < 0.001")
+    finding.locator("p.govuk-body a").first.click()
+    expect(page.locator("tr:target")).to_be_visible()
     expect(page.locator("tr:target")).to_contain_text(" of ")
     screenshot(page, "statement-behind-a-figure")
 

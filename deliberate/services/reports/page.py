@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from deliberate.models import AnalysisRun, Consultation, ConsultationState, User
 from deliberate.reporting.figures import Figures
 from deliberate.services.consultations import next_round_of
+from deliberate.services.reports.downloads import polis_zip, run_json
 from deliberate.services.reports.report import Report, report_for
 from deliberate.services.reports.rounds import RoundComparison, compare_rounds
 from deliberate.services.reports.runs import is_team, published_run, published_runs
@@ -27,6 +28,8 @@ class ReportPage:
     next_round_run: AnalysisRun | None
     comparison: RoundComparison | None  # with the previous round, both published
     is_team: bool
+    zip_bytes: int  # sizes of the run's downloads, for the contents list at the top
+    json_bytes: int
 
     @property
     def is_public(self) -> bool:
@@ -60,4 +63,6 @@ def report_page(consultation: Consultation, run: AnalysisRun, user: User | None)
         next_round_run=published_run(later.id) if later else None,
         comparison=comparison,
         is_team=is_team(user, consultation),
+        zip_bytes=len(polis_zip(run)),
+        json_bytes=len(run_json(run)),
     )

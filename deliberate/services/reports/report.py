@@ -3,7 +3,9 @@ the run's stored findings once per process and kept (``cache``)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import ClassVar
 
 from markupsafe import Markup
 from sqlalchemy import select
@@ -21,7 +23,8 @@ from deliberate.models import (
 )
 from deliberate.reporting import charts
 from deliberate.reporting.figures import Figures, StatementSource, build_figures, group_name
-from deliberate.reporting.summary import Sentence, summarise
+from deliberate.reporting import summary as summary_rules
+from deliberate.reporting.summary import Sentence, group_description, summarise, top_summary
 from deliberate.services.reports.cache import cached_for_run
 
 DIVISIVE_CHARTED = 3
@@ -35,7 +38,8 @@ class Report:
 
     run_id: int
     figures: Figures
-    summary: tuple[Sentence, ...]
+    summary: tuple[Sentence, ...]  # every finding, in the order of the rules
+    top: tuple[Sentence, ...]  # the top summary: the few findings a reader needs first
     map_svg: Markup
     map_description: str
     divisive_svg: Markup
@@ -47,6 +51,18 @@ class Report:
     # What the moderators took out, in sentences ("12 statements were removed: ..."); empty for
     # a run made before removals were counted.
     moderation: tuple[str, ...] = ()
+    # Each published opinion group by what its members tended to agree with (group id -> words).
+    group_descriptions: Mapping[int, str] = field(default_factory=dict)
+    # The thresholds behind the summary's words, as "How the summary is written" states them.
+    almost_everyone: ClassVar[int] = summary_rules.ALMOST_EVERYONE
+    almost_every_group: ClassVar[int] = summary_rules.ALMOST_EVERY_GROUP
+    top_sentences: ClassVar[int] = summary_rules.TOP_SENTENCES
+
+    def findings_in(self, section: str) -> tuple[Sentence, ...]:
+        return tuple(s for s in self.summary if s.section == section)
+
+    def group_description(self, group_id: int) -> str | None:
+        return self.group_descriptions.get(group_id)
 
 
 def statement_texts(run: AnalysisRun) -> dict[int, str]:
@@ -156,10 +172,16 @@ def _build_report(run: AnalysisRun) -> Report:
     divisive_svg, divisive_text = _divisive_chart(figures)
     topics_svg, topics_text = _topics_chart(figures)
     roles_svg, roles_text = _roles_chart(figures)
+    summary = summarise(figures)
+    described = {g.id: group_description(g, figures.alpha) for g in figures.groups}
     return Report(
         run_id=run.id,
         figures=figures,
-        summary=summarise(figures),
+        summary=summary,
+        top=top_summary(summary),
+        group_descriptions={
+            gid: words for gid, words in described.items() if words and figures.has_groups
+        },
         map_svg=map_svg,
         map_description=map_text,
         divisive_svg=divisive_svg,
