@@ -113,3 +113,30 @@ def test_team_publishes_a_newer_run_and_the_public_page_follows(
     expect(page.locator("h1")).to_contain_text("Summary of findings")
     expect(page.get_by_text("This is the published summary of this consultation")).to_be_visible()
     assert axe_audit(page) == []
+
+
+def test_the_report_fits_the_screen_on_a_desktop_and_a_phone(
+    browser, live_server, brexit_analysed, missions, team, screenshot, axe_audit
+):
+    run = brexit_analysed
+    cid = run.consultation_id
+    reports.publish_run(team, db.session.get(Consultation, cid), run)
+    db.session.commit()
+    for width, height in ((1280, 900), (375, 800)):
+        context = browser.new_context(viewport={"width": width, "height": height})
+        page = context.new_page()
+        page.goto(f"{live_server}/consultations/{cid}/report")
+        for details in page.locator("details").all():  # every collapsed table open
+            details.evaluate("d => d.open = true")
+        overflow = page.evaluate(
+            "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
+        assert overflow <= 0, f"the page scrolls sideways by {overflow}px at {width}px"
+        wide = page.evaluate(
+            "[...document.querySelectorAll('table')].filter(t => !t.closest('.app-table-wrap'))"
+            ".length"
+        )
+        assert wide == 0  # every table scrolls in its own region, never the page
+        screenshot(page, f"report-{width}px")
+        assert axe_audit(page) == []
+        context.close()

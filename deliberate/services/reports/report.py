@@ -22,8 +22,8 @@ from deliberate.models import (
     StatementOrigin,
 )
 from deliberate.reporting import charts
-from deliberate.reporting.figures import Figures, StatementSource, build_figures, group_name
 from deliberate.reporting import summary as summary_rules
+from deliberate.reporting.figures import Figures, StatementSource, build_figures, group_name
 from deliberate.reporting.summary import Sentence, group_description, summarise, top_summary
 from deliberate.services.reports.cache import cached_for_run
 
