@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import copy
 import math
+import subprocess
+import sys
 from collections import defaultdict
 
 import pytest
@@ -20,7 +22,7 @@ from deliberate.reporting.figures import group_name
 from deliberate.reporting.placement import Verdict, nearest_groups, place, project
 from deliberate.services import reports
 from deliberate.services.where_you_stand import PLACED, where_you_stand
-from tests.helpers import html_of, sign_in, text_of
+from tests.helpers import REPO_ROOT, html_of, sign_in, sql_statements, text_of
 from tests.test_participation import vote
 from tests.test_reports import add_votes, analyse, open_consultation
 
@@ -310,3 +312,33 @@ def test_the_page_reads_no_participant_from_the_address(app, client, missions, t
     )
     page = html_of(client.get(f"{stand_url(consultation.id)}?participant={somebody}"))
     assert 'data-state="not_yet"' in page
+
+
+def test_the_page_is_read_from_the_stored_run_once_with_no_numpy(app, client, missions, team):
+    consultation, statements = two_camps(missions)
+    publish_analysis(consultation, team)
+    for statement in statements[:7]:
+        vote(client, consultation, statement.id, "agree")
+    url = stand_url(consultation.id)
+    assert client.get(url).status_code == 200
+    with sql_statements(app) as sent:
+        assert 'data-state="placed"' in html_of(client.get(url))
+    # The run's results are read once per process, not on every request; a handful of queries.
+    assert not any("analysis_runs.results" in s for s in sent)
+    assert len(sent) <= 12, sent
+
+    code = (
+        "import sys\n"
+        "import deliberate.services.where_you_stand, deliberate.reporting.placement\n"
+        "heavy = ('numpy', 'scipy', 'sklearn', 'torch', 'bertopic')\n"
+        "print(','.join(m for m in heavy if m in sys.modules))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+        check=True,
+        env={"SECRET_KEY": "x", "PATH": "/usr/bin:/bin"},
+    ).stdout.strip()
+    assert out == ""

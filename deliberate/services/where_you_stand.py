@@ -21,8 +21,8 @@ What is compared, and how:
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 
@@ -31,7 +31,6 @@ from deliberate.findings import StatementCounts, VoteFindings
 from deliberate.models import AnalysisRun, Consultation, Participant, ParticipantRole, Vote
 from deliberate.reporting.figures import group_name, percent
 from deliberate.reporting.placement import Placement, Verdict, has_groups, place
-from deliberate.services.participation import epoch_ms
 from deliberate.services.reports import (
     AWAITING_TEXT,
     REMOVED_TEXT,
@@ -158,37 +157,37 @@ def where_you_stand(consultation: Consultation, participant: Participant | None)
     pid = participant.id if participant is not None else None
     placement = place(votes, answers, pid)
     seen = set(votes.statements.statement_ids) if votes.statements is not None else set()
-    common = {
-        "run_id": run.id,
-        "published_at": run.published_at,
-        "n_participants": votes.n_participants,
-        "placement": placement,
-        "n_answers": placement.n_answers,
-        "n_newer": sum(1 for sid in answers if sid not in counted or sid not in seen),
-    }
-    m = votes.opinion_map
-    if m is None or m.components is None or votes.statements is None:
-        return WhereYouStand(CANNOT_PLACE, **common)  # too little data, or an older run
+    base = WhereYouStand(
+        CANNOT_PLACE,
+        run_id=run.id,
+        published_at=run.published_at,
+        n_participants=votes.n_participants,
+        placement=placement,
+        n_answers=placement.n_answers,
+        n_newer=sum(1 for sid in answers if sid not in counted or sid not in seen),
+    )
+    m, table = votes.opinion_map, votes.statements
+    if m is None or m.components is None or table is None:
+        return base  # too little data for a map, or a run stored before its axes were
     if not placement.placed:
-        needs_more = placement.threshold and placement.answers_needed
-        return WhereYouStand(NOT_YET if needs_more else CANNOT_PLACE, **common)
-    in_run = pid is not None and pid in votes.opinion_map.position
+        return replace(base, state=NOT_YET) if placement.answers_needed else base
+    in_run = pid is not None and pid in m.position
     mine = counted if in_run else {}
-    comparisons = _comparisons(run, votes.statements, counted, mine)
+    comparisons = _comparisons(run, table, counted, mine)
     with_most = sorted(
         (c for c in comparisons if 2 * c.same > c.others), key=lambda c: -c.same / c.others
     )
     opposite = [c for c in comparisons if c.choice != PASS and 2 * c.others_opposite > c.others]
     minority = sorted(opposite, key=lambda c: c.same / c.others)
-    table = votes.statements
     n_compared = sum(
         1
         for j, sid in enumerate(table.statement_ids)
         if sid in counted and not table.moderated_out[j]
     )
     named = has_groups(votes)
-    return WhereYouStand(
-        PLACED,
+    return replace(
+        base,
+        state=PLACED,
         group=group_name(placement.group) if named and placement.group is not None else None,
         next_group=(
             group_name(placement.next_group) if named and placement.next_group is not None else None
@@ -200,7 +199,6 @@ def where_you_stand(consultation: Consultation, participant: Participant | None)
         n_minority=len(minority),
         groups=_group_agreement(votes, counted, mine, pid) if named else (),
         roles=_role_agreement(votes, counted, participant if in_run else None),
-        **common,
     )
 
 
@@ -217,7 +215,7 @@ def _answers(
     """The person's current answers (statement id -> choice), and those the run counted."""
     if participant is None:
         return {}, {}
-    started_ms = epoch_ms(run.started_at)
+    started_ms = int(run.started_at.replace(tzinfo=UTC).timestamp() * 1000)  # naive UTC
     answers: dict[int, int] = {}
     counted: dict[int, int] = {}
     rows = db.session.execute(
@@ -289,7 +287,8 @@ def _group_agreement(
     own_group = None
     if pid is not None and pid in m.position:
         i = m.position[pid]
-        own_group = m.group[i] if m.group[i] is not None and m.group[i] >= 0 else None
+        stored = m.group[i]
+        own_group = stored if stored is not None and stored >= 0 else None
     out = []
     for g in votes.groups:
         pairs = []
