@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import copy
 import math
-import subprocess
-import sys
 from collections import defaultdict
 
 import pytest
@@ -22,7 +20,7 @@ from deliberate.reporting.figures import group_name
 from deliberate.reporting.placement import Verdict, nearest_groups, place, project
 from deliberate.services import reports
 from deliberate.services.where_you_stand import PLACED, where_you_stand
-from tests.helpers import REPO_ROOT, html_of, sign_in, sql_statements, text_of
+from tests.helpers import heavy_imports, html_of, sign_in, sql_statements, text_of
 from tests.test_participation import vote
 from tests.test_reports import add_votes, analyse, open_consultation
 
@@ -327,18 +325,5 @@ def test_the_page_is_read_from_the_stored_run_once_with_no_numpy(app, client, mi
     assert not any("analysis_runs.results" in s for s in sent)
     assert len(sent) <= 12, sent
 
-    code = (
-        "import sys\n"
-        "import deliberate.services.where_you_stand, deliberate.reporting.placement\n"
-        "heavy = ('numpy', 'scipy', 'sklearn', 'torch', 'bertopic')\n"
-        "print(','.join(m for m in heavy if m in sys.modules))\n"
-    )
-    out = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        cwd=REPO_ROOT,
-        check=True,
-        env={"SECRET_KEY": "x", "PATH": "/usr/bin:/bin"},
-    ).stdout.strip()
-    assert out == ""
+    light = ("deliberate.services.where_you_stand", "deliberate.reporting.placement")
+    assert heavy_imports(*light) == []
