@@ -8,6 +8,8 @@ from __future__ import annotations
 import html as html_module
 import re
 import socket
+import subprocess
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -70,6 +72,28 @@ def cli(app, *args) -> str:
     result = app.test_cli_runner().invoke(args=["deliberate", *[str(a) for a in args]])
     assert result.exit_code == 0, result.output
     return result.output
+
+
+HEAVY_MODULES = ("numpy", "scipy", "sklearn", "torch", "bertopic")
+
+
+def heavy_imports(*modules: str) -> list[str]:
+    """The machine-learning modules that importing ``modules`` loads, in a fresh interpreter:
+    what the request path must stay free of."""
+    code = (
+        "import sys\n"
+        + "".join(f"import {m}\n" for m in modules)
+        + f"print(','.join(m for m in {HEAVY_MODULES!r} if m in sys.modules))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+        check=True,
+        env={"SECRET_KEY": "x", "PATH": "/usr/bin:/bin"},
+    ).stdout.strip()
+    return [m for m in out.split(",") if m]
 
 
 def free_port() -> int:

@@ -134,6 +134,9 @@ EXPECTED: dict[str, dict[str, Outcome]] = {
     # taking part (the world's consultation is open to anonymous participants)
     "consultations.show": PUBLIC,
     "consultations.answers": PUBLIC,
+    # Where you stand: the visitor's own answers only (cookie or account), never a participant
+    # named in the URL; before answering it says how many answers are needed.
+    "consultations.stand": PUBLIC,
     "consultations.statement": PUBLIC,
     "consultations.about_you": PUBLIC,
     "consultations.vote": PUBLIC,

@@ -55,6 +55,7 @@ from deliberate.services import (
     reports,
     similar_statements,
     statement_reports,
+    where_you_stand,
 )
 from deliberate.services.participation import (
     CommentOutcome,
@@ -242,6 +243,24 @@ def vote(consultation_id: int):
 @bp.get("/<int:consultation_id>/answers")
 def answers(consultation_id: int):
     return _render_answers(_consultation(consultation_id))
+
+
+@bp.get("/<int:consultation_id>/where-you-stand")
+def stand(consultation_id: int):
+    """The visitor's own place among the published summary's opinion groups: only their own
+    participant is read (the account, else this browser's cookie), never one named in the URL."""
+    consultation = _consultation(consultation_id)
+    participant = participation.find_participant(consultation, visitor_for(consultation))
+    response = make_response(
+        render_template(
+            "consultations/where_you_stand.html",
+            consultation=consultation,
+            stand=where_you_stand.where_you_stand(consultation, participant),
+            closed_reason=participation.why_not_accepting(consultation),
+        )
+    )
+    response.headers["Cache-Control"] = "no-store"  # one person's page, never kept by a proxy
+    return response
 
 
 @bp.get("/<int:consultation_id>/statements/<int:statement_id>")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from deliberate.findings._json import (
@@ -87,6 +88,8 @@ class RoleFindings:
     n_tests: int  # statements both sides voted on: the family under FDR control
     differ_most: tuple[RoleFinding, ...]
     both_agree: tuple[RoleFinding, ...]
+    # Every active statement both sides voted on, with its counts (empty for older runs).
+    statements: tuple[RoleFinding, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -116,6 +119,17 @@ class OpinionMapData:
     group: tuple[int | None, ...]  # -1 when not clustered
     assigned_group: tuple[int | None, ...]  # nearest group for those with too few votes
     explained_variance_ratio: tuple[float, ...]
+    # What places a new participant the way the analysis placed everyone (one entry per statement
+    # in ``VoteFindings.statements``): the two PCA axes and each statement's mean answer. None for
+    # a run stored without them.
+    components: tuple[tuple[float, ...], tuple[float, ...]] | None = None
+    statement_means: tuple[float, ...] | None = None
+    clustered: tuple[bool, ...] | None = None  # None: not stored (read ``group >= 0`` instead)
+
+    @cached_property
+    def position(self) -> Mapping[int, int]:
+        """Participant id -> position in these columns (built once per read run)."""
+        return {p: i for i, p in enumerate(self.participant_ids)}
 
 
 GROUPS = "groups"  # the split is beyond chance: the groups are published
@@ -281,6 +295,7 @@ def _roles(data: Any, where: str) -> RoleFindings | None:
         n_tests=integer(r.get("n_tests")),
         differ_most=findings("differ_most"),
         both_agree=findings("both_agree"),
+        statements=findings("statements"),
     )
 
 
@@ -312,6 +327,9 @@ def _opinion_map(data: Any, where: str) -> OpinionMapData | None:
     m = obj(data, where)
     group = optional_ints(m.get("group"), f"{where}.group")
     assigned = m.get("assigned_group")
+    axes = seq(m.get("components"), f"{where}.components")
+    means = m.get("statement_means")
+    clustered = m.get("clustered")
     return OpinionMapData(
         participant_ids=ints(m.get("participant_ids"), f"{where}.participant_ids"),
         x=optional_reals(m.get("x"), f"{where}.x"),
@@ -320,6 +338,17 @@ def _opinion_map(data: Any, where: str) -> OpinionMapData | None:
         assigned_group=group if assigned is None else optional_ints(assigned, f"{where}.assigned"),
         explained_variance_ratio=reals(
             m.get("explained_variance_ratio"), f"{where}.explained_variance_ratio"
+        ),
+        components=(
+            (reals(axes[0], f"{where}.components[0]"), reals(axes[1], f"{where}.components[1]"))
+            if len(axes) == 2
+            else None
+        ),
+        statement_means=None if means is None else reals(means, f"{where}.statement_means"),
+        clustered=(
+            None
+            if clustered is None
+            else tuple(bool(c) for c in seq(clustered, f"{where}.clustered"))
         ),
     )
 
