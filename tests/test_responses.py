@@ -333,3 +333,33 @@ def test_a_draft_consultation_has_nothing_to_respond_to(app, missions, create_us
     assert client.get(f"/manage/consultations/{draft.id}/responses/new").status_code == 302
     assert client.get(f"/consultations/{draft.id}/responses").status_code == 200  # team sees it
     assert app.test_client().get(f"/consultations/{draft.id}/responses").status_code == 404
+
+
+def test_the_demo_responds_to_a_published_finding_of_its_second_round(app, client):
+    """The demo's pieces for the discharge question, analysed on the votes only (the whole demo,
+    with topics, is loaded by the demo-marked tests)."""
+    from deliberate import demo
+    from deliberate.services.analysis import run_analysis
+
+    people = demo.load_demo_people()
+    list(demo.load_demo_ideas(people))
+    list(demo.load_demo_rounds(people["team@example.org"]))
+    db.session.commit()
+    second = db.session.scalar(
+        select(Consultation).where(Consultation.source_key == demo.ROUNDS_KEY + ":2")
+    )
+    run_analysis(second.id, topics=False)
+    db.session.commit()
+    assert list(demo.publish_demo_summaries(people["team@example.org"]))
+    said = list(demo.load_demo_responses(people["team@example.org"]))
+    db.session.commit()
+    assert said and not list(demo.load_demo_responses(people["team@example.org"]))  # once
+
+    first = db.session.scalar(select(MissionResponse).order_by(MissionResponse.id))
+    assert first.status is ResponseStatus.IN_PROGRESS and len(first.updates) == 2
+    finding = next(link for link in first.links if link.kind.is_finding)
+    assert {link.kind.value for link in first.links} == {finding.kind.value, "idea"}
+    html = html_of(client.get(f"/consultations/{second.id}/report"))
+    assert "We will trial weekend discharge coordinators" in _under_finding(
+        html, finding.kind.value, finding.statement_id
+    )
