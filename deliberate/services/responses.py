@@ -82,6 +82,15 @@ class Answerable:
         return link_key(self.kind, self.statement_id, self.group_id, self.topic_id, self.idea_id)
 
     @property
+    def short(self) -> str:
+        """As listed under its section's heading: "Agreed: …", "Group A: …", or the text."""
+        if self.kind is LinkKind.REPRESENTATIVE and self.group_id is not None:
+            return f"{group_name(self.group_id)}: {self.text}"
+        if self.kind is LinkKind.CONSENSUS and self.direction:
+            return f"{'Agreed' if self.direction == 'agree' else 'Rejected'}: {self.text}"
+        return self.text
+
+    @property
     def label(self) -> str:
         """What it is, in words: "Common ground (agreed): …", "What sets Group A apart: …"."""
         if self.kind is LinkKind.REPRESENTATIVE and self.group_id is not None:
@@ -322,6 +331,7 @@ def record_response(
             explanation_text, "explanation", "the explanation", RESPONSE_TEXT_MAX
         )
     chosen = _status(status, "status")
+    not_doing_reason = _reason(reason) if chosen is ResponseStatus.NOT_DOING else None
     offered = answerables(consultation)
     links = _links(offered, answers)
     now = now or utcnow()
@@ -331,7 +341,7 @@ def record_response(
             title=title,
             explanation=explanation_text,
             status=chosen,
-            not_doing_reason=_reason(reason) if chosen is ResponseStatus.NOT_DOING else None,
+            not_doing_reason=not_doing_reason,
             created_by_id=actor.id,
             created_at=now,
             updated_at=now,
