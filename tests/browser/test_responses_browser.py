@@ -15,9 +15,9 @@ from tests.test_responses import _consensus_statement, published  # noqa: F401 -
 def test_the_team_answers_a_finding_and_the_public_reads_it(
     browser,
     live_server,
-    published,
+    published,  # noqa: F811 - the fixture imported above
     screenshot,
-    axe_audit,  # noqa: F811
+    axe_audit,
 ):
     cid, sid = published["cid"], _consensus_statement(published["run"])
     statement = db.session.get(Statement, sid).text
