@@ -92,10 +92,12 @@ def register_blueprints(app: Flask) -> None:
     from deliberate.open_data import bp as open_data_bp
     from deliberate.pages import bp as pages_bp
     from deliberate.reports.views import bp as reports_bp
+    from deliberate.responses import bp as responses_bp
 
     for blueprint in (pages_bp, auth_bp, missions_bp, consultations_bp, ideas_bp, manage_bp):
         app.register_blueprint(blueprint)
     app.register_blueprint(reports_bp)
+    app.register_blueprint(responses_bp)
     app.register_blueprint(open_data_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(embed_bp)

@@ -243,6 +243,7 @@ def load_demo_data() -> Iterator[str]:
     yield from import_real_conversations()
     yield from analyse_demo_consultations()
     yield from publish_demo_summaries(people["team@example.org"])
+    yield from load_demo_responses(people["team@example.org"])
 
 
 def import_real_conversations(data: Path = POLIS_DATA) -> Iterator[str]:
@@ -513,3 +514,63 @@ def publish_demo_summaries(team: User) -> Iterator[str]:
             continue
         reports.publish_run(team, consultation, run)
         yield f"published the summary of consultation {consultation.id}"
+
+
+# The team's responses to round 2 of the discharge question ("You said, we did"): what each
+# answers (a statement's finding in the published summary, and a staff idea), and its updates.
+DEMO_RESPONSES = [
+    (
+        "We will trial weekend discharge coordinators in 3 trusts from April",
+        "Every opinion group agreed that wards need someone to arrange discharges at weekends, "
+        "and a nurse proposed the same. Three trusts will try it for six months before we decide "
+        "whether to fund it everywhere.",
+        "Every ward should have a discharge coordinator at weekends.",
+        "Discharge coordinators on every ward at weekends",
+        [("in_progress", "The three trusts are chosen and recruiting coordinators.")],
+    ),
+    (
+        "Discharge paperwork will be done once, digitally, in a shared record",
+        "People agreed that filling in the same forms several times slows discharge down.",
+        "Discharge paperwork should be done digitally, and only once.",
+        None,
+        [],
+    ),
+]
+
+
+def load_demo_responses(team: User) -> Iterator[str]:
+    """Record the demo responses to round 2 once its summary is published, each linked to the
+    published finding on its statement (or, failing one, to the statement itself)."""
+    from deliberate.models import MissionResponse
+    from deliberate.services import responses
+
+    second = db.session.scalar(
+        select(Consultation).where(Consultation.source_key == ROUNDS_KEY + ":2")
+    )
+    if second is None or db.session.scalar(
+        select(MissionResponse.id).where(MissionResponse.consultation_id == second.id)
+    ):
+        return
+    offered = responses.answerables(second)
+    if offered.run is None:
+        return
+    for title, explanation, statement_text, idea_title, updates in DEMO_RESPONSES:
+        about = [a for a in offered.findings if a.text == statement_text][:1] or [
+            a for a in offered.statements if a.text == statement_text
+        ][:1]
+        ideas = [a for a in offered.ideas if a.text == idea_title]
+        if not about:
+            continue
+        response = responses.record_response(
+            team,
+            second,
+            title=title,
+            explanation=explanation,
+            status="decided",
+            reason=None,
+            answers=[a.key for a in (*about, *ideas)],
+            now=utcnow() - timedelta(days=10),
+        )
+        for status, note in updates:
+            responses.add_update(team, response, note=note, status=status)
+        yield f"recorded the demo response: {title}"

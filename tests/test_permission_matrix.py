@@ -38,7 +38,7 @@ from deliberate.models import (
     StatementOrigin,
     User,
 )
-from deliberate.services import accounts, api_tokens
+from deliberate.services import accounts, api_tokens, responses
 from deliberate.services.statements import write_statement
 from tests.helpers import csrf_token_from, html_of, sign_in
 from tests.test_reports import add_votes, analyse
@@ -158,6 +158,9 @@ EXPECTED: dict[str, dict[str, Outcome]] = {
     "reports.statements": PUBLIC,
     "reports.results_json": PUBLIC,
     "reports.polis_export": PUBLIC,
+    # "You said, we did": the team's responses are public
+    "responses.responses_list": PUBLIC,
+    "responses.response": PUBLIC,
     # open data: every published consultation, its zip, the catalogue and the run's schema
     "open_data.index": PUBLIC,
     "open_data.catalogue": PUBLIC,
@@ -189,6 +192,10 @@ EXPECTED: dict[str, dict[str, Outcome]] = {
     "manage.publish_run": TEAM_ONLY_NOT_NOW,
     "manage.data_download": TEAM_ONLY,
     "manage.compare_rounds": TEAM_ONLY,
+    "manage.responses": TEAM_ONLY,
+    "manage.new_response": TEAM_ONLY,
+    "manage.update_response": TEAM_ONLY,
+    "manage.not_yet_answered": TEAM_ONLY,
     "manage.moderation": MODERATORS,
     "manage.statement": MODERATORS,
     "manage.moderate": MODERATORS,
@@ -248,6 +255,7 @@ URL_VARIABLES = (
     "role",
     "change",
     "api_token_id",
+    "response_id",
 )
 
 
@@ -329,6 +337,15 @@ def build_world(create_user, missions) -> World:
     run = analyse(consultation.id)  # the votes only: well under a second
     run.published_at = run.finished_at
     api_token = api_tokens.create_token(world.people["citizen"], "The citizen's program").token
+    response = responses.record_response(
+        world.people["team"],
+        consultation,
+        title="We will open two clinics on Saturdays",
+        explanation="",
+        status="decided",
+        reason=None,
+        answers=[f"statement:{seeds[0].id}", f"idea:{idea.id}"],
+    )
     db.session.commit()
 
     world.url_values = {
@@ -343,6 +360,7 @@ def build_world(create_user, missions) -> World:
         "role": "moderator",
         "change": "grant",
         "api_token_id": api_token.id,
+        "response_id": response.id,
     }
     assert set(world.url_values) == set(URL_VARIABLES)
     return world

@@ -10,7 +10,7 @@ from deliberate.extensions import acting_person_key, db, limiter
 from deliberate.ideas.forms import MoveIdeaForm, ProposeIdeaForm, SupportForm, TrialLearningForm
 from deliberate.models import Idea, IdeaStage, Mission
 from deliberate.models.idea import IDEA_TEXT_MAX, IDEA_TITLE_MAX
-from deliberate.services import ideas
+from deliberate.services import ideas, responses
 from deliberate.unit_of_work import may_be_refused
 
 bp = Blueprint("ideas", __name__)
@@ -99,6 +99,7 @@ def _render_idea(
         move_form=move_form,
         learning_form=learning_form,
         text_max=IDEA_TEXT_MAX,
+        responses=responses.citing_idea(idea),
     ), status
 
 

@@ -27,9 +27,16 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, Optional, ValidationError
 
 from deliberate.forms_support import normalise_newlines, strip_text
-from deliberate.models import Consultation, ModerationMode, ParticipantFlag, RemovalReason
+from deliberate.models import (
+    Consultation,
+    ModerationMode,
+    ParticipantFlag,
+    RemovalReason,
+    ResponseStatus,
+)
 from deliberate.models.consultation import TITLE_MAX
 from deliberate.models.participation import STATEMENT_MAX
+from deliberate.models.response import RESPONSE_TEXT_MAX, RESPONSE_TITLE_MAX
 from deliberate.services.audit import REASON_MAX
 from deliberate.services.consultations import (
     CONTEXT_MAX,
@@ -387,3 +394,85 @@ class ParticipantReviewForm(FlaskForm):
     def validate_participants(self, field: SelectMultipleField) -> None:
         if not self.whole_group and not field.data:
             raise ValidationError("Select at least one participant")
+
+
+RESPONSE_STATUS_CHOICES = [SelectChoice(s.value, s.label) for s in ResponseStatus]
+
+
+class ResponseForm(FlaskForm):
+    """A response to the consultation: what was decided or done, and what it answers (checked
+    against what the service offers: the published run's findings, statements and ideas)."""
+
+    title = StringField(
+        "What was decided or done",
+        widget=GovTextInput(),
+        filters=[strip_text],
+        validators=[
+            DataRequired(message="Enter what was decided or done"),
+            Length(
+                max=RESPONSE_TITLE_MAX,
+                message=f"What was decided must be {RESPONSE_TITLE_MAX} characters or fewer",
+            ),
+        ],
+        description="One sentence, for example “We will trial weekend discharge coordinators in "
+        "3 trusts from April”.",
+    )
+    explanation = TextAreaField(
+        "Explanation (optional)",
+        widget=GovCharacterCount(),
+        filters=[normalise_newlines, strip_text],
+        validators=[
+            Length(
+                max=RESPONSE_TEXT_MAX,
+                message=f"Explanation must be {RESPONSE_TEXT_MAX} characters or fewer",
+            )
+        ],
+        description="Why, how and when. Shown to the public.",
+    )
+    status = RadioField(
+        "Status",
+        widget=GovRadioInput(),
+        choices=RESPONSE_STATUS_CHOICES,
+        validators=[InputRequired(message="Select the response's status")],
+    )
+    reason = TextAreaField(
+        "If you are not doing it: why not",
+        widget=GovCharacterCount(),
+        filters=[normalise_newlines, strip_text],
+        validators=[
+            Length(
+                max=RESPONSE_TEXT_MAX,
+                message=f"Reason must be {RESPONSE_TEXT_MAX} characters or fewer",
+            )
+        ],
+        description="Needed when the status is “Not doing”. Shown to the public.",
+    )
+    answers = SelectMultipleField(validate_choice=False)  # the service checks each one
+    submit = SubmitField("Publish the response", widget=GovSubmitInput())
+
+
+class ResponseUpdateForm(FlaskForm):
+    """A dated public update on a response, which may change its status."""
+
+    note = TextAreaField(
+        "What has happened",
+        widget=GovCharacterCount(),
+        filters=[normalise_newlines, strip_text],
+        validators=[
+            DataRequired(message="Enter what has happened"),
+            Length(
+                max=RESPONSE_TEXT_MAX,
+                message=f"Update must be {RESPONSE_TEXT_MAX} characters or fewer",
+            ),
+        ],
+        description="Shown to the public with today's date.",
+    )
+    status = RadioField(
+        "New status (optional)",
+        widget=GovRadioInput(),
+        choices=[SelectChoice("", "No change"), *RESPONSE_STATUS_CHOICES],
+        default="",
+        validate_choice=False,  # the service checks the move
+    )
+    reason = ResponseForm.reason
+    submit = SubmitField("Publish the update", widget=GovSubmitInput())

@@ -27,6 +27,13 @@ from deliberate.models.participation import (
     normalise_statement,
 )
 from deliberate.models.pending_job import PendingJob
+from deliberate.models.response import (
+    LinkKind,
+    MissionResponse,
+    ResponseLink,
+    ResponseStatus,
+    ResponseUpdate,
+)
 from deliberate.models.site_text import SiteText, SiteTextKey
 from deliberate.models.statement_report import ReportReason, StatementReport
 from deliberate.models.user import (
@@ -52,7 +59,9 @@ __all__ = [
     "IdeaStageChange",
     "IdeaSupport",
     "IllegalTransition",
+    "LinkKind",
     "Mission",
+    "MissionResponse",
     "MissionTeamMember",
     "ModerationMode",
     "ModerationStatus",
@@ -62,6 +71,9 @@ __all__ = [
     "PendingJob",
     "RemovalReason",
     "ReportReason",
+    "ResponseLink",
+    "ResponseStatus",
+    "ResponseUpdate",
     "RunStatus",
     "SimilarityCheck",
     "SiteText",

@@ -12,7 +12,7 @@ from markupsafe import Markup
 
 from deliberate.models import AnalysisRun, Consultation
 from deliberate.reporting import charts
-from deliberate.services import reports
+from deliberate.services import reports, responses
 
 bp = Blueprint("reports", __name__)
 
@@ -55,11 +55,19 @@ def _rendered(template: str, **context) -> Markup:
 
 def _render_report(consultation: Consultation, run: AnalysisRun):
     page = reports.report_page(consultation, run, _user())
-    # The findings are the same for every reader of a run: rendered once, then reused.
+    # The findings are the same for every reader of a run: rendered once, then reused until
+    # moderation or the team's responses under them change.
     findings = reports.cached_for_run(
         "findings",
         run,
-        lambda: _rendered("reports/_findings.html", c=consultation, run=run, report=page.report),
+        lambda: _rendered(
+            "reports/_findings.html",
+            c=consultation,
+            run=run,
+            report=page.report,
+            answers=responses.answers_for_run(run),
+        ),
+        also=responses.answers_stamp(consultation.id),
     )
     return render_template("reports/report.html", page=page, findings=findings)
 

@@ -54,11 +54,16 @@ def _cache(name: str, size: int) -> _RunCache:
 
 
 def cached_for_run(
-    name: str, run: AnalysisRun, compute: Callable[[], Any], size: int = CACHE_SIZE
+    name: str,
+    run: AnalysisRun,
+    compute: Callable[[], Any],
+    size: int = CACHE_SIZE,
+    also: tuple[Any, ...] = (),
 ) -> Any:
     """A value computed once from an (immutable) run and kept per process, such as its report
-    or the rendered findings of its page; computed again only if moderation changed since."""
-    return _cache(name, size).get(_key(run), compute)
+    or the rendered findings of its page; computed again only if moderation changed since, or
+    ``also`` did (what else the value shows, such as the team's responses under each finding)."""
+    return _cache(name, size).get((*_key(run), *also), compute)
 
 
 def _key(run: AnalysisRun) -> tuple[Any, ...]:
