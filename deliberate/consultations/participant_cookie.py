@@ -118,6 +118,16 @@ def visitor_for(consultation: Consultation, for_write: bool = False) -> Visitor:
     return Visitor(token=token, fresh_token=fresh, address_key=current_address_key())
 
 
+def keep_fresh_token(consultation: Consultation, visitor: Visitor) -> None:
+    """Keep the fresh token a write was made ready with in the session, for a write that comes
+    later (a comment held for the similarity check is posted by its author's next request)."""
+    if visitor.user is not None or not visitor.fresh_token:
+        return
+    key = str(consultation.id)
+    if session.get(_PENDING, {}).get(key) != visitor.fresh_token:
+        session[_PENDING] = {**session.get(_PENDING, {}), key: visitor.fresh_token}
+
+
 def cookie_was_unreadable() -> bool:
     return read_tokens().unreadable
 
