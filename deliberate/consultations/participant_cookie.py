@@ -20,13 +20,14 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-from flask import Response, current_app, g, request, session
+from flask import Response, after_this_request, current_app, g, request, session
 from flask_login import current_user
 from itsdangerous import BadData, URLSafeTimedSerializer
 
 from deliberate.embed import frame
 from deliberate.extensions import hashed_address
 from deliberate.models import Consultation, utcnow
+from deliberate.services import analysis_runs, anonymous_answers
 from deliberate.services.address_keys import address_key
 from deliberate.services.participation import Presence, Visitor, token_hash
 
@@ -145,6 +146,10 @@ def remember(response: Response, consultation: Consultation, presence: Presence)
     pending = session.get(_PENDING, {})
     if key in pending:
         session[_PENDING] = {k: v for k, v in pending.items() if k != key}
+    return _write_cookie(response, tokens)
+
+
+def _write_cookie(response: Response, tokens: dict[str, str]) -> Response:
     response.set_cookie(
         cookie_name(),
         _serializer().dumps(tokens),
@@ -153,6 +158,32 @@ def remember(response: Response, consultation: Consultation, presence: Presence)
         **_cookie_attributes(),
     )
     return response
+
+
+def join_answers_to(user) -> list[int]:
+    """On signing in (or confirming a new account): the answers this browser gave anonymously
+    join the account (``services.anonymous_answers``), and the cookie forgets the tokens that
+    reached them. The consultations concerned are analysed again."""
+    tokens = {int(k): v for k, v in read_tokens().tokens.items() if k.isdigit()}
+    joined = anonymous_answers.join_to_account(user, tokens)
+    if not joined:
+        return joined
+    for consultation_id in joined:
+        analysis_runs.request_analysis(consultation_id)
+    left = {
+        k: v for k, v in read_tokens().tokens.items() if not k.isdigit() or int(k) not in joined
+    }
+    pending = session.get(_PENDING, {})
+    session[_PENDING] = {k: v for k, v in pending.items() if int(k) not in joined}
+
+    @after_this_request
+    def forget_joined(response: Response) -> Response:
+        if left:
+            return _write_cookie(response, left)
+        response.delete_cookie(cookie_name(), **_cookie_attributes())
+        return response
+
+    return joined
 
 
 def rate_limit_key() -> str:
