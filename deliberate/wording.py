@@ -1,11 +1,13 @@
 """Counts in words: "1 participant", "1,150 participants". The one place plural forms are made.
 
-Pages and emails use it through the Jinja filter ``counted`` (``{{ n|counted("participant") }}``)
-and the global ``number`` (thousands separators); Python code calls ``counted`` directly.
+Pages and emails use it through the Jinja filters ``counted`` (``{{ n|counted("participant") }}``),
+``number`` (thousands separators) and ``day`` (3 March 2026); Python code calls them directly.
 Irregular plurals are given: ``counted(n, "person", "people")``.
 """
 
 from __future__ import annotations
+
+from datetime import date
 
 from flask import Flask
 
@@ -27,7 +29,13 @@ def counted(n: int | float, singular: str, plural: str | None = None) -> str:
     return f"{number(n)} {plural_form(n, singular, plural)}"
 
 
+def day(value: date) -> str:
+    """A date as people write it: 3 March 2026."""
+    return f"{value.day} {value:%B %Y}"
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.filters["counted"] = counted
     app.jinja_env.filters["plural_form"] = plural_form
     app.jinja_env.filters["number"] = number
+    app.jinja_env.filters["day"] = day

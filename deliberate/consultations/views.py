@@ -88,6 +88,11 @@ TOO_MANY_NEW_MESSAGE = (
     "on as usual."
 )
 
+# Where a comment becomes a statement, its author agrees with it (participation.add_comment).
+OWN_STATEMENT_AGREES = (
+    "Your own statement counts as Agree; you can change your answer on Your answers."
+)
+
 AFRESH_MESSAGE = (
     "We could not recognise the answers saved on this device, so your answers are now being "
     "saved as a new participant."
@@ -124,10 +129,18 @@ def _sign_in_redirect(consultation: Consultation):
     return redirect(url_for("auth.sign_in", next=_show_url(consultation)))
 
 
-def _finish_write(consultation: Consultation, presence: Presence, target: str, message: str):
-    """Confirm, ask for a (debounced) re-analysis, and let the browser keep its token."""
+def _finish_write(
+    consultation: Consultation,
+    presence: Presence,
+    target: str,
+    message: str,
+    category: str = "success",
+):
+    """Confirm, ask for a (debounced) re-analysis, and let the browser keep its token. An answer
+    given on the consultation page is confirmed in the category "answer": shown short, beside
+    the next statement, so that it stays in sight on a phone."""
     analysis_runs.request_analysis(consultation.id)
-    flash(message, "success")
+    flash(message, category)
     if presence.token is not None and (presence.started_afresh or cookie_was_unreadable()):
         flash(AFRESH_MESSAGE, "info")
     return remember(redirect(target), consultation, presence)
@@ -139,6 +152,7 @@ def _page_context(consultation: Consultation) -> dict:
         "consultation": consultation,
         "overview": participation.overview(consultation, visitor),
         "closed_reason": participation.why_not_accepting(consultation),
+        "closed_on": consultation.closed_on(),
         "needs_sign_in": visitor.user is None and not consultation.allow_anonymous,
         "cookie_unreadable": visitor.user is None and cookie_was_unreadable(),
         "sign_in_url": url_for("auth.sign_in", next=_show_url(consultation)),
@@ -232,7 +246,8 @@ def vote(consultation_id: int):
         else:
             target = _show_url(consultation)
             message = f"Your answer was saved: {choice}."
-        return _finish_write(consultation, outcome.presence, target, message)
+        category = "success" if back_to_answers else "answer"
+        return _finish_write(consultation, outcome.presence, target, message, category)
     if isinstance(refusal.error, SignInRequired):
         return _sign_in_redirect(consultation)
     return render_problem(consultation, refusal.message, 400)
@@ -355,6 +370,7 @@ def _finish_comment(consultation: Consultation, outcome: CommentOutcome, embedde
         message = "Thank you: your statement has been added for other people to vote on."
     else:
         message = "Thank you: your statement will appear once a moderator has checked it."
+    message += f" {OWN_STATEMENT_AGREES}"
     response = _finish_write(consultation, outcome.presence, _show_url(consultation), message)
     if not embedded:
         embeddings.request_embedding(consultation.id)
