@@ -65,6 +65,7 @@ from deliberate.services.participation import (
 from deliberate.services.statement_reports import AlreadyReported
 from deliberate.services.statements import DuplicateStatement
 from deliberate.unit_of_work import Refusal, may_be_refused, once_more_on_conflict
+from deliberate.wording import counted
 
 T = TypeVar("T")
 
@@ -103,7 +104,7 @@ AFRESH_MESSAGE = (
 def _too_many_new_participants(error: TooManyNewParticipants):
     """A 429 that says why, with Retry-After; nothing of the refused write was saved."""
     wait = error.retry_after
-    seconds = f"{wait} second{'s' if wait != 1 else ''}"
+    seconds = counted(wait, "second")
     return render_error(
         429,
         TOO_MANY_NEW_TITLE,
