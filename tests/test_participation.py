@@ -414,6 +414,9 @@ def test_post_moderated_comment_goes_live_and_its_author_agrees_with_it(app, cli
     )
     page = html_of(response)
     assert "Thank you: your statement has been added for other people to vote on." in page
+    # Counting it as Agree is said, where the statement is written and once it is added.
+    said = "Your own statement counts as Agree; you can change your answer on Your answers."
+    assert text_of(page).count(said) == 2
     assert "You have answered 2 of 5 statements." in page
 
     participant = only_participant()
