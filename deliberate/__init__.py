@@ -46,7 +46,7 @@ def create_app(config: dict | None = None) -> Flask:
 
 
 def register_extensions(app: Flask) -> None:
-    from deliberate import errors, frontend, jobs, wording
+    from deliberate import errors, frontend, jobs, rich_text, wording
     from deliberate.extensions import csrf, db, limiter, login_manager, migrate
     from deliberate.models import User
 
@@ -76,6 +76,7 @@ def register_extensions(app: Flask) -> None:
 
     frontend.init_app(app)
     wording.init_app(app)
+    rich_text.init_app(app)
     errors.init_app(app)
     jobs.init_app(app)
 

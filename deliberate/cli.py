@@ -15,6 +15,7 @@ from deliberate.extensions import db
 from deliberate.findings import read_findings
 from deliberate.services.errors import Refused
 from deliberate.unit_of_work import unit_of_work
+from deliberate.wording import counted
 
 deliberate_cli = AppGroup("deliberate", help="Deliberate's own commands.")
 
@@ -94,8 +95,9 @@ def import_polis(folder: Path, mission_slug: str | None) -> None:
             request_embedding(result.consultation_id)  # one job embeds the whole conversation
     if result.created:
         click.echo(
-            f"Imported {result.statements} statements, {result.participants} participants and "
-            f"{result.votes} votes into '{mission.name}'."
+            f"Imported {counted(result.statements, 'statement')}, "
+            f"{counted(result.participants, 'participant')} and "
+            f"{counted(result.votes, 'vote')} into '{mission.name}'."
         )
     else:
         click.echo("Already imported: nothing changed.")
@@ -159,7 +161,8 @@ def analyse(consultation_id: int) -> None:
     findings = read_findings(run.results)
     click.echo(
         f"Stored analysis run {run.id} of consultation {consultation_id} in {run.duration_ms} ms: "
-        f"{run.n_participants} participants, {run.n_statements} statements, {run.n_votes} votes. "
+        f"{counted(run.n_participants, 'participant')}, {counted(run.n_statements, 'statement')}, "
+        f"{counted(run.n_votes, 'vote')}. "
         f"{findings.votes.message}"
     )
     topics = findings.topics

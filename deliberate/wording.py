@@ -1,12 +1,13 @@
 """Counts in words: "1 participant", "1,150 participants". The one place plural forms are made.
 
-Pages and emails use it through the Jinja filter ``counted`` (``{{ n|counted("participant") }}``)
-and the global ``number`` (thousands separators); Python code calls ``counted`` directly.
+Pages and emails use it through the Jinja filters ``counted`` (``{{ n|counted("participant") }}``),
+``number`` (thousands separators) and ``day`` (3 March 2026); Python code calls them directly.
 Irregular plurals are given: ``counted(n, "person", "people")``.
 """
 
 from __future__ import annotations
 
+from datetime import date
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # the pure reporting code counts in words too, without importing Flask
@@ -39,8 +40,14 @@ def file_size(n_bytes: int) -> str:
     return f"{n_bytes / 1_000_000:,.1f} MB"
 
 
+def day(value: date) -> str:
+    """A date as people write it: 3 March 2026."""
+    return f"{value.day} {value:%B %Y}"
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.filters["counted"] = counted
     app.jinja_env.filters["plural_form"] = plural_form
     app.jinja_env.filters["number"] = number
     app.jinja_env.filters["file_size"] = file_size
+    app.jinja_env.filters["day"] = day

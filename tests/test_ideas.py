@@ -748,3 +748,14 @@ def test_proposals_and_supports_are_rate_limited_per_person(
     statuses = [propose(proposer, {"title": f"Proposal {n}"}).status_code for n in range(11)]
     assert statuses == [302] * 10 + [429]
     assert db.session.scalar(select(func.count(Idea.id))) == 12 + 10
+
+
+def test_the_title_limit_shows_as_a_character_count_while_typing(client, nhs, nurse):
+    sign_in(client, "sam@example.org")
+    page = html_of(client.get("/missions/nhs/ideas/new"))
+    title_field = re.search(r'<div class="govuk-form-group govuk-character-count"[^>]*>', page)
+    assert title_field and f'data-maxlength="{IDEA_TITLE_MAX}"' in title_field.group(0)
+    assert f"You can enter up to {IDEA_TITLE_MAX} characters" in page
+    # A line break typed into the title becomes a space: a title stays one line.
+    assert propose(client, {"title": "Protected\r\nbreaks"}).status_code == 302
+    assert db.session.scalar(select(Idea.title)) == "Protected breaks"

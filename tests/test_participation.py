@@ -40,6 +40,7 @@ from tests.helpers import (
     sign_in,
     sql_statements,
     submit_form,
+    text_of,
 )
 
 COOKIE = DEFAULT_COOKIE_NAME
@@ -413,6 +414,9 @@ def test_post_moderated_comment_goes_live_and_its_author_agrees_with_it(app, cli
     )
     page = html_of(response)
     assert "Thank you: your statement has been added for other people to vote on." in page
+    # Counting it as Agree is said, where the statement is written and once it is added.
+    said = "Your own statement counts as Agree; you can change your answer on Your answers."
+    assert text_of(page).count(said) == 2
     assert "You have answered 2 of 5 statements." in page
 
     participant = only_participant()
@@ -637,7 +641,9 @@ def test_closed_consultation_shows_answers_but_takes_no_more(client, make_consul
     db.session.commit()
 
     page = html_of(client.get(page_url(consultation)))
-    assert "This consultation is closed" in page
+    closed = consultation.closed_at
+    assert f"This consultation closed on {closed.day} {closed:%B %Y}." in text_of(page)
+    assert "so far" not in page and "You answered 1 statement." in text_of(page)
     assert 'name="choice"' not in page and 'name="text"' not in page
     assert "Review your answers" in page
     answers = html_of(client.get(f"{page_url(consultation)}/answers"))
@@ -660,7 +666,9 @@ def test_consultation_past_its_closing_date_takes_no_answers(client, make_consul
     db.session.commit()
     statement_id = next(iter(statement_ids(consultation).values()))
     page = html_of(client.get(page_url(consultation)))
-    assert "This consultation is closed" in page and 'name="choice"' not in page
+    closes = consultation.closes_at
+    assert f"This consultation closed on {closes.day} {closes:%B %Y}." in text_of(page)
+    assert "You have answered 0" not in page and 'name="choice"' not in page
     response = post(
         client, f"{page_url(consultation)}/votes", {"statement_id": statement_id, "choice": "agree"}
     )

@@ -141,10 +141,10 @@ EXPECTED: dict[str, dict[str, Outcome]] = {
     "consultations.about_you": PUBLIC,
     "consultations.vote": PUBLIC,
     "consultations.comment": PUBLIC,
-    # A held comment is shown only to the browser that wrote it: everyone else is sent to the
-    # consultation's page.
-    "consultations.held_comment": everyone(ELSEWHERE),
-    "consultations.post_held_comment": PUBLIC,
+    # A held comment is shown only to its author (the world's has another author): 404 for
+    # everyone else, whatever session they send.
+    "consultations.held_comment": everyone(NOT_FOUND),
+    "consultations.post_held_comment": everyone(NOT_FOUND),
     # Reporting a statement: anyone who may take part (the world allows anonymous taking part).
     "consultations.report_statement": PUBLIC,
     # The embed page and its answers, shown in other websites' frames: anyone may take part
@@ -249,6 +249,7 @@ URL_VARIABLES = (
     "statement_id",
     "run_id",
     "check_id",
+    "held_token",
     "idea_id",
     "token",
     "user_id",
@@ -322,7 +323,11 @@ def build_world(create_user, missions) -> World:
             (ParticipantRole.CITIZEN, {0: 1, 2: 1}),
         ],
     )
-    check = SimilarityCheck(consultation_id=consultation.id, text="Open clinics on Saturday.")
+    check = SimilarityCheck(
+        consultation_id=consultation.id,
+        text="Open clinics on Saturday.",
+        author_token_hash="0" * 64,  # a browser none of the visitors is
+    )
     idea = Idea(
         mission_id=nhs.id,
         author_id=author.id,
@@ -354,6 +359,7 @@ def build_world(create_user, missions) -> World:
         "statement_id": comment.id,  # live (post-moderated), so both votable and moderatable
         "run_id": run.id,
         "check_id": check.id,
+        "held_token": check.token,
         "idea_id": idea.id,
         "token": token,
         "user_id": subject.id,

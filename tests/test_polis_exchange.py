@@ -108,4 +108,4 @@ def test_an_imported_consultation_carries_its_attribution_on_its_page(app, missi
     assert "sub-licensed under CC BY 4.0 with Attribution to The Computational Democracy" in html
     assert 'href="https://compdemocracy.org/case-studies/2017-brexit-consensus"' in html
     assert 'href="https://creativecommons.org/licenses/by/4.0/"' in html
-    assert "This consultation is closed" in html
+    assert "This consultation closed on" in html and "2017" in html.split("closed on")[1][:30]

@@ -106,8 +106,8 @@ def test_the_purge_command_deletes_what_is_past_its_period_and_keeps_the_rest(ap
     old_email, new_email = old_and_new
     output = cli(app, "purge")
     assert (
-        "Deleted 1 held comments, 2 staff verification links, 2 account links, "
-        "0 accounts never confirmed and 1 outbox emails." in output
+        "Deleted 1 held comment, 2 staff verification links, 2 account links, "
+        "0 accounts never confirmed and 1 outbox email." in output
     )
     db.session.expire_all()
     assert remaining(SimilarityCheck) == {"new held comment"}

@@ -36,6 +36,7 @@ from tests.helpers import (
     csrf_token_from,
     html_of,
     run_background_jobs,
+    sign_in,
     submit_form,
 )
 
@@ -106,7 +107,7 @@ def test_a_paraphrase_is_flagged_with_links_and_its_author_may_still_post_it(app
     response = comment(client, policing, PARAPHRASE)
     assert response.status_code == 303
     held_url = response.headers["Location"]
-    assert re.search(rf"/consultations/{policing.id}/comments/held/\d+$", held_url)
+    assert re.search(rf"/consultations/{policing.id}/comments/held/[\w-]{(40,)}$", held_url)
     run_background_jobs(app)
 
     page = client.get(held_url)
@@ -191,8 +192,11 @@ def test_with_no_worker_the_author_waits_then_posts_without_the_check(app, clien
 
     # Nobody else sees a held comment, nor can post it.
     stranger = app.test_client()
-    assert stranger.get(held_url).status_code == 302
-    assert NEW_POINT not in html_of(stranger.get(held_url, follow_redirects=True))
+    assert stranger.get(held_url).status_code == 404
+    stranger_page = html_of(stranger.get(f"/consultations/{policing.id}"))
+    assert NEW_POINT not in html_of(stranger.get(held_url))
+    response = stranger.post(held_url, data={"csrf_token": csrf_token_from(stranger_page)})
+    assert response.status_code == 404
 
     held = db.session.scalar(select(SimilarityCheck))
     held.created_at -= timedelta(minutes=1)
@@ -226,6 +230,56 @@ def test_a_held_comment_refused_when_posted_is_given_back_to_its_author(app, cli
     assert "This statement has already been made: vote on it instead" in html
     assert NEW_POINT in html  # the text is back in the form, nothing typed is lost
     assert count(SimilarityCheck) == 0
+
+
+def test_a_replayed_cookie_cannot_take_over_someone_elses_held_comment(app, policing):
+    """Person A's stale cookies (session and participant) once posted person B's text as A's
+    statement, because SQLite gave B's held comment the id A's deleted one had."""
+    store_fixed_vector(seed_id(policing, SEEDS[0]))
+    stop_background_jobs(app)
+    person_a, person_b = app.test_client(), app.test_client()
+    held_a = comment(person_a, policing, "Stop and search needs a written record every time")
+    held_a_url = held_a.headers["Location"]
+    domain = app.config["SERVER_NAME"]
+    stale_cookies = {
+        name: person_a.get_cookie(name, domain=domain).value
+        for name in ("session", "deliberate_participant")
+        if person_a.get_cookie(name, domain=domain) is not None
+    }
+    assert "session" in stale_cookies
+    page = html_of(person_a.get(held_a_url))
+    person_a.post(held_a_url, data={"csrf_token": csrf_token_from(page)})  # posted: row deleted
+
+    held_b = comment(person_b, policing, NEW_POINT)
+    held_b_url = held_b.headers["Location"]
+    assert held_b_url != held_a_url  # never the same address twice
+
+    replay = app.test_client()
+    for key, value in stale_cookies.items():
+        replay.set_cookie(key, value, domain=domain)
+    assert replay.get(held_a_url).status_code == 302  # A's own, posted already: back to the page
+    assert replay.get(held_b_url).status_code == 404
+    token = csrf_token_from(html_of(replay.get(f"/consultations/{policing.id}")))
+    assert replay.post(held_b_url, data={"csrf_token": token}).status_code == 404
+    assert count(Statement, Statement.text == NEW_POINT) == 0
+    assert html_of(person_b.get(held_b_url)).count(NEW_POINT) >= 1  # still B's to post
+
+
+def test_a_signed_in_authors_held_comment_is_theirs_alone(app, client, create_user, policing):
+    store_fixed_vector(seed_id(policing, SEEDS[0]))
+    stop_background_jobs(app)
+    create_user("author@example.org")
+    create_user("other@example.org")
+    sign_in(client, "author@example.org")
+    held_url = comment(client, policing, NEW_POINT).headers["Location"]
+    assert client.get(held_url).status_code == 200
+    other = app.test_client()
+    sign_in(other, "other@example.org")
+    assert other.get(held_url).status_code == 404
+    anonymous = app.test_client()
+    assert anonymous.get(held_url).status_code == 404
+    held = db.session.scalar(select(SimilarityCheck))
+    assert held.author_user_id is not None and held.author_token_hash is None
 
 
 # -- the request path stays light -----------------------------------------------------------------

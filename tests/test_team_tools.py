@@ -117,7 +117,7 @@ def test_closing_is_confirmed_first(client, missions, team_member):
     consultation = make_consultation(missions["nhs"], ConsultationState.OPEN)
     comment(consultation, "Evening appointments would help.")
     words = text_of(html_of(client.get(f"{page_of(consultation)}/close")))
-    assert "Close the consultation" in words and "1 participants" in words
+    assert "Close the consultation" in words and "1 participant and" in words
     assert "reopen" in words
 
     refused = client.post(

@@ -33,6 +33,7 @@ from deliberate.auth.forms import (
     SignInForm,
     StaffVerificationForm,
 )
+from deliberate.consultations.participant_cookie import join_answers_to
 from deliberate.extensions import keyed_hash, limiter
 from deliberate.forms_support import show_refusal
 from deliberate.services import accounts, api_tokens
@@ -198,6 +199,7 @@ def confirm_email_now(token: str):
     with may_be_refused() as refusal:
         outcome = accounts.confirm_email(token, _staff_domains())
         login_user(outcome.user)
+        join_answers_to(outcome.user)
         session.pop(_CHECK_EMAIL, None)
         flash("Your email address is confirmed and your account is ready.", "success")
         if outcome.staff_verified:
@@ -249,6 +251,7 @@ def sign_in():
             )
         else:
             login_user(user)
+            join_answers_to(user)
             return redirect(_safe_next(url_for("missions.home")))
     return render_template("auth/sign_in.html", form=form)
 
@@ -316,6 +319,7 @@ def reset_password(token: str):
         with may_be_refused(form):
             user = accounts.reset_password(token, form.password.data, _staff_domains())
             login_user(user)
+            join_answers_to(user)
             flash(
                 "Your password has been changed and you are signed in. "
                 "Every other session of your account has ended.",

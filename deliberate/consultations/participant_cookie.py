@@ -20,13 +20,14 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-from flask import Response, current_app, g, request, session
+from flask import Response, after_this_request, current_app, g, request, session
 from flask_login import current_user
 from itsdangerous import BadData, URLSafeTimedSerializer
 
 from deliberate.embed import frame
 from deliberate.extensions import hashed_address
 from deliberate.models import Consultation, utcnow
+from deliberate.services import analysis_runs, anonymous_answers
 from deliberate.services.address_keys import address_key
 from deliberate.services.participation import Presence, Visitor, token_hash
 
@@ -118,6 +119,16 @@ def visitor_for(consultation: Consultation, for_write: bool = False) -> Visitor:
     return Visitor(token=token, fresh_token=fresh, address_key=current_address_key())
 
 
+def keep_fresh_token(consultation: Consultation, visitor: Visitor) -> None:
+    """Keep the fresh token a write was made ready with in the session, for a write that comes
+    later (a comment held for the similarity check is posted by its author's next request)."""
+    if visitor.user is not None or not visitor.fresh_token:
+        return
+    key = str(consultation.id)
+    if session.get(_PENDING, {}).get(key) != visitor.fresh_token:
+        session[_PENDING] = {**session.get(_PENDING, {}), key: visitor.fresh_token}
+
+
 def cookie_was_unreadable() -> bool:
     return read_tokens().unreadable
 
@@ -135,6 +146,10 @@ def remember(response: Response, consultation: Consultation, presence: Presence)
     pending = session.get(_PENDING, {})
     if key in pending:
         session[_PENDING] = {k: v for k, v in pending.items() if k != key}
+    return _write_cookie(response, tokens)
+
+
+def _write_cookie(response: Response, tokens: dict[str, str]) -> Response:
     response.set_cookie(
         cookie_name(),
         _serializer().dumps(tokens),
@@ -143,6 +158,32 @@ def remember(response: Response, consultation: Consultation, presence: Presence)
         **_cookie_attributes(),
     )
     return response
+
+
+def join_answers_to(user) -> list[int]:
+    """On signing in (or confirming a new account): the answers this browser gave anonymously
+    join the account (``services.anonymous_answers``), and the cookie forgets the tokens that
+    reached them. The consultations concerned are analysed again."""
+    tokens = {int(k): v for k, v in read_tokens().tokens.items() if k.isdigit()}
+    joined = anonymous_answers.join_to_account(user, tokens)
+    if not joined:
+        return joined
+    for consultation_id in joined:
+        analysis_runs.request_analysis(consultation_id)
+    left = {
+        k: v for k, v in read_tokens().tokens.items() if not k.isdigit() or int(k) not in joined
+    }
+    pending = session.get(_PENDING, {})
+    session[_PENDING] = {k: v for k, v in pending.items() if int(k) not in joined}
+
+    @after_this_request
+    def forget_joined(response: Response) -> Response:
+        if left:
+            return _write_cookie(response, left)
+        response.delete_cookie(cookie_name(), **_cookie_attributes())
+        return response
+
+    return joined
 
 
 def rate_limit_key() -> str:

@@ -17,7 +17,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    session,
     url_for,
 )
 from flask_login import current_user
@@ -33,6 +32,7 @@ from deliberate.consultations.forms import (
 )
 from deliberate.consultations.participant_cookie import (
     cookie_was_unreadable,
+    keep_fresh_token,
     rate_limit_key,
     remember,
     visitor_for,
@@ -66,6 +66,7 @@ from deliberate.services.participation import (
 from deliberate.services.statement_reports import AlreadyReported
 from deliberate.services.statements import DuplicateStatement
 from deliberate.unit_of_work import Refusal, may_be_refused, once_more_on_conflict
+from deliberate.wording import counted
 
 T = TypeVar("T")
 
@@ -75,7 +76,6 @@ VOTE_LIMIT = "60 per minute"
 COMMENT_LIMIT = "5 per minute"
 HELD_COMMENT_LIMIT = "20 per minute"
 REFRESH_SECONDS = 2
-HELD_COMMENTS = "held_comments"  # session key: the held comments this browser may see and post
 ABOUT_YOU_LIMIT = "20 per minute"
 REPORT_LIMIT = "10 per minute"
 # A looser cap per address, so discarding the cookie cannot multiply a participant's allowance.
@@ -90,6 +90,11 @@ TOO_MANY_NEW_MESSAGE = (
     "on as usual."
 )
 
+# Where a comment becomes a statement, its author agrees with it (participation.add_comment).
+OWN_STATEMENT_AGREES = (
+    "Your own statement counts as Agree; you can change your answer on Your answers."
+)
+
 AFRESH_MESSAGE = (
     "We could not recognise the answers saved on this device, so your answers are now being "
     "saved as a new participant."
@@ -100,7 +105,7 @@ AFRESH_MESSAGE = (
 def _too_many_new_participants(error: TooManyNewParticipants):
     """A 429 that says why, with Retry-After; nothing of the refused write was saved."""
     wait = error.retry_after
-    seconds = f"{wait} second{'s' if wait != 1 else ''}"
+    seconds = counted(wait, "second")
     return render_error(
         429,
         TOO_MANY_NEW_TITLE,
@@ -126,10 +131,18 @@ def _sign_in_redirect(consultation: Consultation):
     return redirect(url_for("auth.sign_in", next=_show_url(consultation)))
 
 
-def _finish_write(consultation: Consultation, presence: Presence, target: str, message: str):
-    """Confirm, ask for a (debounced) re-analysis, and let the browser keep its token."""
+def _finish_write(
+    consultation: Consultation,
+    presence: Presence,
+    target: str,
+    message: str,
+    category: str = "success",
+):
+    """Confirm, ask for a (debounced) re-analysis, and let the browser keep its token. An answer
+    given on the consultation page is confirmed in the category "answer": shown short, beside
+    the next statement, so that it stays in sight on a phone."""
     analysis_runs.request_analysis(consultation.id)
-    flash(message, "success")
+    flash(message, category)
     if presence.token is not None and (presence.started_afresh or cookie_was_unreadable()):
         flash(AFRESH_MESSAGE, "info")
     return remember(redirect(target), consultation, presence)
@@ -141,6 +154,7 @@ def _page_context(consultation: Consultation) -> dict:
         "consultation": consultation,
         "overview": participation.overview(consultation, visitor),
         "closed_reason": participation.why_not_accepting(consultation),
+        "closed_on": consultation.closed_on(),
         "needs_sign_in": visitor.user is None and not consultation.allow_anonymous,
         "cookie_unreadable": visitor.user is None and cookie_was_unreadable(),
         "sign_in_url": url_for("auth.sign_in", next=_show_url(consultation)),
@@ -234,7 +248,8 @@ def vote(consultation_id: int):
         else:
             target = _show_url(consultation)
             message = f"Your answer was saved: {choice}."
-        return _finish_write(consultation, outcome.presence, target, message)
+        category = "success" if back_to_answers else "answer"
+        return _finish_write(consultation, outcome.presence, target, message, category)
     if isinstance(refusal.error, SignInRequired):
         return _sign_in_redirect(consultation)
     return render_problem(consultation, refusal.message, 400)
@@ -352,8 +367,8 @@ def comment(consultation_id: int):
         held = similar_statements.hold_for_check(consultation, visitor, form.text.data)
         if held is not None:
             similar_statements.request_check(held)
-            session[HELD_COMMENTS] = [*session.get(HELD_COMMENTS, [])[-4:], held.id]
-            return redirect(_held_url(consultation, held.id), 303)
+            keep_fresh_token(consultation, visitor)  # the held comment's author writes with it
+            return redirect(_held_url(consultation, held.token), 303)
         outcome = once_more_on_conflict(
             lambda: participation.add_comment(consultation, visitor, form.text.data)
         )
@@ -375,61 +390,59 @@ def _finish_comment(consultation: Consultation, outcome: CommentOutcome, embedde
         message = "Thank you: your statement has been added for other people to vote on."
     else:
         message = "Thank you: your statement will appear once a moderator has checked it."
+    message += f" {OWN_STATEMENT_AGREES}"
     response = _finish_write(consultation, outcome.presence, _show_url(consultation), message)
     if not embedded:
         embeddings.request_embedding(consultation.id)
     return response
 
 
-def _held_url(consultation: Consultation, check_id: int) -> str:
-    return url_for("consultations.held_comment", consultation_id=consultation.id, check_id=check_id)
+def _held_url(consultation: Consultation, held_token: str) -> str:
+    return url_for(
+        "consultations.held_comment", consultation_id=consultation.id, held_token=held_token
+    )
 
 
-def _held_by_this_browser(consultation: Consultation, check_id: int) -> SimilarityCheck | None:
-    """The held comment, if this browser's session holds it (nobody else may see it)."""
-    if check_id not in session.get(HELD_COMMENTS, []):
-        return None
-    held = similar_statements.held_comment(consultation, check_id)
+def _held_for_visitor(consultation: Consultation, held_token: str) -> SimilarityCheck | None:
+    """The held comment at this address, if this visitor wrote it; None when it is gone (posted
+    from another tab, or dropped). Anyone else gets a 404, whatever session or cookie they send."""
+    held = similar_statements.held_comment_by_token(consultation, held_token)
     if held is None:
-        _forget_held(check_id)
+        return None
+    if not similar_statements.is_author(held, visitor_for(consultation, for_write=True)):
+        abort(404)
     return held
 
 
-def _forget_held(check_id: int) -> None:
-    session[HELD_COMMENTS] = [i for i in session.get(HELD_COMMENTS, []) if i != check_id]
-
-
-def _post_held(consultation: Consultation, check_id: int):
+def _post_held(consultation: Consultation, held: SimilarityCheck):
     """Post a held comment as its author, with the usual confirmation or refusal."""
+    check_id, text = held.id, held.text
     with may_be_refused() as refusal:
         visitor = visitor_for(consultation, for_write=True)
         outcome = once_more_on_conflict(
             lambda: similar_statements.post_held_comment(consultation, visitor, check_id)
         )
-        _forget_held(check_id)
         if outcome is None:  # posted already, from another tab or a double click
             return redirect(_show_url(consultation))
         return _finish_comment(consultation, outcome, embedded=True)
     if isinstance(refusal.error, SignInRequired):
         return _sign_in_redirect(consultation)
-    held = similar_statements.held_comment(consultation, check_id)
-    form = CommentForm(formdata=None, data={"text": held.text if held else ""})
+    form = CommentForm(formdata=None, data={"text": text})
     show_refusal(form, refusal.error)
     similar_statements.drop_held_comment(check_id)
-    _forget_held(check_id)
     return _refuse_comment(consultation, form, refusal)
 
 
-@bp.get("/<int:consultation_id>/comments/held/<int:check_id>")
-def held_comment(consultation_id: int, check_id: int):
+@bp.get("/<int:consultation_id>/comments/held/<held_token>")
+def held_comment(consultation_id: int, held_token: str):
     """Where the author waits while their comment is compared with the statements already made."""
     consultation = _consultation(consultation_id)
-    held = _held_by_this_browser(consultation, check_id)
-    if held is None:  # posted already, or held for someone else
+    held = _held_for_visitor(consultation, held_token)
+    if held is None:  # posted already, or dropped
         return redirect(_show_url(consultation))
     similar = similar_statements.similar_statements(held)
     if held.status is CheckStatus.CLEAR or (held.status is CheckStatus.SIMILAR and not similar):
-        return _post_held(consultation, check_id)  # nothing close (any more): post as asked
+        return _post_held(consultation, held)  # nothing close (any more): post as asked
     overdue = similar_statements.is_overdue(held)
     response = make_response(
         render_template(
@@ -446,17 +459,18 @@ def held_comment(consultation_id: int, check_id: int):
     return response
 
 
-@bp.post("/<int:consultation_id>/comments/held/<int:check_id>")
+@bp.post("/<int:consultation_id>/comments/held/<held_token>")
 @limiter.limit(HELD_COMMENT_LIMIT, key_func=rate_limit_key)
 @limiter.limit(ADDRESS_LIMIT)
-def post_held_comment(consultation_id: int, check_id: int):
+def post_held_comment(consultation_id: int, held_token: str):
     """The held comment page's buttons: "Post my statement anyway", "Post without waiting"."""
     consultation = _consultation(consultation_id)
     if not HeldCommentForm().validate_on_submit():
         abort(400)
-    if _held_by_this_browser(consultation, check_id) is None:
+    held = _held_for_visitor(consultation, held_token)
+    if held is None:
         return redirect(_show_url(consultation))
-    return _post_held(consultation, check_id)
+    return _post_held(consultation, held)
 
 
 @bp.route("/<int:consultation_id>/about-you", methods=["GET", "POST"])

@@ -34,6 +34,7 @@ from deliberate.security import UnreadableInput
 from deliberate.services import participation, reports
 from deliberate.services.participation import TooManyNewParticipants
 from deliberate.unit_of_work import may_be_refused, once_more_on_conflict
+from deliberate.wording import counted
 
 bp = Blueprint("embed", __name__, url_prefix=frame.EMBED_PATH)
 
@@ -119,7 +120,7 @@ def _no_cookie_in_frame(error: CSRFError):
 @bp.errorhandler(TooManyNewParticipants)
 def _too_many_new_participants(error: TooManyNewParticipants):
     wait = error.retry_after
-    seconds = f"{wait} second{'s' if wait != 1 else ''}"
+    seconds = counted(wait, "second")
     message = TOO_MANY_NEW_MESSAGE.format(seconds=seconds)
     return _render_error(429, TOO_MANY_NEW_TITLE, message, TooManyRequests(retry_after=wait))
 

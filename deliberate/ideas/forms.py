@@ -7,9 +7,8 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovCharacterCount,
     GovRadioInput,
     GovSubmitInput,
-    GovTextInput,
 )
-from wtforms import RadioField, StringField, SubmitField, TextAreaField
+from wtforms import RadioField, SubmitField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, DataRequired, InputRequired, Length
 
@@ -28,14 +27,21 @@ def _text_validators(missing: str, name: str, limit: int) -> list:
     ]
 
 
+def _one_line(value: str | None) -> str | None:
+    return " ".join(value.split()) if isinstance(value, str) else value
+
+
 class ProposeIdeaForm(FlaskForm):
-    title = StringField(
+    # A character count, as for statements, so the limit shows while typing (a text area: the
+    # GOV.UK character count has no one-line form; line breaks become spaces).
+    title = TextAreaField(
         "Title of your idea",
-        widget=GovTextInput(),
-        filters=[_strip],
+        widget=GovCharacterCount(),
+        filters=[_one_line],
         validators=_text_validators("Enter a title for your idea", "Title", IDEA_TITLE_MAX),
         description="A short summary, like a headline.",
     )
+    title_max = IDEA_TITLE_MAX
     problem = TextAreaField(
         "The problem you see on the front line",
         widget=GovCharacterCount(),

@@ -103,7 +103,11 @@ class ConsultationForm(FlaskForm):
         validators=[
             Length(max=CONTEXT_MAX, message=f"Context must be {CONTEXT_MAX} characters or fewer")
         ],
-        description="Why you are asking, and what you will do with the answers.",
+        description=(
+            "Why you are asking, and what you will do with the answers. Leave a blank line "
+            "between paragraphs; lines starting with - make a list, *words* in stars are "
+            "emphasised and [words](https://...) make a link."
+        ),
     )
     moderation_mode = RadioField(
         "How should comments be moderated?",

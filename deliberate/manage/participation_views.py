@@ -19,6 +19,7 @@ from deliberate.services import consultations as consultation_service
 from deliberate.services import participation_review as review_service
 from deliberate.services.audit import REASON_MAX
 from deliberate.unit_of_work import may_be_refused
+from deliberate.wording import counted
 
 # A group lists this many of its participants to act on one by one; a larger one is also acted
 # on whole.
@@ -49,7 +50,7 @@ def participation_review(consultation_id: int):
 
 
 def _people(n: int) -> str:
-    return f"{n:,} participant{'' if n == 1 else 's'}"
+    return counted(n, "participant")
 
 
 @bp.post("/consultations/<int:consultation_id>/participation-review")

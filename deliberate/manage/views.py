@@ -59,6 +59,7 @@ from deliberate.services import consultations as service
 from deliberate.services.embeddings import request_embedding
 from deliberate.services.statements import DuplicateStatement
 from deliberate.unit_of_work import may_be_refused
+from deliberate.wording import counted
 
 bp = Blueprint("manage", __name__, url_prefix="/manage")
 
@@ -558,7 +559,7 @@ def _bulk_message(outcome: bulk_moderation.BulkOutcome) -> str:
     if not changed:
         which = "statement was" if same == 1 else "statements were"
         return f"Nothing changed: the selected {which} already {verb}."
-    done = f"{changed} statement{'s' if changed != 1 else ''} {verb}"
+    done = f"{counted(changed, 'statement')} {verb}"
     if same:
         done += f"; {same} {'was' if same == 1 else 'were'} already {verb}"
     return done + "."

@@ -108,6 +108,14 @@ class Consultation(db.Model):
         self.state = ConsultationState.CLOSED
         self.closed_at = now or utcnow()
 
+    def closed_on(self, now: datetime | None = None) -> datetime | None:
+        """When it stopped taking answers: closed by the team, or its closing date passed."""
+        if self.state is ConsultationState.CLOSED:
+            return self.closed_at or self.closes_at
+        if self.state is ConsultationState.OPEN and self.closing_date_passed(now):
+            return self.closes_at
+        return None
+
     def why_not_reopen(self) -> str | None:
         if self.state is not ConsultationState.CLOSED:
             return f"Only a closed consultation can be reopened; this one is {self.state}."

@@ -4,6 +4,7 @@ while the site checks whether someone has already made the same point."""
 from __future__ import annotations
 
 import enum
+import secrets
 from datetime import datetime
 from typing import Any
 
@@ -14,6 +15,11 @@ from deliberate.extensions import db
 from deliberate.models._types import enum_column, utcnow
 
 FINGERPRINT_MAX = 200
+
+
+def new_held_token() -> str:
+    """A held comment's address: 32 random bytes, so it is never guessed nor handed out twice."""
+    return secrets.token_urlsafe(32)
 
 
 class StatementEmbedding(db.Model):
@@ -43,11 +49,21 @@ class SimilarityCheck(db.Model):
     """A comment held back for a moment while a job compares its meaning with the consultation's
     statements: the model never loads on the request path, so the comparison happens in a job and
     the author's browser waits on a page that refreshes itself. Deleted once the comment is
-    posted; the vector computed here becomes the statement's stored embedding."""
+    posted; the vector computed here becomes the statement's stored embedding.
+
+    Its page is found by ``token``, random and never reused (SQLite hands a deleted row's id to
+    the next row, so an id in a URL or a session could reach someone else's comment), and only
+    its author may see or post it: the account (``author_user_id``) or the anonymous browser
+    (``author_token_hash``, the hash of the participant token it writes with)."""
 
     __tablename__ = "similarity_checks"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(String(64), unique=True, default=new_held_token)
+    author_user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    author_token_hash: Mapped[str | None] = mapped_column(String(64))
     consultation_id: Mapped[int] = mapped_column(
         ForeignKey("consultations.id", ondelete="CASCADE"), index=True
     )

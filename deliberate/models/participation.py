@@ -13,6 +13,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from deliberate.extensions import db
 from deliberate.findings.exclusions import REASON_WORDS
 from deliberate.models._types import enum_column, utcnow
+from deliberate.wording import counted
 
 STATEMENT_MAX = 1000
 
@@ -54,7 +55,7 @@ class RemovalReason(enum.StrEnum):
     def counted(self, n: int) -> str:
         """``n`` statements removed for this reason, in a sentence: "7 duplicates", "2 abusive"."""
         if self is RemovalReason.DUPLICATE:
-            return f"{n:,} duplicate{'s' if n != 1 else ''}"
+            return counted(n, "duplicate")
         if self is RemovalReason.OTHER:
             return f"{n:,} for other reasons" if n != 1 else "1 for another reason"
         return f"{n:,} {self.label.lower()}"

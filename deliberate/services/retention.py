@@ -47,6 +47,7 @@ from deliberate.models import (
     utcnow,
 )
 from deliberate.services import audit
+from deliberate.wording import counted
 
 ACTION = "retention.purged"
 PURGE_INTERVAL = timedelta(days=1)  # the scheduled purge runs at most this often
@@ -67,11 +68,12 @@ class Purged:
 
     def summary(self) -> str:
         return (
-            f"Deleted {self.held_comments} held comments, {self.staff_verifications} staff "
-            f"verification links, {self.account_tokens} account links, "
-            f"{self.unconfirmed_accounts} accounts never confirmed and "
-            f"{self.outbox_emails} outbox emails. Cleared the address key of "
-            f"{self.address_keys} participants."
+            f"Deleted {counted(self.held_comments, 'held comment')}, "
+            f"{counted(self.staff_verifications, 'staff verification link')}, "
+            f"{counted(self.account_tokens, 'account link')}, "
+            f"{counted(self.unconfirmed_accounts, 'account')} never confirmed and "
+            f"{counted(self.outbox_emails, 'outbox email')}. Cleared the address key of "
+            f"{counted(self.address_keys, 'participant')}."
         )
 
 

@@ -34,7 +34,7 @@ import numpy as np
 from flask import current_app
 from sqlalchemy import delete, select
 
-from deliberate.extensions import db
+from deliberate.extensions import db, token_hash
 from deliberate.models import (
     CheckStatus,
     Consultation,
@@ -74,6 +74,15 @@ def hold_for_check(
     if not embeddings.has_any_vectors(consultation.id):
         return None
     check = SimilarityCheck(consultation_id=consultation.id, text=text, similar=[])
+    if visitor.user is not None:
+        check.author_user_id = visitor.user.id
+    else:
+        writes_with = visitor.fresh_token
+        if participation.find_participant(consultation, Visitor(token=visitor.token)) is not None:
+            writes_with = visitor.token
+        if not writes_with:
+            raise ValueError("an anonymous visitor needs a token to hold a comment")
+        check.author_token_hash = token_hash(writes_with)
     db.session.add(check)
     db.session.flush()
     return check
@@ -97,6 +106,27 @@ def held_comment(consultation: Consultation, check_id: int) -> SimilarityCheck |
     if check is None or check.consultation_id != consultation.id:
         return None
     return check
+
+
+def held_comment_by_token(consultation: Consultation, token: str) -> SimilarityCheck | None:
+    """The held comment at this address (its random token), whoever wrote it."""
+    return db.session.scalar(
+        select(SimilarityCheck).where(
+            SimilarityCheck.token == token, SimilarityCheck.consultation_id == consultation.id
+        )
+    )
+
+
+def is_author(check: SimilarityCheck, visitor: Visitor) -> bool:
+    """Whether this visitor wrote the held comment: the same account, or (never signed in) a
+    browser holding the participant token it was written with. Nobody else may see or post it,
+    whatever session or cookie they replay."""
+    if check.author_user_id is not None:
+        return visitor.user is not None and visitor.user.id == check.author_user_id
+    if visitor.user is not None or check.author_token_hash is None:
+        return False
+    held_by = {token_hash(t) for t in (visitor.token, visitor.fresh_token) if t}
+    return check.author_token_hash in held_by
 
 
 def is_overdue(check: SimilarityCheck) -> bool:

@@ -138,8 +138,12 @@ def count_new_participant(consultation_id: int) -> None:
             kept.participants += 1
 
 
-def forget() -> None:
-    """Drop every count this process keeps (for tests and commands that change votes in bulk)."""
+def forget(consultation_id: int | None = None) -> None:
+    """Drop the counts this process keeps, of one consultation or of all (for tests and for
+    changes that move votes in bulk)."""
     store = _store()
     with store.lock:
-        store.counts.clear()
+        if consultation_id is None:
+            store.counts.clear()
+        else:
+            store.counts.pop(consultation_id, None)
