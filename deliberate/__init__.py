@@ -86,6 +86,7 @@ def register_blueprints(app: Flask) -> None:
     from deliberate.auth.views import bp as auth_bp
     from deliberate.consultations import bp as consultations_bp
     from deliberate.embed.views import bp as embed_bp
+    from deliberate.following import bp as following_bp
     from deliberate.ideas import bp as ideas_bp
     from deliberate.manage import bp as manage_bp
     from deliberate.missions.views import bp as missions_bp
@@ -99,6 +100,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(open_data_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(embed_bp)
+    app.register_blueprint(following_bp)
     api.init_app(app)  # /api/v1: its own blueprint, OpenAPI document and docs page
 
 
