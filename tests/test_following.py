@@ -309,3 +309,38 @@ def test_the_team_response_hook_emails_confirmed_followers(app, outbox, first_ro
     (message,) = [m for m in emails(app, outbox, "asha@example.org") if "responded" in m["Subject"]]
     assert "What we will do" in message.get_content()
     assert message["List-Unsubscribe"]
+
+
+def test_asking_is_limited_per_email_address_and_per_network_address(
+    database_url, tmp_path, app, first_round
+):
+    from tests.conftest import make_test_app
+
+    limited = make_test_app(
+        database_url,
+        tmp_path,
+        RATELIMIT_ENABLED=True,
+        FOLLOW_RATE_LIMITS={"per_email": "2 per hour", "per_address": "4 per hour"},
+    )
+
+    def ask_from(address: str, network_address: str):
+        client = limited.test_client()
+        client.environ_base["REMOTE_ADDR"] = network_address
+        return ask(client, first_round, address)
+
+    for network_address in ("192.0.2.1", "192.0.2.2"):
+        assert ask_from("asha@example.org", network_address).status_code == 302
+    # A third email to one address, from anywhere, waits; other addresses still go.
+    assert ask_from("Asha@example.org", "192.0.2.3").status_code == 429
+    assert ask_from("ben@example.org", "192.0.2.1").status_code == 302
+    assert ask_from("cleo@example.org", "192.0.2.1").status_code == 302
+    assert ask_from("dev@example.org", "192.0.2.1").status_code == 302
+    assert ask_from("eve@example.org", "192.0.2.1").status_code == 429  # a fifth from one network
+
+
+def test_the_privacy_page_states_how_long_addresses_are_kept(app, client):
+    app.config.update(FOLLOWER_KEEP_DAYS=45, FOLLOWER_CONFIRM_DAYS=3)
+    page = text_of(html_of(client.get("/privacy")))
+    assert "Deleted as soon as you unsubscribe" in page
+    assert "deleted 45 days after the last round of the consultation closes" in page
+    assert "3 days after we sent the confirmation link" in page
