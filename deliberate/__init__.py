@@ -46,7 +46,7 @@ def create_app(config: dict | None = None) -> Flask:
 
 
 def register_extensions(app: Flask) -> None:
-    from deliberate import errors, frontend, jobs, rich_text, wording
+    from deliberate import errors, frontend, jobs, rich_text
     from deliberate.extensions import csrf, db, limiter, login_manager, migrate
     from deliberate.models import User
 
@@ -75,7 +75,6 @@ def register_extensions(app: Flask) -> None:
         return user if user is not None and user.holds_session(token) else None
 
     frontend.init_app(app)
-    wording.init_app(app)
     rich_text.init_app(app)
     errors.init_app(app)
     jobs.init_app(app)
@@ -87,6 +86,7 @@ def register_blueprints(app: Flask) -> None:
     from deliberate.auth.views import bp as auth_bp
     from deliberate.consultations import bp as consultations_bp
     from deliberate.embed.views import bp as embed_bp
+    from deliberate.following import bp as following_bp
     from deliberate.ideas import bp as ideas_bp
     from deliberate.manage import bp as manage_bp
     from deliberate.missions.views import bp as missions_bp
@@ -102,6 +102,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(open_data_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(embed_bp)
+    app.register_blueprint(following_bp)
     api.init_app(app)  # /api/v1: its own blueprint, OpenAPI document and docs page
 
 

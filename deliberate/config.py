@@ -134,6 +134,11 @@ def _retention_settings(env: dict[str, str]) -> dict:
         # The keyed hash of the address a new anonymous participant came from (for reviewing
         # bursts of new participants from one address).
         "RETENTION_ADDRESS_KEY_DAYS": _days(env, "DELIBERATE_RETENTION_ADDRESS_KEY_DAYS", 30),
+        # Addresses that follow a consultation: deleted this long after its last round closed.
+        "FOLLOWER_KEEP_DAYS": _days(env, "DELIBERATE_FOLLOWER_KEEP_DAYS", 90),
+        # ... and, never confirmed, this long after the confirmation link was sent (it then
+        # stops working).
+        "FOLLOWER_CONFIRM_DAYS": _days(env, "DELIBERATE_FOLLOWER_CONFIRM_DAYS", 7),
         # Off: only `flask deliberate purge` (from cron, say) deletes; on: the site asks for a
         # purge job once an hour per process, which runs at most once a day.
         "RETENTION_SCHEDULE": _bool(env.get("DELIBERATE_RETENTION_SCHEDULE"), True),

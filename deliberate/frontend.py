@@ -14,6 +14,8 @@ from flask import Flask
 from govuk_frontend_wtf.main import WTFormsHelpers
 from jinja2 import ChoiceLoader, PackageLoader, PrefixLoader
 
+from deliberate import wording
+
 SERVICE_NAME = "Deliberate"
 BRAND_COLOUR = "#0b4144"  # the "brand" colour compiled into static/scss/app.scss
 
@@ -33,3 +35,10 @@ def init_app(app: Flask) -> None:
     )
     app.jinja_env.globals.update(service_name=SERVICE_NAME, brand_colour=BRAND_COLOUR)
     WTFormsHelpers(app)
+    app.jinja_env.filters.update(
+        counted=wording.counted,
+        plural_form=wording.plural_form,
+        number=wording.number,
+        file_size=wording.file_size,
+        day=wording.day,
+    )

@@ -17,24 +17,52 @@ from deliberate.models import utcnow
 PlainValue = str | int | float
 
 
-def queue_email(to: str, subject: str, template: str, **context: PlainValue) -> None:
+# Headers a caller may add: the one-click unsubscribe of RFC 8058 (List-Unsubscribe with an
+# https link, and List-Unsubscribe-Post: List-Unsubscribe=One-Click).
+EXTRA_HEADERS = frozenset({"List-Unsubscribe", "List-Unsubscribe-Post"})
+
+
+def queue_email(
+    to: str,
+    subject: str,
+    template: str,
+    *,
+    headers: dict[str, str] | None = None,
+    **context: PlainValue,
+) -> None:
     """Send ``template`` rendered with ``context`` to ``to``, from a background job. Only plain
-    values travel to the job (a queue on Redis stores them), never rows from the database."""
+    values travel to the job (a queue on Redis stores them), never rows from the database;
+    ``headers`` adds the few headers of ``EXTRA_HEADERS``."""
     from deliberate import jobs
     from deliberate.jobs.tasks import send_email
 
     unsent = [name for name, value in context.items() if not isinstance(value, PlainValue)]
     if unsent:
         raise TypeError(f"Email context must be plain values, not {', '.join(unsent)}")
-    jobs.enqueue(send_email, to, subject, template, context)
+    if headers:
+        _check_headers(headers)
+        jobs.enqueue(send_email, to, subject, template, context, dict(headers))
+    else:
+        jobs.enqueue(send_email, to, subject, template, context)
 
 
-def deliver(to: str, subject: str, body: str) -> None:
+def _check_headers(headers: dict[str, str]) -> None:
+    unknown = sorted(set(headers) - EXTRA_HEADERS)
+    if unknown:
+        raise ValueError(f"Emails may not set these headers: {', '.join(unknown)}")
+    if any(not isinstance(v, str) or "\n" in v or "\r" in v for v in headers.values()):
+        raise ValueError("An email header must be one line of text")
+
+
+def deliver(to: str, subject: str, body: str, headers: dict[str, str] | None = None) -> None:
     config = current_app.config
     message = EmailMessage()
     message["From"] = config["MAIL_FROM"]
     message["To"] = to
     message["Subject"] = subject
+    for name, value in (headers or {}).items():
+        if name in EXTRA_HEADERS:
+            message[name] = value
     message.set_content(body)
     if config.get("MAIL_SERVER"):
         with smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=20) as smtp:

@@ -1,17 +1,14 @@
 """Counts in words: "1 participant", "1,150 participants". The one place plural forms are made.
 
-Pages and emails use it through the Jinja filters ``counted`` (``{{ n|counted("participant") }}``),
-``number`` (thousands separators) and ``day`` (3 March 2026); Python code calls them directly.
+Pure Python: the reporting code counts in words too. Pages and emails use it through the Jinja
+filters that ``deliberate.frontend`` registers: ``counted`` (``{{ n|counted("participant") }}``),
+``number`` (thousands separators), ``file_size`` and ``day`` (3 March 2026).
 Irregular plurals are given: ``counted(n, "person", "people")``.
 """
 
 from __future__ import annotations
 
 from datetime import date
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:  # the pure reporting code counts in words too, without importing Flask
-    from flask import Flask
 
 
 def number(n: int | float) -> str:
@@ -43,11 +40,3 @@ def file_size(n_bytes: int) -> str:
 def day(value: date) -> str:
     """A date as people write it: 3 March 2026."""
     return f"{value.day} {value:%B %Y}"
-
-
-def init_app(app: Flask) -> None:
-    app.jinja_env.filters["counted"] = counted
-    app.jinja_env.filters["plural_form"] = plural_form
-    app.jinja_env.filters["number"] = number
-    app.jinja_env.filters["file_size"] = file_size
-    app.jinja_env.filters["day"] = day

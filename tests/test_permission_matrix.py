@@ -38,7 +38,7 @@ from deliberate.models import (
     StatementOrigin,
     User,
 )
-from deliberate.services import accounts, api_tokens, responses
+from deliberate.services import accounts, api_tokens, following, responses
 from deliberate.services.statements import write_statement
 from tests.helpers import csrf_token_from, html_of, sign_in
 from tests.test_reports import add_votes, analyse
@@ -152,6 +152,14 @@ EXPECTED: dict[str, dict[str, Outcome]] = {
     # answer with the site's CSRF token, not the frame's, gets the "open in a new tab" 400.
     "embed.consultation": PUBLIC,
     "embed.answer": PUBLIC,
+    # following a consultation by email: anyone who may see it. The world's token is no
+    # confirmation link; an unknown unsubscribe link says there is nothing (left) to unsubscribe.
+    "following.follow": PUBLIC,
+    "following.check_email": everyone(ELSEWHERE),
+    "following.confirm": everyone(BAD_REQUEST),
+    "following.confirm_now": everyone(BAD_REQUEST),
+    "following.unsubscribe": PUBLIC,
+    "following.invitation": everyone(ELSEWHERE),
     # the published summary and its downloads
     "reports.report": PUBLIC,
     "reports.run_report": PUBLIC,
@@ -257,6 +265,7 @@ URL_VARIABLES = (
     "change",
     "api_token_id",
     "response_id",
+    "marker",
 )
 
 
@@ -367,6 +376,7 @@ def build_world(create_user, missions) -> World:
         "change": "grant",
         "api_token_id": api_token.id,
         "response_id": response.id,
+        "marker": following.invitation_marker(consultation.id),
     }
     assert set(world.url_values) == set(URL_VARIABLES)
     return world

@@ -123,6 +123,8 @@ def test_the_purge_command_deletes_what_is_past_its_period_and_keeps_the_rest(ap
         "outbox_emails": 1,
         "address_keys": 0,
         "unconfirmed_accounts": 0,
+        "unconfirmed_followers": 0,
+        "followers": 0,
     }
     assert "Deleted 0 held comments, 0 staff" in cli(app, "purge")  # nothing left to delete
 

@@ -37,6 +37,7 @@ MAX_REMEMBERED = 40  # consultations remembered per browser; the oldest is forgo
 _SALT = "deliberate.participant-cookie"
 _PENDING = "participant_fresh_tokens"
 _READ = "deliberate_participant_tokens"
+_INVITED = "invited_to_rounds"
 
 
 @dataclass(frozen=True)
@@ -105,8 +106,9 @@ def visitor_for(consultation: Consultation, for_write: bool = False) -> Visitor:
     A page with forms shown to a browser that holds no token here keeps a fresh one ready in the
     session; a write without one gets a new token that lives only if the write succeeds."""
     user = _signed_in_user()
+    invited = consultation.id in session.get(_INVITED, [])
     if user is not None:
-        return Visitor(user=user)
+        return Visitor(user=user, invited=invited)
     key = str(consultation.id)
     token = read_tokens().tokens.get(key)
     fresh = session.get(_PENDING, {}).get(key)
@@ -116,7 +118,17 @@ def visitor_for(consultation: Consultation, for_write: bool = False) -> Visitor:
         elif token is None:
             fresh = secrets.token_urlsafe(32)
             session[_PENDING] = {**session.get(_PENDING, {}), key: fresh}
-    return Visitor(token=token, fresh_token=fresh, address_key=current_address_key())
+    return Visitor(
+        token=token, fresh_token=fresh, address_key=current_address_key(), invited=invited
+    )
+
+
+def remember_invitation(consultation_id: int) -> None:
+    """This browser came through the invitation to a round (a next round's email to the
+    followers of the earlier ones): its participant there, once started, counts as invited back.
+    Kept in the session only, and only the consultation's id."""
+    invited = [i for i in session.get(_INVITED, []) if i != consultation_id]
+    session[_INVITED] = [*invited, consultation_id][-MAX_REMEMBERED:]
 
 
 def keep_fresh_token(consultation: Consultation, visitor: Visitor) -> None:

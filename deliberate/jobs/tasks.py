@@ -280,9 +280,16 @@ def purge_expired_data() -> jobs.Skipped | None:
 
 
 @jobs.job("email")
-def send_email(to: str, subject: str, template: str, context: dict[str, Any]) -> None:
-    """Render ``template`` (under templates/email/) with plain values and send it."""
+def send_email(
+    to: str,
+    subject: str,
+    template: str,
+    context: dict[str, Any],
+    headers: dict[str, str] | None = None,
+) -> None:
+    """Render ``template`` (under templates/email/) with plain values and send it, with the
+    extra headers ``deliberate.mail.queue_email`` allows."""
     from deliberate.mail import deliver
 
     with _app_context():
-        deliver(to, subject, render_template(template, **context))
+        deliver(to, subject, render_template(template, **context), headers)

@@ -11,6 +11,7 @@ from deliberate.models.consultation import (
     ModerationMode,
 )
 from deliberate.models.embedding import CheckStatus, SimilarityCheck, StatementEmbedding
+from deliberate.models.follower import Follower
 from deliberate.models.idea import Idea, IdeaStage, IdeaStageChange, IdeaSupport
 from deliberate.models.mission import Mission
 from deliberate.models.participation import (
@@ -54,6 +55,7 @@ __all__ = [
     "CheckStatus",
     "Consultation",
     "ConsultationState",
+    "Follower",
     "Idea",
     "IdeaStage",
     "IdeaStageChange",

@@ -7,7 +7,16 @@ import re
 import unicodedata
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, Index, SmallInteger, String, Text, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    ForeignKey,
+    Index,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from deliberate.extensions import db
@@ -202,6 +211,10 @@ class Participant(db.Model):
     # Left out of the analysis by the team, and why; the votes stay stored.
     excluded_at: Mapped[datetime | None]
     excluded_for: Mapped[ParticipantFlag | None] = mapped_column(enum_column(ParticipantFlag))
+    # Arrived through the invitation emailed to the followers of an earlier round: what a round's
+    # report counts as "came back" (with the accounts that took part in both). Never which
+    # follower, nor their address.
+    invited_back: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     consultation: Mapped[Consultation] = relationship()  # noqa: F821
     user: Mapped[User | None] = relationship()  # noqa: F821

@@ -303,6 +303,10 @@ def update_consultation(
 
 
 def open_consultation(user: User, consultation: Consultation, now: datetime | None = None) -> None:
+    """Open a draft. A next round invites, by email, those who follow the earlier rounds."""
+    # Imported here: following reads the rounds through this module.
+    from deliberate.services import following
+
     _require_team(user, consultation.mission_id)
     try:
         consultation.open(now)
@@ -310,6 +314,7 @@ def open_consultation(user: User, consultation: Consultation, now: datetime | No
         raise IllegalMove(str(error)) from error
     db.session.flush()
     audit.record("consultation.opened", consultation, actor_id=user.id)
+    following.next_round_opened(consultation)
 
 
 def close_consultation(user: User, consultation: Consultation, now: datetime | None = None) -> None:
@@ -402,6 +407,17 @@ def next_round_of(consultation: Consultation) -> Consultation | None:
         .order_by(Consultation.id)
         .limit(1)
     )
+
+
+def rounds_of(consultation: Consultation) -> list[Consultation]:
+    """Every round of the consultation's question, first round first."""
+    first = consultation
+    while first.previous_round is not None:
+        first = first.previous_round
+    chain = [first]
+    while (after := next_round_of(chain[-1])) is not None:
+        chain.append(after)
+    return chain
 
 
 def start_next_round(user: User, consultation: Consultation) -> Consultation:

@@ -98,12 +98,15 @@ class Visitor:
     already checked by the web layer); ``fresh_token`` is the one to start a new participant with,
     prepared by the web layer before the first write so that two quick submits share it.
     ``address_key`` is the keyed hash of the address the request came from (never the address).
+    ``invited`` says the browser came through the invitation emailed to the followers of an
+    earlier round (deliberate.services.following).
     """
 
     user: User | None = None
     token: str | None = None
     fresh_token: str | None = None
     address_key: str | None = None
+    invited: bool = False
 
 
 @dataclass(frozen=True)
@@ -210,6 +213,7 @@ def _create_participant(consultation: Consultation, visitor: Visitor) -> Partici
         role=_role_of(visitor.user),
         created_at=utcnow(),
         address_key=visitor.address_key if visitor.user is None else None,
+        invited_back=visitor.invited,
     )
     db.session.add(participant)
     db.session.flush()

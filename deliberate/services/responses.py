@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from flask import url_for
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
@@ -39,7 +40,7 @@ from deliberate.models import (
 )
 from deliberate.models.response import RESPONSE_TEXT_MAX, RESPONSE_TITLE_MAX, link_key
 from deliberate.reporting.figures import Figures, group_name
-from deliberate.services import audit
+from deliberate.services import audit, following
 from deliberate.services.errors import Refused
 from deliberate.services.ideas import clean_text
 from deliberate.services.reports import (
@@ -423,7 +424,7 @@ def add_update(
 
 def announce(actor: User, response: MissionResponse, update: ResponseUpdate) -> None:
     """The one place a response becomes public (its first update) or changes publicly (every
-    later one): recorded in the audit log, and where notifications to followers belong."""
+    later one): recorded in the audit log, and its followers told by email (after the commit)."""
     first = update.from_status is None and update.note == ""
     audit.record(
         "response.recorded" if first else "response.updated",
@@ -433,6 +434,16 @@ def announce(actor: User, response: MissionResponse, update: ResponseUpdate) -> 
         update=update.id,
         status=response.status.value,
         **({"from_status": update.from_status.value} if update.from_status else {}),
+    )
+    following.response_recorded(
+        response.consultation_id,
+        url_for(
+            "responses.response",
+            consultation_id=response.consultation_id,
+            response_id=response.id,
+            _external=True,
+        ),
+        response_title=f"{response.title} ({response.status.label.lower()})",
     )
 
 

@@ -13,7 +13,11 @@ What goes, and when (the periods are settings, and the privacy page states them)
   they were written;
 - the keyed hash of the address a new anonymous participant came from (``Participant.address_key``,
   kept to review bursts of new participants): cleared ``RETENTION_ADDRESS_KEY_DAYS`` after the
-  participant joined. A participant the team left out of the analysis stays left out.
+  participant joined. A participant the team left out of the analysis stays left out;
+- email addresses that asked to follow a consultation (``Follower``, deliberate.services
+  .following): never confirmed, ``FOLLOWER_CONFIRM_DAYS`` after the confirmation link was sent
+  (when it stops working); confirmed, ``FOLLOWER_KEEP_DAYS`` after the last round of the
+  consultation that opened was closed.
 
 Each purge is recorded in the audit log as ``retention.purged`` with what it deleted, counted.
 
@@ -46,7 +50,7 @@ from deliberate.models import (
     User,
     utcnow,
 )
-from deliberate.services import audit
+from deliberate.services import audit, following
 from deliberate.wording import counted
 
 ACTION = "retention.purged"
@@ -65,6 +69,8 @@ class Purged:
     outbox_emails: int = 0
     address_keys: int = 0  # participants whose address key was cleared
     unconfirmed_accounts: int = 0
+    unconfirmed_followers: int = 0  # follow requests never confirmed
+    followers: int = 0  # followers of consultations whose last round closed long enough ago
 
     def summary(self) -> str:
         return (
@@ -73,7 +79,9 @@ class Purged:
             f"{counted(self.account_tokens, 'account link')}, "
             f"{counted(self.unconfirmed_accounts, 'account')} never confirmed and "
             f"{counted(self.outbox_emails, 'outbox email')}. Cleared the address key of "
-            f"{counted(self.address_keys, 'participant')}."
+            f"{counted(self.address_keys, 'participant')}. Deleted "
+            f"{counted(self.unconfirmed_followers, 'follow request')} never confirmed and "
+            f"{counted(self.followers, 'follower')} of consultations closed for good."
         )
 
 
@@ -91,6 +99,7 @@ def purge(now: datetime | None = None) -> Purged:
     now = now or utcnow()
     held_before = now - _days("RETENTION_HELD_COMMENT_DAYS")
     links_before = now - _days("RETENTION_TOKEN_DAYS")
+    followers = following.purge(now)
     purged = Purged(
         held_comments=_deleted(
             delete(SimilarityCheck).where(SimilarityCheck.created_at < held_before)
@@ -120,6 +129,8 @@ def purge(now: datetime | None = None) -> Purged:
             )
             .values(address_key=None)
         ),
+        unconfirmed_followers=followers.unconfirmed,
+        followers=followers.after_last_round,
     )
     audit.record(ACTION, target_type="retention", actor_id=None, **asdict(purged))
     return purged

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0019_held_comment_tokens'
-down_revision = '0016_responses'
+down_revision = '0018_followers'
 branch_labels = None
 depends_on = None
 

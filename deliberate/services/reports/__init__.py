@@ -43,6 +43,7 @@ from deliberate.services.reports.report import (
     statement_texts,
 )
 from deliberate.services.reports.rounds import (
+    CameBack,
     CarriedStatement,
     RoundComparison,
     RoundPoint,
@@ -66,6 +67,7 @@ from deliberate.services.reports.runs import (
 __all__ = [
     "AWAITING_TEXT",
     "REMOVED_TEXT",
+    "CameBack",
     "CarriedStatement",
     "Dashboard",
     "OpenDataset",

@@ -9,7 +9,7 @@ from deliberate.reporting.figures import Figures
 from deliberate.services.consultations import next_round_of
 from deliberate.services.reports.downloads import polis_zip, run_json
 from deliberate.services.reports.report import Report, report_for
-from deliberate.services.reports.rounds import RoundComparison, compare_rounds
+from deliberate.services.reports.rounds import CameBack, RoundComparison, came_back, compare_rounds
 from deliberate.services.reports.runs import is_team, published_run, published_runs
 
 
@@ -27,6 +27,7 @@ class ReportPage:
     next_round: Consultation | None
     next_round_run: AnalysisRun | None
     comparison: RoundComparison | None  # with the previous round, both published
+    came_back: CameBack | None  # of this round's participants, those of the previous round
     is_team: bool
     zip_bytes: int  # sizes of the run's downloads, for the contents list at the top
     json_bytes: int
@@ -62,6 +63,7 @@ def report_page(consultation: Consultation, run: AnalysisRun, user: User | None)
         next_round=later,
         next_round_run=published_run(later.id) if later else None,
         comparison=comparison,
+        came_back=came_back(consultation, previous, run) if previous is not None else None,
         is_team=is_team(user, consultation),
         zip_bytes=len(polis_zip(run)),
         json_bytes=len(run_json(run)),

@@ -10,27 +10,58 @@ from dataclasses import dataclass
 from itertools import pairwise
 
 from markupsafe import Markup
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 
 from deliberate.extensions import db
-from deliberate.models import AnalysisRun, Consultation, ConsultationState, Mission, Statement
+from deliberate.models import (
+    AnalysisRun,
+    Consultation,
+    ConsultationState,
+    Mission,
+    Participant,
+    Statement,
+)
 from deliberate.reporting import charts
 from deliberate.reporting.changes import CarriedStatement, changes_between
 from deliberate.reporting.figures import Figures
-from deliberate.services.consultations import ConsultationCounts, counts_for, next_round_of
+from deliberate.services.consultations import ConsultationCounts, counts_for, rounds_of
 from deliberate.services.reports.report import figures_for
 from deliberate.services.reports.runs import published_run
 
 
-def rounds_of(consultation: Consultation) -> list[Consultation]:
-    """Every round of the consultation's question, first round first."""
-    first = consultation
-    while first.previous_round is not None:
-        first = first.previous_round
-    chain = [first]
-    while (after := next_round_of(chain[-1])) is not None:
-        chain.append(after)
-    return chain
+@dataclass(frozen=True)
+class CameBack:
+    """How many of a round's participants took part in the round before, as far as the service
+    can tell: those signed in to the same account both times, and those who came through the
+    invitation emailed to the earlier round's followers (``Participant.invited_back``). Anyone
+    else who came back anonymously is not counted, so this is a lower bound.
+
+    Counts participants who had started by the time the run began, so a published report does
+    not change."""
+
+    earlier: Consultation
+    n_came_back: int
+    n_participants: int
+
+
+def came_back(consultation: Consultation, earlier: Consultation, run: AnalysisRun) -> CameBack:
+    in_this_round = (
+        Participant.consultation_id == consultation.id,
+        Participant.created_at <= run.started_at,
+    )
+    signed_in_before = select(Participant.user_id).where(
+        Participant.consultation_id == earlier.id, Participant.user_id.is_not(None)
+    )
+    total = db.session.scalar(select(func.count()).select_from(Participant).where(*in_this_round))
+    returning = db.session.scalar(
+        select(func.count())
+        .select_from(Participant)
+        .where(
+            *in_this_round,
+            or_(Participant.invited_back, Participant.user_id.in_(signed_in_before)),
+        )
+    )
+    return CameBack(earlier, int(returning or 0), int(total or 0))
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from deliberate.models import (
     User,
     utcnow,
 )
-from deliberate.services import audit
+from deliberate.services import audit, following
 from deliberate.services.consultations import NotPermitted, may_run
 from deliberate.services.errors import Refused
 
@@ -111,7 +111,8 @@ def publish_run(
     """Make ``run`` what the public sees on the consultation's report.
 
     Publishing an earlier run again makes it the public one again; publishing the run already
-    shown changes nothing (a double click is harmless)."""
+    shown changes nothing (a double click is harmless). A run published for the first time is
+    emailed to the consultation's followers (deliberate.services.following)."""
     if not is_team(user, consultation):
         raise NotPermitted("Only the mission team can publish this consultation's summary")
     if run.consultation_id != consultation.id or run.status is not RunStatus.DONE:
@@ -121,7 +122,10 @@ def publish_run(
     current = published_run(consultation.id)
     if current is not None and current.id == run.id:
         return run
+    first_time = run.published_at is None
     run.published_at = now or utcnow()
     db.session.flush()
     audit.record("run.published", run, actor_id=user.id, consultation=consultation.id)
+    if first_time:  # publishing an earlier summary again tells followers nothing new
+        following.summary_published(consultation)
     return run
