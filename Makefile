@@ -6,7 +6,7 @@ PORT ?= 5000
 FLASK := $(BIN)/flask --app wsgi
 export NUMBA_CACHE_DIR ?= $(CURDIR)/instance/numba-cache
 
-.PHONY: run serve test test-sqlite test-postgres test-fast install torch assets browser lint format migrate bench evaluate clean
+.PHONY: translations run serve test test-sqlite test-postgres test-fast install torch assets browser lint format migrate bench evaluate clean
 
 run: install
 	$(FLASK) db upgrade
@@ -61,7 +61,21 @@ test-postgres:
 test-fast: install
 	TEST_DATABASE_URL=sqlite $(PYTEST) -m "not model and not demo and not browser and not slow"
 
-install: $(VENV)/.installed static/dist/app.css
+PO_FILES := $(wildcard deliberate/translations/*/LC_MESSAGES/messages.po)
+MO_FILES := $(PO_FILES:.po=.mo)
+install: $(VENV)/.installed static/dist/app.css $(MO_FILES)
+
+# The interface's catalogues: `make translations` gathers the strings of the code and the templates
+# into messages.pot and merges them into each language's .po (kept in git); `make install` compiles
+# the .po files to .mo (git-ignored), which Flask-Babel reads.
+%.mo: %.po $(VENV)/.installed
+	$(BIN)/pybabel compile --use-fuzzy -i $< -o $@ 2>&1 | grep -v '^compiling' || true
+
+translations: $(VENV)/.installed
+	$(BIN)/pybabel extract -F babel.cfg -k _l -o deliberate/translations/messages.pot \
+		--no-location --sort-output .
+	$(BIN)/pybabel update -i deliberate/translations/messages.pot -d deliberate/translations \
+		--no-location --no-fuzzy-matching
 
 # torch comes first, from PyTorch's CPU-only index: resolved from PyPI it is the CUDA build, with
 # several GB of NVIDIA libraries. Choose another index with `make install TORCH_INDEX=<url>`, or
