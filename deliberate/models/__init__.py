@@ -12,6 +12,7 @@ from deliberate.models.consultation import (
 )
 from deliberate.models.embedding import CheckStatus, SimilarityCheck, StatementEmbedding
 from deliberate.models.idea import Idea, IdeaStage, IdeaStageChange, IdeaSupport
+from deliberate.models.indicator import IndicatorDirection, IndicatorValue, MissionIndicator
 from deliberate.models.mission import Mission
 from deliberate.models.participation import (
     ModerationStatus,
@@ -52,7 +53,10 @@ __all__ = [
     "IdeaStageChange",
     "IdeaSupport",
     "IllegalTransition",
+    "IndicatorDirection",
+    "IndicatorValue",
     "Mission",
+    "MissionIndicator",
     "MissionTeamMember",
     "ModerationMode",
     "ModerationStatus",
