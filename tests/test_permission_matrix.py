@@ -21,7 +21,7 @@ from __future__ import annotations
 import enum
 import uuid
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 
@@ -31,6 +31,7 @@ from deliberate.models import (
     Consultation,
     Idea,
     IdeaStage,
+    IndicatorDirection,
     ModerationMode,
     Participant,
     ParticipantRole,
@@ -38,7 +39,7 @@ from deliberate.models import (
     StatementOrigin,
     User,
 )
-from deliberate.services import accounts, api_tokens
+from deliberate.services import accounts, api_tokens, indicators
 from deliberate.services.statements import write_statement
 from tests.helpers import csrf_token_from, html_of, sign_in
 from tests.test_reports import add_votes, analyse
@@ -101,6 +102,7 @@ EXPECTED: dict[str, dict[str, Outcome]] = {
     # pages anyone reads
     "missions.home": PUBLIC,
     "missions.mission": PUBLIC,
+    "missions.indicator_csv": PUBLIC,
     "pages.accessibility": PUBLIC,
     "pages.cookies": PUBLIC,
     "pages.privacy": PUBLIC,
@@ -186,6 +188,12 @@ EXPECTED: dict[str, dict[str, Outcome]] = {
     "manage.publish_run": TEAM_ONLY_NOT_NOW,
     "manage.data_download": TEAM_ONLY,
     "manage.compare_rounds": TEAM_ONLY,
+    # the indicator that measures the mission's goal, and its values
+    "manage.indicator": TEAM_ONLY,
+    "manage.edit_indicator": TEAM_ONLY,
+    "manage.add_indicator_value": TEAM_ONLY,
+    "manage.edit_indicator_value": TEAM_ONLY,
+    "manage.remove_indicator_value": TEAM_ONLY,
     "manage.moderation": MODERATORS,
     "manage.statement": MODERATORS,
     "manage.moderate": MODERATORS,
@@ -245,6 +253,7 @@ URL_VARIABLES = (
     "role",
     "change",
     "api_token_id",
+    "value_id",
 )
 
 
@@ -326,6 +335,24 @@ def build_world(create_user, missions) -> World:
     run = analyse(consultation.id)  # the votes only: well under a second
     run.published_at = run.finished_at
     api_token = api_tokens.create_token(world.people["citizen"], "The citizen's program").token
+    indicator = indicators.set_indicator(
+        world.people["team"],
+        nhs,
+        indicators.IndicatorSettings(
+            "Patients waiting over 18 weeks",
+            "%",
+            "NHS England",
+            None,
+            42,
+            date(2023, 3, 31),
+            8,
+            date(2029, 3, 31),
+            IndicatorDirection.LOWER,
+        ),
+    )
+    value = indicators.add_value(
+        world.people["team"], indicator, indicators.ValueInput(date(2024, 3, 31), 41, "NHS")
+    )
     db.session.commit()
 
     world.url_values = {
@@ -340,6 +367,7 @@ def build_world(create_user, missions) -> World:
         "role": "moderator",
         "change": "grant",
         "api_token_id": api_token.id,
+        "value_id": value.id,
     }
     assert set(world.url_values) == set(URL_VARIABLES)
     return world

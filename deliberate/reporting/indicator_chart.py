@@ -300,7 +300,8 @@ def indicator_key(series: IndicatorSeries) -> Markup:
 
 
 def describe_indicator(series: IndicatorSeries) -> str:
-    """The chart in words: what is drawn, from when to when, and where the latest value stands."""
+    """The chart in words: what is drawn, and from when to when (``progress_of`` says where the
+    latest value stands)."""
     parts = [
         f"{series.name}, in {series.unit}. The dashed line is the straight path from the baseline "
         f"of {series.amount(series.baseline.value)} on {long_day(series.baseline.on)} to the "
@@ -322,7 +323,4 @@ def describe_indicator(series: IndicatorSeries) -> str:
             f"{n} event{'' if n == 1 else 's'} of the mission {'is' if n == 1 else 'are'} marked "
             "under the time axis; the timeline on this page lists them."
         )
-    progress = progress_of(series)
-    if progress is not None:
-        parts.append(progress.sentence(series))
     return " ".join(parts)

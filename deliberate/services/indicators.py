@@ -310,17 +310,21 @@ def indicator_view(mission: Mission, events: Sequence[TimelineEvent] = ()) -> In
         return None
     series = series_of(indicator, events)
     progress = chart.progress_of(series)
+    sentence = progress.sentence(series) if progress else ""
     description = chart.describe_indicator(series)
     return IndicatorView(
         indicator=indicator,
         series=series,
         rows=tuple(ValueRow(v, series.path_at(v.measured_on)) for v in indicator.values),
         chart=chart.indicator_svg(
-            f"indicator-{indicator.id}", series, f"{indicator.name} over time", description
+            f"indicator-{indicator.id}",
+            series,
+            f"{indicator.name} over time",
+            f"{description} {sentence}".strip(),
         ),
         key=chart.indicator_key(series),
         description=description,
-        progress=progress.sentence(series) if progress else "",
+        progress=sentence,
     )
 
 
