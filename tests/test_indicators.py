@@ -86,6 +86,31 @@ def record_indicator(team, mission, **changes) -> MissionIndicator:
     return indicator
 
 
+def trialled_idea(team, author, mission, reason: str, learnt: str, when=None) -> Idea:
+    """A staff idea the team reviewed, then trialled (``when``: the two moves' times), with what
+    its trial learnt."""
+    idea = Idea(
+        mission_id=mission.id,
+        author_id=author.id,
+        title="Reply to every report",
+        problem="People hear nothing back.",
+        proposal="Reply within seven days.",
+    )
+    db.session.add(idea)
+    db.session.flush()
+    for stage, why, at in zip(
+        ("under_review", "being_trialled"),
+        ("Worth a look.", reason),
+        when or (None, None),
+        strict=True,
+    ):
+        move_idea(team, idea, stage, why)
+        if at is not None:
+            idea.history[-1].changed_at = at
+    record_trial_learning(team, idea, learnt)
+    return idea
+
+
 def add(team, indicator, day: date, value: float, source="ONS", note="") -> IndicatorValue:
     row = indicators.add_value(team, indicator, indicators.ValueInput(day, value, source, note))
     db.session.commit()
@@ -388,20 +413,14 @@ def test_the_timeline_lists_rounds_summaries_and_trialled_ideas_in_date_order(
         )
     )
     author = create_user(email="officer@example.org", staff_email="officer@met.police.uk")
-    idea = Idea(
-        mission_id=streets.id,
-        author_id=author.id,
-        title="Reply to every report",
-        problem="People hear nothing back.",
-        proposal="Reply within seven days.",
+    trialled_idea(
+        team,
+        author,
+        streets,
+        "Trialled in two boroughs.",
+        "Replies doubled the reports that followed.",
+        when=(datetime(2025, 3, 15), datetime(2025, 4, 1)),
     )
-    db.session.add(idea)
-    db.session.flush()
-    move_idea(team, idea, "under_review", "Worth a look.")
-    idea.history[-1].changed_at = datetime(2025, 3, 15)
-    move_idea(team, idea, "being_trialled", "Trialled in two boroughs.")
-    idea.history[-1].changed_at = datetime(2025, 4, 1)
-    record_trial_learning(team, idea, "Replies doubled the reports that followed.")
     extra = mission_timeline.TimelineEvent(
         date(2025, 5, 1), "response", "The team's response", "/somewhere", "We will fund it."
     )

@@ -16,7 +16,7 @@ from datetime import date
 
 from markupsafe import Markup, escape
 
-from deliberate.reporting.charts import FONT, _built, _num, marker_path
+from deliberate.reporting.charts import _built, _num, chart_svg, marker_path
 
 WIDTH, HEIGHT = 640, 400
 LEFT, RIGHT, TOP = 84, 28, 24
@@ -261,13 +261,7 @@ def indicator_svg(chart_id: str, series: IndicatorSeries, title: str, descriptio
         )
         dots = "".join(marker_path("circle", x(p.on), y(p.value), 5.5) for p in series.actual)
         parts.append(f'<path d="{dots}" fill="{ACTUAL_COLOUR}" stroke="#ffffff" stroke-width="1"/>')
-    return _built(
-        f'<svg class="app-chart app-chart--indicator" viewBox="0 0 {WIDTH} {HEIGHT}" '
-        f'role="img" aria-labelledby="{chart_id}-title {chart_id}-desc" focusable="false" '
-        f'font-family="{FONT}" xmlns="http://www.w3.org/2000/svg">'
-        f'<title id="{chart_id}-title">{escape(title)}</title>'
-        f'<desc id="{chart_id}-desc">{escape(description)}</desc>' + "".join(parts) + "</svg>"
-    )
+    return chart_svg(chart_id, "app-chart--indicator", (WIDTH, HEIGHT), title, description, parts)
 
 
 def indicator_key(series: IndicatorSeries) -> Markup:

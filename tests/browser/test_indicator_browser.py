@@ -10,9 +10,9 @@ import pytest
 from playwright.sync_api import expect
 
 from deliberate.extensions import db
-from deliberate.models import Idea, IndicatorDirection
+from deliberate.models import IndicatorDirection
 from deliberate.services import indicators, reports
-from deliberate.services.ideas import move_idea, record_trial_learning
+from tests.test_indicators import trialled_idea
 from tests.test_reports import analyse, two_rounds
 
 PHONE = {"width": 375, "height": 812}
@@ -30,18 +30,13 @@ def _mission_with_everything(missions, team, create_user) -> None:
     for consultation in (first, second):
         reports.publish_run(team, consultation, analyse(consultation.id))
     author = create_user(email="nurse@example.org", staff_email="nurse@nhs.net")
-    idea = Idea(
-        mission_id=missions["nhs"].id,
-        author_id=author.id,
-        title="Discharge coordinators at weekends",
-        problem="Patients wait over the weekend.",
-        proposal="A coordinator on each ward.",
+    trialled_idea(
+        team,
+        author,
+        missions["nhs"],
+        "Trialled on four wards.",
+        "Weekend discharges rose by a fifth on the trial wards.",
     )
-    db.session.add(idea)
-    db.session.flush()
-    move_idea(team, idea, "under_review", "A winter priority.")
-    move_idea(team, idea, "being_trialled", "Trialled on four wards.")
-    record_trial_learning(team, idea, "Weekend discharges rose by a fifth on the trial wards.")
     indicator = indicators.set_indicator(
         team,
         missions["nhs"],
