@@ -19,7 +19,7 @@ from markupsafe import Markup, escape
 from deliberate.reporting.charts import _built, _num, chart_svg, marker_path
 
 WIDTH, HEIGHT = 640, 400
-LEFT, RIGHT, TOP = 84, 28, 24
+LEFT, RIGHT, TOP = 92, 28, 24
 PLOT_BOTTOM = HEIGHT - 104  # the time axis; its labels and the events strip sit under it
 EVENTS_Y = PLOT_BOTTOM + 64
 ACTUAL_COLOUR, PATH_COLOUR, GRID_COLOUR, TEXT_COLOUR = "#1d70b8", "#505a5f", "#d9dadb", "#0b0c0c"
@@ -200,7 +200,7 @@ def indicator_svg(chart_id: str, series: IndicatorSeries, title: str, descriptio
         parts.append(
             f'<line x1="{LEFT}" y1="{_num(y(tick))}" x2="{WIDTH - RIGHT}" y2="{_num(y(tick))}" '
             f'stroke="{GRID_COLOUR}"/>'
-            f'<text x="{LEFT - 8}" y="{_num(y(tick) + 6)}" font-size="17" text-anchor="end" '
+            f'<text x="{LEFT - 8}" y="{_num(y(tick) + 6)}" font-size="20" text-anchor="end" '
             f'fill="{TEXT_COLOUR}">{escape(number(round(tick, 6)))}</text>'
         )
     parts.append(
@@ -211,13 +211,13 @@ def indicator_svg(chart_id: str, series: IndicatorSeries, title: str, descriptio
         parts.append(
             f'<line x1="{_num(x(tick))}" y1="{PLOT_BOTTOM}" x2="{_num(x(tick))}" '
             f'y2="{PLOT_BOTTOM + 6}" stroke="{TEXT_COLOUR}"/>'
-            f'<text x="{_num(x(tick))}" y="{PLOT_BOTTOM + 26}" font-size="17" '
+            f'<text x="{_num(x(tick))}" y="{PLOT_BOTTOM + 26}" font-size="20" '
             f'text-anchor="middle" fill="{TEXT_COLOUR}">{tick.year}</text>'
         )
     # The events: a faint line up through the plot and a shape in the strip under the axis.
     if series.marks:
         parts.append(
-            f'<text x="{LEFT - 8}" y="{EVENTS_Y + 6}" font-size="15" text-anchor="end" '
+            f'<text x="{LEFT - 8}" y="{EVENTS_Y + 6}" font-size="18" text-anchor="end" '
             f'fill="{TEXT_COLOUR}">Events</text>'
         )
     placed: list[tuple[float, float]] = []
@@ -249,7 +249,7 @@ def indicator_svg(chart_id: str, series: IndicatorSeries, title: str, descriptio
             f'<circle cx="{_num(px)}" cy="{_num(py)}" r="6" fill="#ffffff" '
             f'stroke="{PATH_COLOUR}" stroke-width="2.5"/>'
             f'<text x="{_num(px + (10 if anchor == "start" else -10))}" '
-            f'y="{_num(py + (-12 if py > TOP + 30 else 24))}" font-size="17" '
+            f'y="{_num(py + (-12 if py > TOP + 30 else 24))}" font-size="20" '
             f'text-anchor="{anchor}" fill="{TEXT_COLOUR}" stroke="#ffffff" stroke-width="4" '
             f'paint-order="stroke">{label}</text>'
         )
