@@ -156,7 +156,7 @@ def test_a_person_answers_registers_sees_where_they_stand_and_hears_what_the_tea
 
     # The mission page's timeline lists it.
     page.goto(f"{live_server}/missions/{mission_slug}")
-    expect(page.locator("#timeline")).to_contain_text("We will trial later evening buses")
+    expect(page.locator(".app-timeline")).to_contain_text("We will trial later evening buses")
     assert _fits_the_screen(page)
     screenshot(page, "mission-timeline")
     assert axe_audit(page) == []
