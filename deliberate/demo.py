@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterator
-from datetime import UTC, timedelta
+from datetime import UTC, date, timedelta
 from pathlib import Path
 
 from sqlalchemy import select
@@ -22,6 +22,7 @@ from deliberate.models import (
     Consultation,
     Idea,
     IdeaStage,
+    IndicatorDirection,
     MissionTeamMember,
     ModerationMode,
     ModerationStatus,
@@ -168,6 +169,92 @@ DEMO_IDEAS = [
 ]
 
 
+# What a trial of a demo idea learnt, recorded once it is being trialled.
+DEMO_TRIAL_LEARNING = {
+    "A shared careers adviser for small primary schools": "After one term, pupils in the trial "
+    "schools named on average five more jobs than before; schools more than 20 miles from the "
+    "adviser's base found visits hard to arrange.",
+}
+
+# Each mission's indicator: name, unit, direction, baseline (day, value), target (day, value) and
+# a few years of actual values. Illustrative demo figures, never official statistics: the source
+# says so, and the mission page shows it.
+DEMO_INDICATORS = {
+    "growth": (
+        "Annual growth of real gross domestic product",
+        "%",
+        IndicatorDirection.HIGHER,
+        (date(2022, 12, 31), 0.3),
+        (date(2030, 12, 31), 2.5),
+        [(date(2023, 12, 31), 0.6), (date(2024, 12, 31), 0.9), (date(2025, 12, 31), 1.4)],
+    ),
+    "clean-energy": (
+        "Share of electricity generated from clean sources",
+        "% of electricity",
+        IndicatorDirection.HIGHER,
+        (date(2022, 12, 31), 56),
+        (date(2030, 12, 31), 95),
+        [(date(2023, 12, 31), 59), (date(2024, 12, 31), 64), (date(2025, 12, 31), 70)],
+    ),
+    "nhs": (
+        "Patients waiting more than 18 weeks for planned hospital treatment",
+        "% of the waiting list",
+        IndicatorDirection.LOWER,
+        (date(2023, 3, 31), 42),
+        (date(2029, 3, 31), 8),
+        [(date(2024, 3, 31), 41), (date(2025, 3, 31), 38.5), (date(2026, 3, 31), 35)],
+    ),
+    "safer-streets": (
+        "Serious violent crime recorded by the police",
+        "offences a year",
+        IndicatorDirection.LOWER,
+        (date(2023, 3, 31), 52_000),
+        (date(2033, 3, 31), 26_000),
+        [(date(2024, 3, 31), 51_200), (date(2025, 3, 31), 49_000), (date(2026, 3, 31), 48_100)],
+    ),
+    "opportunity": (
+        "Children reaching a good level of development at age 5",
+        "% of children",
+        IndicatorDirection.HIGHER,
+        (date(2023, 7, 31), 67),
+        (date(2028, 7, 31), 75),
+        [(date(2024, 7, 31), 67.7), (date(2025, 7, 31), 68.9), (date(2026, 6, 30), 69.8)],
+    ),
+}
+
+
+def load_demo_indicators(team: User) -> Iterator[str]:
+    """Each mission's indicator with a few years of values, as its team would record them."""
+    from deliberate.services import indicators
+
+    for mission in ensure_missions():
+        if mission.slug not in DEMO_INDICATORS or indicators.indicator_of(mission) is not None:
+            continue
+        name, unit, direction, baseline, target, values = DEMO_INDICATORS[mission.slug]
+        indicator = indicators.set_indicator(
+            team,
+            mission,
+            indicators.IndicatorSettings(
+                name=name,
+                unit=unit,
+                source=indicators.ILLUSTRATIVE,
+                source_url=None,
+                baseline_value=baseline[1],
+                baseline_on=baseline[0],
+                target_value=target[1],
+                target_on=target[0],
+                direction=direction,
+            ),
+        )
+        for day, value in values:
+            indicators.add_value(
+                team,
+                indicator,
+                indicators.ValueInput(day, value, indicators.ILLUSTRATIVE),
+            )
+        yield f"recorded the demo indicator of {mission.slug} ({len(values)} values)"
+
+
 def load_demo_people() -> dict[str, User]:
     from deliberate.services.accounts import find_user_by_email, register_user
 
@@ -186,7 +273,7 @@ def load_demo_people() -> dict[str, User]:
 
 
 def load_demo_ideas(people: dict[str, User]) -> Iterator[str]:
-    from deliberate.services.ideas import move_idea, propose_idea
+    from deliberate.services.ideas import move_idea, propose_idea, record_trial_learning
 
     missions = {m.slug: m for m in ensure_missions()}
     team = people["team@example.org"]
@@ -203,6 +290,8 @@ def load_demo_ideas(people: dict[str, User]) -> Iterator[str]:
         )
         for stage, reason in moves:
             move_idea(team, idea, stage.value, reason)
+        if title in DEMO_TRIAL_LEARNING:
+            record_trial_learning(team, idea, DEMO_TRIAL_LEARNING[title])
         yield f"proposed demo idea: {title}"
 
 
@@ -238,6 +327,7 @@ def load_demo_data() -> Iterator[str]:
     people = load_demo_people()
     yield f"demo accounts ready (password: {DEMO_PASSWORD!r}): " + ", ".join(people)
     yield from load_demo_ideas(people)
+    yield from load_demo_indicators(people["team@example.org"])
     yield from load_demo_rounds(people["team@example.org"])
     yield from load_demo_without_groups()
     yield from import_real_conversations()

@@ -21,7 +21,7 @@ from __future__ import annotations
 import enum
 import uuid
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 
@@ -31,6 +31,7 @@ from deliberate.models import (
     Consultation,
     Idea,
     IdeaStage,
+    IndicatorDirection,
     ModerationMode,
     Participant,
     ParticipantRole,
@@ -38,7 +39,7 @@ from deliberate.models import (
     StatementOrigin,
     User,
 )
-from deliberate.services import accounts, api_tokens, following, responses
+from deliberate.services import accounts, api_tokens, following, indicators, responses
 from deliberate.services.statements import write_statement
 from tests.helpers import csrf_token_from, html_of, sign_in
 from tests.test_reports import add_votes, analyse
@@ -101,6 +102,7 @@ EXPECTED: dict[str, dict[str, Outcome]] = {
     # pages anyone reads
     "missions.home": PUBLIC,
     "missions.mission": PUBLIC,
+    "missions.indicator_csv": PUBLIC,
     "pages.accessibility": PUBLIC,
     "pages.cookies": PUBLIC,
     "pages.privacy": PUBLIC,
@@ -204,6 +206,12 @@ EXPECTED: dict[str, dict[str, Outcome]] = {
     "manage.new_response": TEAM_ONLY,
     "manage.update_response": TEAM_ONLY,
     "manage.not_yet_answered": TEAM_ONLY,
+    # the indicator that measures the mission's goal, and its values
+    "manage.indicator": TEAM_ONLY,
+    "manage.edit_indicator": TEAM_ONLY,
+    "manage.add_indicator_value": TEAM_ONLY,
+    "manage.edit_indicator_value": TEAM_ONLY,
+    "manage.remove_indicator_value": TEAM_ONLY,
     "manage.moderation": MODERATORS,
     "manage.statement": MODERATORS,
     "manage.moderate": MODERATORS,
@@ -266,6 +274,7 @@ URL_VARIABLES = (
     "api_token_id",
     "response_id",
     "marker",
+    "value_id",
 )
 
 
@@ -360,6 +369,24 @@ def build_world(create_user, missions) -> World:
         reason=None,
         answers=[f"statement:{seeds[0].id}", f"idea:{idea.id}"],
     )
+    indicator = indicators.set_indicator(
+        world.people["team"],
+        nhs,
+        indicators.IndicatorSettings(
+            "Patients waiting over 18 weeks",
+            "%",
+            "NHS England",
+            None,
+            42,
+            date(2023, 3, 31),
+            8,
+            date(2029, 3, 31),
+            IndicatorDirection.LOWER,
+        ),
+    )
+    value = indicators.add_value(
+        world.people["team"], indicator, indicators.ValueInput(date(2024, 3, 31), 41, "NHS")
+    )
     db.session.commit()
 
     world.url_values = {
@@ -377,6 +404,7 @@ def build_world(create_user, missions) -> World:
         "api_token_id": api_token.id,
         "response_id": response.id,
         "marker": following.invitation_marker(consultation.id),
+        "value_id": value.id,
     }
     assert set(world.url_values) == set(URL_VARIABLES)
     return world

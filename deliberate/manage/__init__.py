@@ -1,6 +1,7 @@
 """What mission teams do to run consultations, and the moderation queue."""
 
 from deliberate.manage import (
+    indicator_views,  # noqa: F401 - its routes join ``bp``
     participation_views,  # noqa: F401 - its routes join ``bp``
     response_views,  # noqa: F401 - its routes join ``bp``
 )

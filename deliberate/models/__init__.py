@@ -13,6 +13,7 @@ from deliberate.models.consultation import (
 from deliberate.models.embedding import CheckStatus, SimilarityCheck, StatementEmbedding
 from deliberate.models.follower import Follower
 from deliberate.models.idea import Idea, IdeaStage, IdeaStageChange, IdeaSupport
+from deliberate.models.indicator import IndicatorDirection, IndicatorValue, MissionIndicator
 from deliberate.models.mission import Mission
 from deliberate.models.participation import (
     ModerationStatus,
@@ -61,8 +62,11 @@ __all__ = [
     "IdeaStageChange",
     "IdeaSupport",
     "IllegalTransition",
+    "IndicatorDirection",
+    "IndicatorValue",
     "LinkKind",
     "Mission",
+    "MissionIndicator",
     "MissionResponse",
     "MissionTeamMember",
     "ModerationMode",

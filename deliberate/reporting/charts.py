@@ -275,8 +275,23 @@ def column_svg(
             f'<text x="{x + col_w / 2}" y="{top + plot_h + 20}" font-size="14" '
             f'text-anchor="middle" fill="#0b0c0c">{escape(_short(label, 12))}</text>'
         )
+    return chart_svg(
+        chart_id, "app-chart--small", (width, top + plot_h + bottom), title, description, parts
+    )
+
+
+def chart_svg(
+    chart_id: str,
+    modifier: str,
+    size: tuple[float, float],
+    title: str,
+    description: str,
+    parts: Sequence[str],
+) -> Markup:
+    """A chart's ``<svg>``: scaled by its viewBox, an image named by its title and described by
+    its description (both escaped here), around ``parts`` built from numbers and escaped text."""
     return _built(
-        f'<svg class="app-chart app-chart--small" viewBox="0 0 {width} {top + plot_h + bottom}" '
+        f'<svg class="app-chart {modifier}" viewBox="0 0 {size[0]} {size[1]}" '
         f'role="img" aria-labelledby="{chart_id}-title {chart_id}-desc" focusable="false" '
         f'font-family="{FONT}" xmlns="http://www.w3.org/2000/svg">'
         f'<title id="{chart_id}-title">{escape(title)}</title>'

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0018_followers'
-down_revision = '0016_responses'
+down_revision = '0017_indicators'
 branch_labels = None
 depends_on = None
 

@@ -49,7 +49,7 @@ def test_a_person_answers_registers_sees_where_they_stand_and_hears_what_the_tea
     app, browser, live_server, missions, create_user, outbox, screenshot, axe_audit
 ):
     team = create_user(email="team@example.org", name="Morgan", team=tuple(missions.values()))
-    consultation, statements = two_camps(missions)
+    consultation, _ = two_camps(missions)
     publish_analysis(consultation, team)
     cid = consultation.id
     mission_slug = consultation.mission.slug
@@ -156,7 +156,7 @@ def test_a_person_answers_registers_sees_where_they_stand_and_hears_what_the_tea
 
     # The mission page's timeline lists it.
     page.goto(f"{live_server}/missions/{mission_slug}")
-    expect(page.locator("#timeline")).to_contain_text("We will trial later evening buses")
+    expect(page.locator(".app-timeline")).to_contain_text("We will trial later evening buses")
     assert _fits_the_screen(page)
     screenshot(page, "mission-timeline")
     assert axe_audit(page) == []
