@@ -19,6 +19,11 @@ from deliberate.models._types import utcnow
 
 LANGUAGE_CODE_MAX = 8
 
+# The languages a consultation's content may be in, each named in its own language (the codes of
+# BCP 47, as ``lang`` attributes take them). The interface languages are the same two
+# (deliberate/i18n.py).
+CONTENT_LANGUAGES = {"en": "English", "cy": "Cymraeg"}
+
 
 class StatementTranslation(db.Model):
     """A statement's words in another language, written by someone on the mission team."""
