@@ -94,6 +94,7 @@ def test_participants_read_the_translation_marked_with_the_original_one_click_aw
     welsh_page = html_of(client.get(url, headers=WELSH))
     assert 'lang="cy">Mae&#39;n rhy anodd cael apwyntiad.' in welsh_page
     assert f'data-translated="{seed.id}"' in welsh_page
+    assert "Wedi&#39;i gyfieithu o&#39;r Saesneg" in welsh_page
     assert 'lang="en">GP appointments are too hard to get.' in welsh_page  # the original
     english_page = html_of(client.get(url))
     assert 'lang="en">GP appointments are too hard to get.' in english_page
@@ -222,3 +223,29 @@ def test_the_model_languages_are_known_and_a_missing_one_is_reported(bilingual):
     fine = language_coverage(consultation.id, [seed.id, welsh.id], "LaBSE")
     assert fine["message"] is None and fine["not_covered"] == []
     assert consultation.state is ConsultationState.OPEN
+
+
+def test_comments_csv_carries_language_and_translations_round_trip(tmp_path):
+    from deliberate.polis_format.model import PolisComment
+    from deliberate.polis_format.reader import _read_comments
+    from deliberate.polis_format.writer import write_comments_csv
+
+    comments = [
+        PolisComment(
+            1,
+            None,
+            "More GPs, please",
+            1,
+            1_700_000_000_000,
+            False,
+            True,
+            "en",
+            (("cy", "Mwy o feddygon teulu, os gwelwch yn dda"),),
+        ),
+        PolisComment(2, 3, "=Mae angen bysiau", 1, 1_700_000_001_000, False, False, "cy", ()),
+    ]
+    path = tmp_path / "comments.csv"
+    write_comments_csv(path, comments, {})
+    header = path.read_text(encoding="utf-8").splitlines()[0].split(",")
+    assert header[-3:] == ["language", "translations", "comment-body"]
+    assert _read_comments(path) == tuple(comments)
