@@ -94,7 +94,7 @@ def test_participants_read_the_translation_marked_with_the_original_one_click_aw
     welsh_page = html_of(client.get(url, headers=WELSH))
     assert 'lang="cy">Mae&#39;n rhy anodd cael apwyntiad.' in welsh_page
     assert f'data-translated="{seed.id}"' in welsh_page
-    assert "Wedi&#39;i gyfieithu o&#39;r Saesneg" in welsh_page
+    assert "gyfieithu o" in welsh_page and "Saesneg: darllen y gwreiddiol" in welsh_page
     assert 'lang="en">GP appointments are too hard to get.' in welsh_page  # the original
     english_page = html_of(client.get(url))
     assert 'lang="en">GP appointments are too hard to get.' in english_page
