@@ -75,6 +75,10 @@ def test_an_admin_change_flashes_and_refuses_in_welsh(client, admin, create_user
     assert "Ni allwch dynnu eich rôl gweinyddwr eich hun" in text_of(html_of(refused))
     empty = submit_form(client, url, {"reason": ""}, headers=WELSH)
     assert "Rhowch y rheswm dros y newid hwn" in text_of(html_of(empty))
+    person = text_of(html_of(client.get(f"/admin/people/{sam.id}", headers=WELSH)))
+    assert "Beth sydd wedi digwydd i'r cyfrif hwn" in person and "Cymedrolwr" in person
+    audit = text_of(html_of(client.get("/admin/audit", headers=WELSH)))
+    assert "Log archwilio" in audit and "digwyddiad" in audit
 
 
 def test_a_moderation_page_in_welsh(client, create_user, missions):
@@ -85,7 +89,9 @@ def test_a_moderation_page_in_welsh(client, create_user, missions):
     )
     db.session.add(consultation)
     db.session.flush()
-    write_statement(consultation, "Shorter waits for a GP appointment", origin=StatementOrigin.SEED)
+    statement = write_statement(
+        consultation, "Shorter waits for a GP appointment", origin=StatementOrigin.SEED
+    )
     consultation.open()
     db.session.commit()
     create_user(email="mod@example.org", name="Mo Moderator", moderator=True)
@@ -98,6 +104,11 @@ def test_a_moderation_page_in_welsh(client, create_user, missions):
     assert "Cyfranogiad a allai fod yn awtomataidd" in welsh
     assert "What would most improve getting care?" in welsh  # content is never translated
     assert "Moderate comments" in text_of(html_of(client.get(url)))
+    review = f"/manage/consultations/{consultation.id}/participation-review"
+    assert "Adolygu cyfranogiad" in text_of(html_of(client.get(review, headers=WELSH)))
+    page = text_of(html_of(client.get(f"/manage/statements/{statement.id}", headers=WELSH)))
+    assert f"Datganiad {statement.id}" in page
+    assert "Datganiad cychwynnol gan dîm y genhadaeth" in page
 
 
 def test_the_api_docs_page_in_welsh(client, missions):
@@ -110,3 +121,30 @@ def test_a_refusal_outside_a_request_is_in_english(app):
     with app.app_context(), pytest.raises(Refused) as refused:
         admin_service.clean_reason("")
     assert refused.value.message == "Enter the reason for this change"
+
+
+def test_the_team_pages_of_a_mission_in_welsh(client, create_user, missions):
+    consultation = Consultation(mission=missions["nhs"], title="Getting care")
+    db.session.add(consultation)
+    db.session.flush()
+    write_statement(consultation, "Shorter waits for a GP appointment", origin=StatementOrigin.SEED)
+    consultation.open()
+    db.session.commit()
+    create_user(email="lead@example.org", name="Lee Lead", team=(missions["nhs"],))
+    sign_in(client, "lead@example.org")
+    pages = {
+        "/manage/missions/nhs/indicator": "Y dangosydd sy'n mesur y nod",
+        "/manage/missions/nhs/indicator/edit": "Beth mae'r dangosydd yn ei fesur",
+        f"/manage/consultations/{consultation.id}/jobs": "Tasgau cefndir",
+        f"/manage/consultations/{consultation.id}/responses": "Does dim ymateb wedi'i gofnodi eto.",
+        f"/manage/consultations/{consultation.id}/responses/new": "Beth mae'n ei ateb",
+        f"/manage/consultations/{consultation.id}/not-yet-answered": "Heb eu hateb eto",
+    }
+    for url, words in pages.items():
+        response = client.get(url, headers=WELSH)
+        assert response.status_code == 200, url
+        assert words in text_of(html_of(response)), url
+    refused = submit_form(
+        client, "/manage/missions/nhs/indicator/edit", {"name": ""}, headers=WELSH
+    )
+    assert "Rhowch yr hyn y mae'r dangosydd yn ei fesur" in text_of(html_of(refused))
