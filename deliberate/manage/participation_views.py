@@ -53,19 +53,19 @@ def participation_review(consultation_id: int):
 
 def _left_out(n: int) -> str:
     return ngettext(
-        "%(num)s participant left out of the analysis.",
-        "%(num)s participants left out of the analysis.",
+        "%(count)s participant left out of the analysis.",
+        "%(count)s participants left out of the analysis.",
         n,
-        num=number(n),
+        count=number(n),
     )
 
 
 def _included(n: int) -> str:
     return ngettext(
-        "%(num)s participant included in the analysis again.",
-        "%(num)s participants included in the analysis again.",
+        "%(count)s participant included in the analysis again.",
+        "%(count)s participants included in the analysis again.",
         n,
-        num=number(n),
+        count=number(n),
     )
 
 
