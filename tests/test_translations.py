@@ -35,7 +35,6 @@ PENDING: set[str] = {
     "ideas",
     "manage",
     "open_data",
-    "pages",
     "reports",
     "responses",
 }
