@@ -70,7 +70,6 @@ from deliberate.services.participation import (
 from deliberate.services.statement_reports import AlreadyReported
 from deliberate.services.statements import DuplicateStatement
 from deliberate.unit_of_work import Refusal, may_be_refused, once_more_on_conflict
-from deliberate.wording import number
 
 T = TypeVar("T")
 
@@ -101,7 +100,7 @@ AFRESH_MESSAGE = _l(
 
 def too_many_new_message(wait: int) -> str:
     """Why a new participant was refused for a while, and how long to wait."""
-    seconds = ngettext("%(num)s second", "%(num)s seconds", wait, num=number(wait))
+    seconds = ngettext("%(num)s second", "%(num)s seconds", wait)
     return _(
         "To keep automated answers out, only a few new participants can start from one "
         "internet connection each minute, and that many have started from yours. Your answer "

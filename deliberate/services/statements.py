@@ -20,7 +20,6 @@ from deliberate.models import (
 )
 from deliberate.models.participation import STATEMENT_MAX
 from deliberate.services.errors import Refused
-from deliberate.wording import number
 
 
 class DuplicateStatement(Refused):
@@ -38,9 +37,7 @@ def clean_statement_text(text: str | None) -> str:
     if not text:
         raise Refused(_("Enter your statement"), "text")
     if len(text) > STATEMENT_MAX:
-        raise Refused(
-            _("Statement must be %(max)s characters or fewer", max=number(STATEMENT_MAX)), "text"
-        )
+        raise Refused(_("Statement must be %(max)s characters or fewer", max=STATEMENT_MAX), "text")
     if not normalise_statement(text):
         raise Refused(_("Statement must contain words, not only punctuation or symbols"), "text")
     return text
