@@ -6,6 +6,8 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, current_app, g, render_template
+from flask_babel import LazyString
+from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -14,39 +16,41 @@ from werkzeug.exceptions import HTTPException
 from deliberate.security import UnreadableInput
 
 # status code -> (title, what the person can do about it)
-ERROR_TEXT: dict[int, tuple[str, str]] = {
+ERROR_TEXT: dict[int, tuple[LazyString, LazyString]] = {
     400: (
-        "Sorry, there is a problem with your request",
-        "The page could not understand what was sent. Go back and try again.",
+        _l("Sorry, there is a problem with your request"),
+        _l("The page could not understand what was sent. Go back and try again."),
     ),
     403: (
-        "You do not have permission to see this page",
-        "If you think you should have access, check you are signed in with the right account.",
+        _l("You do not have permission to see this page"),
+        _l("If you think you should have access, check you are signed in with the right account."),
     ),
     404: (
-        "Page not found",
-        "If you typed the web address, check it is correct. "
-        "If you pasted the web address, check you copied the entire address.",
+        _l("Page not found"),
+        _l(
+            "If you typed the web address, check it is correct. "
+            "If you pasted the web address, check you copied the entire address."
+        ),
     ),
     405: (
-        "Sorry, that did not work",
-        "This page cannot be used in that way. Go back and try again.",
+        _l("Sorry, that did not work"),
+        _l("This page cannot be used in that way. Go back and try again."),
     ),
     413: (
-        "The file or text you sent is too large",
-        "Go back and send something smaller: a shorter text, or a smaller file.",
+        _l("The file or text you sent is too large"),
+        _l("Go back and send something smaller: a shorter text, or a smaller file."),
     ),
     429: (
-        "You have done that too many times",
-        "Wait a minute and try again.",
+        _l("You have done that too many times"),
+        _l("Wait a minute and try again."),
     ),
     500: (
-        "Sorry, there is a problem with the service",
-        "Try again later.",
+        _l("Sorry, there is a problem with the service"),
+        _l("Try again later."),
     ),
     503: (
-        "Sorry, the service is unavailable",
-        "Nothing you sent has been saved. Wait a moment, then go back and try again.",
+        _l("Sorry, the service is unavailable"),
+        _l("Nothing you sent has been saved. Wait a moment, then go back and try again."),
     ),
 }
 
@@ -60,20 +64,24 @@ OTHER_CLIENT_ERROR_TEXT = ERROR_TEXT[400]
 
 UNREADABLE_TEXT = {
     "form": (
-        "The form contained characters that could not be read",
-        "Something in what was sent could not be read as text. "
-        "Go back, check what you typed or pasted, and try again.",
+        _l("The form contained characters that could not be read"),
+        _l(
+            "Something in what was sent could not be read as text. "
+            "Go back, check what you typed or pasted, and try again."
+        ),
     ),
     "web address": (
-        "The web address contained characters that could not be read",
-        "If you typed the web address, check it is correct. "
-        "If you pasted the web address, check you copied the entire address.",
+        _l("The web address contained characters that could not be read"),
+        _l(
+            "If you typed the web address, check it is correct. "
+            "If you pasted the web address, check you copied the entire address."
+        ),
     ),
 }
 
 CSRF_TEXT = (
-    "Your form expired",
-    "Your form expired or was not sent correctly. Go back, reload the page and try again.",
+    _l("Your form expired"),
+    _l("Your form expired or was not sent correctly. Go back, reload the page and try again."),
 )
 
 
@@ -83,7 +91,12 @@ CSRF_TEXT = (
 JSON_ERRORS = "deliberate_json_errors"
 
 
-def render_error(code: int, title: str, message: str, error: HTTPException | None = None):
+def render_error(
+    code: int,
+    title: str | LazyString,
+    message: str | LazyString,
+    error: HTTPException | None = None,
+):
     json_errors = current_app.extensions.get(JSON_ERRORS)
     if json_errors is not None:
         wants, answer = json_errors

@@ -28,20 +28,13 @@ TRANSLATIONS = PROJECT_ROOT / "deliberate" / "translations"
 PENDING: set[str] = {
     "account",
     "auth",
-    "consultations",
     "email",
-    "embed",
-    "errors",
     "following",
     "ideas",
-    "macros",
     "manage",
-    "missions",
     "open_data",
-    "pages",
     "reports",
     "responses",
-    ".",  # base.html
 }
 # Words that are the same in every language: names of things, formats and units.
 NOT_TRANSLATED = {

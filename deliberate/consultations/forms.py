@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovCharacterCount, GovRadioInput, GovSubmitInput
 from wtforms import HiddenField, RadioField, StringField, SubmitField, TextAreaField
@@ -24,18 +26,21 @@ class VoteForm(FlaskForm):
 
     statement_id = HiddenField(
         validators=[
-            InputRequired(message="Choose a statement to answer"),
-            Regexp(r"^[0-9]{1,9}$", message="Choose a statement to answer"),
+            InputRequired(message=_l("Choose a statement to answer")),
+            Regexp(r"^[0-9]{1,9}$", message=_l("Choose a statement to answer")),
         ]
     )
     choice = StringField(
         validators=[
-            InputRequired(message="Choose agree, disagree or pass"),
-            AnyOf(list(CHOICES), message="Choose agree, disagree or pass"),
+            InputRequired(message=_l("Choose agree, disagree or pass")),
+            AnyOf(list(CHOICES), message=_l("Choose agree, disagree or pass")),
         ]
     )
     return_to = HiddenField(
-        validators=[Optional(), AnyOf(RETURN_PAGES, message="Go back to the page and try again")]
+        validators=[
+            Optional(),
+            AnyOf(RETURN_PAGES, message=_l("Go back to the page and try again")),
+        ]
     )
 
     @property
@@ -50,15 +55,15 @@ class VoteForm(FlaskForm):
 class CommentForm(FlaskForm):
     # Emptiness, length and duplicates are checked by the statements service, in one place.
     text = TextAreaField(
-        "Your statement",
+        _l("Your statement"),
         widget=GovCharacterCount(),
         filters=[normalise_newlines],
-        description=(
+        description=_l(
             "Write one point in a sentence or two, for other people to agree or disagree with. "
             "Do not include your name or anyone else's personal details."
         ),
     )
-    submit = SubmitField("Add statement", widget=GovSubmitInput())
+    submit = SubmitField(_l("Add statement"), widget=GovSubmitInput())
 
     max_length = STATEMENT_MAX
 
@@ -69,17 +74,17 @@ class HeldCommentForm(FlaskForm):
 
 class AboutYouForm(FlaskForm):
     service_area = RadioField(
-        "Which part of the public service do you work in or use most?",
+        _l("Which part of the public service do you work in or use most?"),
         widget=GovRadioInput(),
-        validators=[InputRequired(message="Choose an option, or 'Prefer not to say'")],
+        validators=[InputRequired(message=_l("Choose an option, or 'Prefer not to say'"))],
         validate_choice=False,  # the service checks the answer against the consultation's list
     )
-    submit = SubmitField("Save", widget=GovSubmitInput())
+    submit = SubmitField(_l("Save"), widget=GovSubmitInput())
 
     def offer(self, areas: list[str]) -> None:
         self.service_area.choices = [
             *(SelectChoice(area, area) for area in areas),
-            SelectChoice(NOT_SAID, "Prefer not to say"),
+            SelectChoice(NOT_SAID, _("Prefer not to say")),
         ]
 
     @property
@@ -91,26 +96,33 @@ class ReportForm(FlaskForm):
     """Report a statement: the reason from the moderation policy, and an optional note."""
 
     reason = RadioField(
-        "Why are you reporting this statement?",
+        _l("Why are you reporting this statement?"),
         widget=GovRadioInput(),
-        choices=[SelectChoice(reason.value, reason.label) for reason in ReportReason],
-        validators=[InputRequired(message="Choose why you are reporting this statement")],
+        validators=[InputRequired(message=_l("Choose why you are reporting this statement"))],
         validate_choice=False,  # the service checks the reason against the policy's list
     )
     # Its length is checked by the reports service, with the other rules.
     note = TextAreaField(
-        "Anything the moderators should know (optional)",
+        _l("Anything the moderators should know (optional)"),
         widget=GovCharacterCount(),
         filters=[normalise_newlines],
-        description="Do not include your name or anyone else's personal details.",
+        description=_l("Do not include your name or anyone else's personal details."),
     )
     return_to = HiddenField(
         validators=[
             Optional(),
-            AnyOf(REPORT_RETURN_PAGES, message="Go back to the page and try again"),
+            AnyOf(REPORT_RETURN_PAGES, message=_l("Go back to the page and try again")),
         ]
     )
-    submit = SubmitField("Send report", widget=GovSubmitInput())
+    submit = SubmitField(_l("Send report"), widget=GovSubmitInput())
 
     max_length = REPORT_NOTE_MAX
-    reason_hints = [REPORT_HINTS[reason] for reason in ReportReason]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # In the language of this request: the reasons' names are translated when asked for.
+        self.reason.choices = [SelectChoice(reason.value, reason.label) for reason in ReportReason]
+
+    @property
+    def reason_hints(self) -> list[str]:
+        return [str(REPORT_HINTS[reason]) for reason in ReportReason]

@@ -19,6 +19,9 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user
 from markupsafe import Markup
 from werkzeug.exceptions import TooManyRequests
@@ -40,6 +43,7 @@ from deliberate.consultations.participant_cookie import (
 from deliberate.errors import render_error
 from deliberate.extensions import db, limiter
 from deliberate.forms_support import show_refusal
+from deliberate.i18n import current_language
 from deliberate.models import (
     CheckStatus,
     Consultation,
@@ -66,7 +70,6 @@ from deliberate.services.participation import (
 from deliberate.services.statement_reports import AlreadyReported
 from deliberate.services.statements import DuplicateStatement
 from deliberate.unit_of_work import Refusal, may_be_refused, once_more_on_conflict
-from deliberate.wording import counted
 
 T = TypeVar("T")
 
@@ -82,34 +85,39 @@ REPORT_LIMIT = "10 per minute"
 ADDRESS_LIMIT = "600 per minute"
 BLANK_COMMENT_FIELDS = "deliberate_blank_comment_fields"  # app.extensions key
 
-TOO_MANY_NEW_TITLE = "Too many people have started taking part from your internet connection"
-TOO_MANY_NEW_MESSAGE = (
-    "To keep automated answers out, only a few new participants can start from one internet "
-    "connection each minute, and that many have started from yours. Your answer was not saved: "
-    "wait {seconds} and try again. People who have already answered on this connection can carry "
-    "on as usual."
-)
+TOO_MANY_NEW_TITLE = _l("Too many people have started taking part from your internet connection")
 
 # Where a comment becomes a statement, its author agrees with it (participation.add_comment).
-OWN_STATEMENT_AGREES = (
+OWN_STATEMENT_AGREES = _l(
     "Your own statement counts as Agree; you can change your answer on Your answers."
 )
 
-AFRESH_MESSAGE = (
+AFRESH_MESSAGE = _l(
     "We could not recognise the answers saved on this device, so your answers are now being "
     "saved as a new participant."
 )
+
+
+def too_many_new_message(wait: int) -> str:
+    """Why a new participant was refused for a while, and how long to wait."""
+    seconds = ngettext("%(num)s second", "%(num)s seconds", wait)
+    return _(
+        "To keep automated answers out, only a few new participants can start from one "
+        "internet connection each minute, and that many have started from yours. Your answer "
+        "was not saved: wait %(seconds)s and try again. People who have already answered on "
+        "this connection can carry on as usual.",
+        seconds=seconds,
+    )
 
 
 @bp.errorhandler(TooManyNewParticipants)
 def _too_many_new_participants(error: TooManyNewParticipants):
     """A 429 that says why, with Retry-After; nothing of the refused write was saved."""
     wait = error.retry_after
-    seconds = counted(wait, "second")
     return render_error(
         429,
         TOO_MANY_NEW_TITLE,
-        TOO_MANY_NEW_MESSAGE.format(seconds=seconds),
+        too_many_new_message(wait),
         TooManyRequests(retry_after=wait),
     )
 
@@ -127,7 +135,7 @@ def _show_url(consultation: Consultation) -> str:
 
 
 def _sign_in_redirect(consultation: Consultation):
-    flash("Sign in to take part in this consultation.", "info")
+    flash(_("Sign in to take part in this consultation."), "info")
     return redirect(url_for("auth.sign_in", next=_show_url(consultation)))
 
 
@@ -144,7 +152,7 @@ def _finish_write(
     analysis_runs.request_analysis(consultation.id)
     flash(message, category)
     if presence.token is not None and (presence.started_afresh or cookie_was_unreadable()):
-        flash(AFRESH_MESSAGE, "info")
+        flash(str(AFRESH_MESSAGE), "info")
     return remember(redirect(target), consultation, presence)
 
 
@@ -162,18 +170,21 @@ def _page_context(consultation: Consultation) -> dict:
 
 
 def blank_comment_fields() -> Markup | None:
-    """The comment form's fields with nothing typed and no error: the same for everyone, so
-    rendered once per process (the GOV.UK character count was half the page's rendering). None
-    while templates reload as they change (development)."""
+    """The comment form's fields with nothing typed and no error: the same for everyone who reads
+    the page in one language, so rendered once per process and language (the GOV.UK character
+    count was half the page's rendering). None while templates reload as they change
+    (development)."""
     if current_app.jinja_env.auto_reload:
         return None
-    kept = current_app.extensions.get(BLANK_COMMENT_FIELDS)
+    by_language = current_app.extensions.setdefault(BLANK_COMMENT_FIELDS, {})
+    language = current_language()
+    kept = by_language.get(language)
     if kept is None:
         fields = render_template(
             "consultations/_comment_fields.html", comment_form=CommentForm(formdata=None)
         )
         # A rendered template: its HTML is escaped already.
-        kept = current_app.extensions.setdefault(BLANK_COMMENT_FIELDS, Markup(fields))  # noqa: S704
+        kept = by_language.setdefault(language, Markup(fields))  # noqa: S704
     return kept
 
 
@@ -244,10 +255,10 @@ def vote(consultation_id: int):
                 consultation_id=consultation.id,
                 _anchor=f"statement-{outcome.statement_id}",
             )
-            message = f"Your answer is now: {choice}."
+            message = _("Your answer is now: %(choice)s.", choice=choice)
         else:
             target = _show_url(consultation)
-            message = f"Your answer was saved: {choice}."
+            message = _("Your answer was saved: %(choice)s.", choice=choice)
         category = "success" if back_to_answers else "answer"
         return _finish_write(consultation, outcome.presence, target, message, category)
     if isinstance(refusal.error, SignInRequired):
@@ -330,9 +341,9 @@ def report_statement(consultation_id: int, statement_id: int):
                     consultation, visitor, statement.id, form.reason.data, form.note.data
                 )
             )
-            flash("Thank you: your report has been sent to the moderators.", "success")
+            flash(_("Thank you: your report has been sent to the moderators."), "success")
             if outcome.presence.token is not None and cookie_was_unreadable():
-                flash(AFRESH_MESSAGE, "info")
+                flash(str(AFRESH_MESSAGE), "info")
             return remember(redirect(back, 303), consultation, outcome.presence)
         if isinstance(refusal.error, SignInRequired):
             return _sign_in_redirect(consultation)
@@ -387,9 +398,9 @@ def _refuse_comment(consultation: Consultation, form: CommentForm, refusal: Refu
 
 def _finish_comment(consultation: Consultation, outcome: CommentOutcome, embedded: bool = False):
     if outcome.is_live:
-        message = "Thank you: your statement has been added for other people to vote on."
+        message = _("Thank you: your statement has been added for other people to vote on.")
     else:
-        message = "Thank you: your statement will appear once a moderator has checked it."
+        message = _("Thank you: your statement will appear once a moderator has checked it.")
     message += f" {OWN_STATEMENT_AGREES}"
     response = _finish_write(consultation, outcome.presence, _show_url(consultation), message)
     if not embedded:
@@ -489,7 +500,10 @@ def about_you(consultation_id: int):
                 lambda: participation.describe_participant(consultation, visitor, form.chosen_area)
             )
             return _finish_write(
-                consultation, presence, _show_url(consultation), "Thank you: your answer was saved."
+                consultation,
+                presence,
+                _show_url(consultation),
+                _("Thank you: your answer was saved."),
             )
         if isinstance(refusal.error, SignInRequired):
             return _sign_in_redirect(consultation)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask import current_app, url_for
+from flask_babel import gettext as _
 from markupsafe import escape
 
 from deliberate.models import Consultation
@@ -20,7 +21,7 @@ class Snippet:
 
 def snippet_for(consultation: Consultation) -> Snippet:
     url = url_for("embed.consultation", consultation_id=consultation.id, _external=True)
-    title = escape(f"Take part: {consultation.title}")
+    title = escape(_("Take part: %(title)s", title=consultation.title))
     code = (
         f'<iframe src="{escape(url)}" title="{title}" width="100%" height="{HEIGHT}" '
         'loading="lazy"></iframe>'

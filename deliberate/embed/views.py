@@ -14,6 +14,8 @@ consultation in a new tab, never a bare "form expired" error.
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, render_template, request, url_for
+from flask_babel import LazyString
+from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, TooManyRequests
 
@@ -21,10 +23,10 @@ from deliberate.consultations.forms import VoteForm
 from deliberate.consultations.participant_cookie import rate_limit_key, visitor_for
 from deliberate.consultations.views import (
     ADDRESS_LIMIT,
-    TOO_MANY_NEW_MESSAGE,
     TOO_MANY_NEW_TITLE,
     VOTE_LIMIT,
     _finish_write,
+    too_many_new_message,
 )
 from deliberate.embed import frame
 from deliberate.errors import ERROR_TEXT, OTHER_CLIENT_ERROR_TEXT, UNREADABLE_TEXT
@@ -34,7 +36,6 @@ from deliberate.security import UnreadableInput
 from deliberate.services import participation, reports
 from deliberate.services.participation import TooManyNewParticipants
 from deliberate.unit_of_work import may_be_refused, once_more_on_conflict
-from deliberate.wording import counted
 
 bp = Blueprint("embed", __name__, url_prefix=frame.EMBED_PATH)
 
@@ -96,7 +97,7 @@ def answer(consultation_id: int):
                 consultation, visitor, form.chosen_statement_id, form.vote_choice
             )
         )
-        message = f"Your answer was saved: {form.vote_choice.label}."
+        message = _("Your answer was saved: %(choice)s.", choice=form.vote_choice.label)
         return _finish_write(consultation, outcome.presence, _page_url(consultation.id), message)
     return _render(consultation, refusal.message, 400)
 
@@ -120,8 +121,7 @@ def _no_cookie_in_frame(error: CSRFError):
 @bp.errorhandler(TooManyNewParticipants)
 def _too_many_new_participants(error: TooManyNewParticipants):
     wait = error.retry_after
-    seconds = counted(wait, "second")
-    message = TOO_MANY_NEW_MESSAGE.format(seconds=seconds)
+    message = too_many_new_message(wait)
     return _render_error(429, TOO_MANY_NEW_TITLE, message, TooManyRequests(retry_after=wait))
 
 
@@ -145,7 +145,9 @@ for _code in ERROR_TEXT:
 bp.register_error_handler(HTTPException, _http_error)
 
 
-def _render_error(code: int, title: str, message: str, error: HTTPException):
+def _render_error(
+    code: int, title: str | LazyString, message: str | LazyString, error: HTTPException
+):
     headers = {k: v for k, v in error.get_headers() if k.lower() != "content-type"}
     consultation_id = (request.view_args or {}).get("consultation_id")
     body = render_template(

@@ -7,6 +7,8 @@ import re
 import unicodedata
 from datetime import datetime
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     BigInteger,
     ForeignKey,
@@ -54,7 +56,7 @@ class RemovalReason(enum.StrEnum):
     @property
     def label(self) -> str:
         """The public name of the reason, as the policy and the author see it."""
-        return _REASON_LABELS[self]
+        return str(_REASON_LABELS[self])
 
     @property
     def explanation(self) -> str:
@@ -71,13 +73,13 @@ class RemovalReason(enum.StrEnum):
 
 
 _REASON_LABELS = {
-    RemovalReason.ABUSIVE: "Abusive",
-    RemovalReason.PERSONAL_INFORMATION: "Personal information",
-    RemovalReason.OFF_TOPIC: "Off-topic",
-    RemovalReason.DUPLICATE: "Duplicate",
-    RemovalReason.SPAM: "Spam",
-    RemovalReason.UNLAWFUL: "Unlawful",
-    RemovalReason.OTHER: "Other",
+    RemovalReason.ABUSIVE: _l("Abusive"),
+    RemovalReason.PERSONAL_INFORMATION: _l("Personal information"),
+    RemovalReason.OFF_TOPIC: _l("Off-topic"),
+    RemovalReason.DUPLICATE: _l("Duplicate"),
+    RemovalReason.SPAM: _l("Spam"),
+    RemovalReason.UNLAWFUL: _l("Unlawful"),
+    RemovalReason.OTHER: _l("Other"),
 }
 _REASON_EXPLANATIONS = {
     RemovalReason.ABUSIVE: "insults, threats, harassment, or hateful words about a person or a "
@@ -122,7 +124,7 @@ class VoteChoice(enum.IntEnum):
 
     @property
     def label(self) -> str:
-        return {1: "Agree", -1: "Disagree", 0: "Pass / unsure"}[self.value]
+        return {1: _("Agree"), -1: _("Disagree"), 0: _("Pass / unsure")}[self.value]
 
 
 def normalise_statement(text: str) -> str:

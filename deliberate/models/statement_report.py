@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import ForeignKey, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -26,13 +27,13 @@ ReportReason = RemovalReason
 
 # What each reason covers, as the report form's hints put it to a participant.
 REPORT_HINTS = {
-    ReportReason.ABUSIVE: "Insults, threats or hateful words about a person or group",
-    ReportReason.PERSONAL_INFORMATION: "Names or details that could identify someone",
-    ReportReason.OFF_TOPIC: "Not about the question of this consultation",
-    ReportReason.DUPLICATE: "The same point as another statement",
-    ReportReason.SPAM: "Advertising, links or nonsense",
-    ReportReason.UNLAWFUL: "For example libel, or encouraging a crime",
-    ReportReason.OTHER: "Say what is wrong in the box below",
+    ReportReason.ABUSIVE: _l("Insults, threats or hateful words about a person or group"),
+    ReportReason.PERSONAL_INFORMATION: _l("Names or details that could identify someone"),
+    ReportReason.OFF_TOPIC: _l("Not about the question of this consultation"),
+    ReportReason.DUPLICATE: _l("The same point as another statement"),
+    ReportReason.SPAM: _l("Advertising, links or nonsense"),
+    ReportReason.UNLAWFUL: _l("For example libel, or encouraging a crime"),
+    ReportReason.OTHER: _l("Say what is wrong in the box below"),
 }
 
 

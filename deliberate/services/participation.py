@@ -45,6 +45,7 @@ from functools import cache
 
 from flask import current_app, has_request_context
 from flask_babel import get_locale
+from flask_babel import gettext as _
 from sqlalchemy import Executable, exists, false, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import joinedload
@@ -70,6 +71,7 @@ from deliberate.models import (
 from deliberate.services import languages, vote_counts
 from deliberate.services.errors import Refused
 from deliberate.services.statements import DuplicateStatement, write_statement
+from deliberate.wording import day
 
 SERVICE_AREA_MAX = Participant.__table__.c.service_area.type.length
 NEW_PARTICIPANT_WINDOW = timedelta(minutes=1)
@@ -79,7 +81,7 @@ class SignInRequired(Refused):
     """The consultation does not allow anonymous taking part and nobody is signed in."""
 
     def __init__(self):
-        super().__init__("Sign in to take part in this consultation")
+        super().__init__(_("Sign in to take part in this consultation"))
 
 
 class TooManyNewParticipants(Exception):
@@ -293,13 +295,17 @@ def why_not_accepting(consultation: Consultation, now: datetime | None = None) -
     if consultation.is_accepting_input(now):
         return None
     if consultation.state is ConsultationState.DRAFT:
-        return "This consultation is a draft: it is not open for answers yet"
+        return _("This consultation is a draft: it is not open for answers yet")
     if consultation.state is ConsultationState.CLOSED or (
         consultation.closes_at is not None and consultation.closes_at <= now
     ):
-        return "This consultation is closed: it no longer accepts answers or statements"
+        return _("This consultation is closed: it no longer accepts answers or statements")
     opens = consultation.opens_at
-    return f"This consultation opens on {opens.day} {opens:%B %Y} at {opens:%H:%M} (UTC)"
+    return _(
+        "This consultation opens on %(day)s at %(time)s (UTC)",
+        day=day(opens),
+        time=f"{opens:%H:%M}",
+    )
 
 
 def _check_accepting(consultation: Consultation) -> None:
@@ -311,19 +317,23 @@ def _check_accepting(consultation: Consultation) -> None:
 def _votable_statement(consultation: Consultation, statement_id: int) -> Statement:
     statement = db.session.get(Statement, statement_id)
     if statement is None or statement.consultation_id != consultation.id:
-        raise Refused("That statement is not part of this consultation", "statement_id")
+        raise Refused(_("That statement is not part of this consultation"), "statement_id")
     if statement.moderation is ModerationStatus.REJECTED:
-        raise Refused("That statement has been removed by the moderators", "statement_id")
+        raise Refused(_("That statement has been removed by the moderators"), "statement_id")
     if statement.moderation is ModerationStatus.PENDING:
         raise Refused(
-            "That statement is waiting for a moderator to check it: you can vote on it once it "
-            "appears",
+            _(
+                "That statement is waiting for a moderator to check it: you can vote on it once it "
+                "appears"
+            ),
             "statement_id",
         )
     if statement.is_hidden_by_reports:
         raise Refused(
-            "That statement was reported by people taking part and is waiting for a moderator "
-            "to check it",
+            _(
+                "That statement was reported by people taking part and is waiting for a moderator "
+                "to check it"
+            ),
             "statement_id",
         )
     return statement
@@ -412,18 +422,22 @@ def add_comment(
         original = duplicate.original
         if original.moderation is ModerationStatus.PENDING:
             raise Refused(
-                "Someone has already made this statement: it will appear once a moderator has "
-                "checked it",
+                _(
+                    "Someone has already made this statement: it will appear once a moderator has "
+                    "checked it"
+                ),
                 "text",
             ) from None
         if original.moderation is ModerationStatus.REJECTED:
             raise Refused(
-                "This statement has already been made, and the moderators removed it", "text"
+                _("This statement has already been made, and the moderators removed it"), "text"
             ) from None
         if original.is_hidden_by_reports:
             raise Refused(
-                "Someone has already made this statement: it is waiting for a moderator to check "
-                "it",
+                _(
+                    "Someone has already made this statement: it is waiting for a moderator to "
+                    "check it"
+                ),
                 "text",
             ) from None
         raise
@@ -439,10 +453,10 @@ def describe_participant(
     _check_accepting(consultation)
     if service_area is not None:
         if service_area not in consultation.service_area_choices:
-            raise Refused("Choose one of the options, or 'Prefer not to say'", "service_area")
+            raise Refused(_("Choose one of the options, or 'Prefer not to say'"), "service_area")
         if len(service_area) > SERVICE_AREA_MAX:
             raise Refused(
-                "This option is too long to be saved: please tell the mission team",
+                _("This option is too long to be saved: please tell the mission team"),
                 "service_area",
             )
     presence = join(consultation, visitor)

@@ -31,6 +31,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from deliberate.extensions import db
@@ -57,7 +58,7 @@ DEFAULT_REPORT_THRESHOLD = 3
 
 class AlreadyReported(Refused):
     def __init__(self):
-        super().__init__("You have already reported this statement")
+        super().__init__(_("You have already reported this statement"))
 
 
 @dataclass(frozen=True)
@@ -89,11 +90,11 @@ def report_threshold() -> int:
 def why_not_reportable(statement: Statement) -> str | None:
     """Why participants cannot report this statement, in words for the page; None if they can."""
     if statement.origin is not StatementOrigin.PARTICIPANT:
-        return "This statement was written by the mission team, so it cannot be reported here"
+        return _("This statement was written by the mission team, so it cannot be reported here")
     if statement.is_hidden_by_reports:
-        return "This statement is already hidden until a moderator has checked it"
+        return _("This statement is already hidden until a moderator has checked it")
     if statement.moderation is not ModerationStatus.ACCEPTED:
-        return "That statement is not shown to people taking part"
+        return _("That statement is not shown to people taking part")
     return None
 
 
@@ -101,7 +102,7 @@ def reportable_statement(consultation: Consultation, statement_id: int) -> State
     """The statement if participants may report it now; refused in plain words otherwise."""
     statement = db.session.get(Statement, statement_id)
     if statement is None or statement.consultation_id != consultation.id:
-        raise Refused("That statement is not part of this consultation")
+        raise Refused(_("That statement is not part of this consultation"))
     reason = why_not_reportable(statement)
     if reason:
         raise Refused(reason)
@@ -111,9 +112,11 @@ def reportable_statement(consultation: Consultation, statement_id: int) -> State
 def clean_note(note: str | None, reason: ReportReason) -> str | None:
     note = (note or "").replace("\r\n", "\n").replace("\x00", "").strip()
     if len(note) > REPORT_NOTE_MAX:
-        raise Refused(f"Your note must be {REPORT_NOTE_MAX} characters or fewer", "note")
+        raise Refused(
+            _("Your note must be %(max)s characters or fewer", max=REPORT_NOTE_MAX), "note"
+        )
     if not note and reason is ReportReason.OTHER:
-        raise Refused("Say what is wrong with this statement", "note")
+        raise Refused(_("Say what is wrong with this statement"), "note")
     return note or None
 
 
@@ -164,7 +167,7 @@ def report_statement(
     try:
         reason = ReportReason(reason)
     except ValueError:
-        raise Refused("Choose why you are reporting this statement", "reason") from None
+        raise Refused(_("Choose why you are reporting this statement"), "reason") from None
     note = clean_note(note, reason)
     presence = participation.join(consultation, visitor)
     participant = presence.participant

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from sqlalchemy import delete, select
 
 from deliberate.extensions import db
@@ -25,7 +26,7 @@ class DuplicateStatement(Refused):
     """The statement already exists; ``original`` is the one people should vote on instead."""
 
     def __init__(self, original: Statement):
-        super().__init__("This statement has already been made: vote on it instead", "text")
+        super().__init__(_("This statement has already been made: vote on it instead"), "text")
         self.original = original
 
 
@@ -34,11 +35,11 @@ def clean_statement_text(text: str | None) -> str:
     # NUL has no meaning in text and PostgreSQL refuses to store it.
     text = (text or "").replace("\r\n", "\n").replace("\x00", "").strip()
     if not text:
-        raise Refused("Enter your statement", "text")
+        raise Refused(_("Enter your statement"), "text")
     if len(text) > STATEMENT_MAX:
-        raise Refused(f"Statement must be {STATEMENT_MAX} characters or fewer", "text")
+        raise Refused(_("Statement must be %(max)s characters or fewer", max=STATEMENT_MAX), "text")
     if not normalise_statement(text):
-        raise Refused("Statement must contain words, not only punctuation or symbols", "text")
+        raise Refused(_("Statement must contain words, not only punctuation or symbols"), "text")
     return text
 
 

@@ -24,6 +24,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from deliberate.extensions import db
@@ -322,4 +323,4 @@ def _role_agreement(
         c = _Counts(r.citizen_agree, r.citizen_disagree, r.citizen_seen)
         staff.append((choice, s.without(choice) if own is ParticipantRole.STAFF else s))
         citizens.append((choice, c.without(choice) if own is ParticipantRole.CITIZEN else c))
-    return (_agreement("Staff", staff), _agreement("Citizens", citizens))
+    return (_agreement(_("Staff"), staff), _agreement(_("Citizens"), citizens))
