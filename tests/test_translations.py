@@ -29,7 +29,6 @@ PENDING: set[str] = {
     "admin",
     "api",
     "consultations",
-    "email",
     "embed",
     "errors",
     "following",

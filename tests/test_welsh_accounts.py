@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import email
+import email.policy
 import re
 
-from tests.helpers import error_summary, html_of, submit_form, text_of
+from flask_babel import lazy_gettext as _l
+
+from tests.helpers import error_summary, html_of, run_background_jobs, submit_form, text_of
 
 WELSH = {"Accept-Language": "cy"}
 GOOD = {
@@ -50,3 +54,59 @@ def test_the_same_refusal_stays_english_for_an_english_browser(client):
         client, "/register", {**GOOD, "password": "short", "confirm_password": "short"}
     )
     assert "Password must be at least 12 characters long" in error_summary(html_of(response))
+
+
+def sent_to(app, outbox, address: str) -> list[email.message.EmailMessage]:
+    run_background_jobs(app)
+    messages = [
+        email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        for path in sorted(outbox.glob("*.eml"))
+    ]
+    return [m for m in messages if m["To"] == address]
+
+
+def test_the_confirmation_email_of_a_welsh_registration_is_in_welsh(app, client, outbox):
+    response = submit_form(client, "/register", GOOD, headers=WELSH)
+    assert response.status_code == 302
+    [message] = sent_to(app, outbox, "asha@example.org")
+    assert message["Subject"] == "Cadarnhewch eich cyfeiriad e-bost ar gyfer Deliberate"
+    body = " ".join(message.get_content().split())
+    assert body.startswith("Helo,")
+    assert "Mae’n gweithio unwaith ac yn dod i ben ymhen 24 awr." in body  # noqa: RUF001
+    assert "/confirm-email/" in body
+    assert "Hello" not in body and "expires" not in body
+
+
+def test_an_english_registration_still_gets_an_english_email(app, client, outbox):
+    submit_form(client, "/register", GOOD)
+    [message] = sent_to(app, outbox, "asha@example.org")
+    assert message["Subject"] == "Confirm your email address for Deliberate"
+    assert message.get_content().startswith("Hello,")
+
+
+def test_an_email_asked_for_outside_a_request_is_in_english_unless_told(app, outbox):
+    from deliberate.mail import queue_email
+    from deliberate.unit_of_work import unit_of_work
+
+    with unit_of_work():
+        queue_email(
+            "lee@example.org",
+            _l("Reset your Deliberate password"),
+            "email/password_reset.txt",
+            link="https://deliberate.test/x",
+            minutes=30,
+        )
+        queue_email(
+            "cai@example.org",
+            _l("Reset your Deliberate password"),
+            "email/password_reset.txt",
+            language="cy",
+            link="https://deliberate.test/x",
+            minutes=30,
+        )
+    [english] = sent_to(app, outbox, "lee@example.org")
+    [welsh] = sent_to(app, outbox, "cai@example.org")
+    assert english["Subject"] == "Reset your Deliberate password"
+    assert "expires in 30 minutes" in english.get_content()
+    assert welsh["Subject"] == "Ailosod eich cyfrinair Deliberate"
+    assert "ymhen 30 munud" in welsh.get_content()
