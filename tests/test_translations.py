@@ -31,7 +31,6 @@ PENDING: set[str] = {
     "consultations",
     "embed",
     "errors",
-    "following",
     "ideas",
     "macros",
     "manage",
