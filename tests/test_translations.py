@@ -31,7 +31,6 @@ PENDING: set[str] = {
     "consultations",
     "embed",
     "errors",
-    "ideas",
     "macros",
     "manage",
     "missions",
