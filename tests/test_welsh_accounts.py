@@ -8,7 +8,11 @@ import re
 
 from flask_babel import lazy_gettext as _l
 
+from deliberate.extensions import db
+from deliberate.models import Idea, IdeaStage
 from tests.helpers import error_summary, html_of, run_background_jobs, submit_form, text_of
+from tests.test_following import TEXTS
+from tests.test_reports import open_consultation
 
 WELSH = {"Accept-Language": "cy"}
 GOOD = {
@@ -110,3 +114,49 @@ def test_an_email_asked_for_outside_a_request_is_in_english_unless_told(app, out
     assert "expires in 30 minutes" in english.get_content()
     assert welsh["Subject"] == "Ailosod eich cyfrinair Deliberate"
     assert "ymhen 30 munud" in welsh.get_content()
+
+
+def test_following_a_consultation_in_welsh_gets_a_welsh_page_and_email(
+    app, client, missions, outbox
+):
+    consultation, _statements = open_consultation(missions, "Getting care when you need it", TEXTS)
+    page = main_of(html_of(client.get(f"/consultations/{consultation.id}/follow", headers=WELSH)))
+    assert "Cael e-byst am Getting care when you need it" in page  # the title stays as written
+    response = submit_form(
+        client,
+        f"/consultations/{consultation.id}/follow",
+        {"email": "cai@example.org"},
+        headers=WELSH,
+    )
+    checked = main_of(html_of(client.get(response.headers["Location"], headers=WELSH)))
+    assert checked.startswith("Gwiriwch eich e-bost")
+    assert "dod i ben ymhen 7 diwrnod" in checked
+    [message] = sent_to(app, outbox, "cai@example.org")
+    assert (
+        message["Subject"] == "Cadarnhewch eich bod eisiau e-byst am: Getting care when you need it"
+    )
+    body = " ".join(message.get_content().split())
+    assert "ymgynghoriad “Getting care when you need it” (cylch 1)" in body
+    assert "I atal yr e-byst hyn" in body
+
+
+def test_an_idea_page_in_welsh_names_its_stage_and_anonymous_author_in_welsh(
+    client, missions, create_user
+):
+    nurse = create_user(email="sam@example.org", name="Sam Nurse", staff_email="sam@nhs.net")
+    idea = Idea(
+        mission_id=missions["nhs"].id,
+        author_id=nurse.id,
+        author_staff_domain="nhs.net",
+        title="Shared rotas",
+        problem="Rotas clash.",
+        proposal="Share them.",
+    )
+    db.session.add(idea)
+    idea.move_to(IdeaStage.UNDER_REVIEW, "We are looking at it.", by=None)
+    db.session.commit()
+    page = main_of(html_of(client.get(f"/ideas/{idea.id}", headers=WELSH)))
+    assert "Cam: Wrthi’n cael ei adolygu" in page  # noqa: RUF001
+    assert "Cynigiwyd gan aelod o staff wedi’i ddilysu yn y GIG" in page  # noqa: RUF001
+    assert "Shared rotas" in page and "Rotas clash." in page  # what people wrote stays as written
+    assert "Proposed by" not in page and "Under review" not in page
