@@ -75,7 +75,7 @@ translations: $(VENV)/.installed
 	$(BIN)/pybabel extract -F babel.cfg -k _l -o deliberate/translations/messages.pot \
 		--no-location --sort-output .
 	$(BIN)/pybabel update -i deliberate/translations/messages.pot -d deliberate/translations \
-		--no-location --no-fuzzy-matching
+		--no-fuzzy-matching
 
 # torch comes first, from PyTorch's CPU-only index: resolved from PyPI it is the CUDA build, with
 # several GB of NVIDIA libraries. Choose another index with `make install TORCH_INDEX=<url>`, or

@@ -46,7 +46,7 @@ def create_app(config: dict | None = None) -> Flask:
 
 
 def register_extensions(app: Flask) -> None:
-    from deliberate import errors, frontend, i18n, jobs, rich_text
+    from deliberate import content_languages, errors, frontend, i18n, jobs, rich_text
     from deliberate.extensions import csrf, db, limiter, login_manager, migrate
     from deliberate.models import User
 
@@ -76,6 +76,7 @@ def register_extensions(app: Flask) -> None:
 
     frontend.init_app(app)
     i18n.init_app(app)
+    content_languages.init_app(app)
     rich_text.init_app(app)
     errors.init_app(app)
     jobs.init_app(app)

@@ -26,8 +26,8 @@ bp = Blueprint("language", __name__)
 
 
 def chosen_language() -> str:
-    """The language of this request: the remembered choice, else the browser's, else English
-    (and English outside a request: a command, a job, unless it forces a locale)."""
+    """The language of this request: the remembered choice, else the browser's, else English.
+    Outside a request (an email rendered by a background job, a CLI command): English."""
     if not has_request_context():
         return DEFAULT_LANGUAGE
     remembered = request.cookies.get(COOKIE)

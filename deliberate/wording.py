@@ -1,8 +1,14 @@
-"""Counts in words: "1 participant", "1,150 participants". The one place plural forms are made.
+"""Counts in words, in English: "1 participant", "1,150 participants".
 
-Pure Python: the reporting code counts in words too. Pages and emails use it through the Jinja
-filters that ``deliberate.frontend`` registers: ``counted`` (``{{ n|counted("participant") }}``),
-``number`` (thousands separators), ``file_size`` and ``day`` (3 March 2026).
+Pure Python for pure code (the reporting layer imports no Flask): English only, with English
+plurals (one form for 1, another for every other number) and English dates.
+
+Pages do not use these for what people read in their language. A translated template writes a
+plural with ``ngettext`` (``{{ ngettext("%(num)s person", "%(num)s people", n, num=n|number) }}``),
+since Welsh has six plural forms; the ``number``, ``day`` and ``file_size`` filters are the
+locale-aware ones of ``deliberate.frontend`` (Flask-Babel: "3 Mawrth 2026" in Welsh). The
+``counted`` and ``plural_form`` filters still point here for templates not yet translated;
+tests/test_govuk_texts.py fails when a translated template uses them.
 Irregular plurals are given: ``counted(n, "person", "people")``.
 """
 

@@ -183,12 +183,18 @@ EXPECTED: dict[str, dict[str, Outcome]] = {
     "ideas.support": SIGNED_IN,
     "ideas.move": TEAM_DECIDES,
     "ideas.learning": TEAM_DECIDES,
+    # the interface language switcher: a GET link that remembers the choice and goes back
+    "language.switch": everyone(ELSEWHERE),
     # running consultations
     "manage.index": MANAGERS,
     "manage.new_consultation": TEAM_ONLY,
     "manage.consultation": TEAM_ONLY,
     "manage.edit_consultation": TEAM_ONLY,
     "manage.add_seed_statement": TEAM_ONLY,
+    # the consultation's languages, and the team's translations of its title and statements
+    "manage.languages_page": TEAM_ONLY,
+    "manage.translate_consultation": TEAM_ONLY,
+    "manage.translate_statement": TEAM_ONLY,
     "manage.edit_seed_statement": TEAM_ONLY_NOT_NOW,
     "manage.remove_seed_statement": TEAM_ONLY_NOT_NOW,
     "manage.open_consultation": TEAM_ONLY_NOT_NOW,
@@ -275,6 +281,7 @@ URL_VARIABLES = (
     "response_id",
     "marker",
     "value_id",
+    "code",
 )
 
 
@@ -405,6 +412,7 @@ def build_world(create_user, missions) -> World:
         "response_id": response.id,
         "marker": following.invitation_marker(consultation.id),
         "value_id": value.id,
+        "code": "cy",
     }
     assert set(world.url_values) == set(URL_VARIABLES)
     return world

@@ -20,6 +20,8 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user
 from sqlalchemy import select
 
@@ -90,6 +92,7 @@ def people():
         form=form,
         search=search,
         page=admin.find_people(search, _page_number()),
+        role_names=admin.role_names,
     )
 
 
@@ -104,6 +107,7 @@ def person(user_id: int):
         may_join=bool(admin.missions_to_join(person)),
         history=history,
         names=admin.display_names(e.actor_id for e in history),
+        role_names=admin.role_names,
     )
 
 
@@ -146,17 +150,55 @@ def _change_page(
 
 _ROLE_EXPLANATIONS = {
     (Role.ADMIN, "grant"): [
-        "Administrators can see everyone's account, change anyone's roles and mission teams, "
-        "and read the audit log. They are on every mission's team.",
+        _l(
+            "Administrators can see everyone's account, change anyone's roles and mission teams, "
+            "and read the audit log. They are on every mission's team."
+        ),
     ],
-    (Role.ADMIN, "revoke"): ["They will no longer be able to use the admin pages."],
+    (Role.ADMIN, "revoke"): [_l("They will no longer be able to use the admin pages.")],
     (Role.MODERATOR, "grant"): [
-        "Moderators can accept and reject comments in every consultation, whatever the mission.",
+        _l(
+            "Moderators can accept and reject comments in every consultation, whatever the mission."
+        ),
     ],
     (Role.MODERATOR, "revoke"): [
-        "They will no longer be able to moderate comments, except as a member of a mission team.",
+        _l(
+            "They will no longer be able to moderate comments, except as a member of a mission "
+            "team."
+        ),
     ],
 }
+
+
+def _role_wording(role: Role, granting: bool, name: str) -> tuple[str, str, str, str]:
+    """Title, button, done and unchanged messages of a change of role, whole sentences each."""
+    if role is Role.ADMIN and granting:
+        return (
+            _("Make %(name)s an administrator", name=name),
+            _("Make administrator"),
+            _("%(name)s is now an administrator.", name=name),
+            _("%(name)s was already an administrator: nothing changed.", name=name),
+        )
+    if role is Role.ADMIN:
+        return (
+            _("Remove the administrator role from %(name)s", name=name),
+            _("Remove administrator role"),
+            _("%(name)s is no longer an administrator.", name=name),
+            _("%(name)s was not an administrator: nothing changed.", name=name),
+        )
+    if granting:
+        return (
+            _("Make %(name)s a moderator", name=name),
+            _("Make moderator"),
+            _("%(name)s is now a moderator.", name=name),
+            _("%(name)s was already a moderator: nothing changed.", name=name),
+        )
+    return (
+        _("Remove the moderator role from %(name)s", name=name),
+        _("Remove moderator role"),
+        _("%(name)s is no longer a moderator.", name=name),
+        _("%(name)s was not a moderator: nothing changed.", name=name),
+    )
 
 
 @bp.route(
@@ -167,15 +209,7 @@ def change_role(user_id: int, role: str, change: str):
     person = _person_or_404(user_id)
     chosen = Role(role)
     granting = change == "grant"
-    name = person.display_name
-    if granting:
-        title, button = f"Make {name} {chosen.with_article}", f"Make {chosen.label}"
-        done = f"{name} is now {chosen.with_article}."
-        unchanged = f"{name} was already {chosen.with_article}: nothing changed."
-    else:
-        title, button = f"Remove the {chosen.label} role from {name}", f"Remove {chosen.label} role"
-        done = f"{name} is no longer {chosen.with_article}."
-        unchanged = f"{name} was not {chosen.with_article}: nothing changed."
+    title, button, done, unchanged = _role_wording(chosen, granting, person.display_name)
     move = admin.grant_role if granting else admin.revoke_role
     form = ChangeForm().labelled(button)
     return _change_page(
@@ -183,7 +217,7 @@ def change_role(user_id: int, role: str, change: str):
         form,
         lambda: move(current_user, person, chosen, form.reason.data),
         title=title,
-        explanation=_ROLE_EXPLANATIONS[(chosen, change)],
+        explanation=[str(p) for p in _ROLE_EXPLANATIONS[(chosen, change)]],
         done=done,
         unchanged=unchanged,
     )
@@ -192,7 +226,7 @@ def change_role(user_id: int, role: str, change: str):
 @bp.route("/people/<int:user_id>/teams/add", methods=["GET", "POST"])
 def add_to_team(user_id: int):
     person = _person_or_404(user_id)
-    form = AddToTeamForm().labelled("Add to team").offer(admin.missions_to_join(person))
+    form = AddToTeamForm().labelled(_("Add to team")).offer(admin.missions_to_join(person))
     if form.is_submitted() and form.mission.data:
         form.offer(admin.missions())  # joined meanwhile: say so rather than "not a valid choice"
 
@@ -204,13 +238,17 @@ def add_to_team(user_id: int):
         person,
         form,
         add,
-        title=f"Add {person.display_name} to a mission team",
+        title=_("Add %(name)s to a mission team", name=person.display_name),
         explanation=[
-            "Members of a mission's team set up, open, close and moderate its consultations, "
-            "publish their analyses and decide on its ideas.",
+            _(
+                "Members of a mission's team set up, open, close and moderate its consultations, "
+                "publish their analyses and decide on its ideas."
+            ),
         ],
-        done=f"{person.display_name} is now on the mission's team.",
-        unchanged=f"{person.display_name} was already on that team: nothing changed.",
+        done=_("%(name)s is now on the mission's team.", name=person.display_name),
+        unchanged=_(
+            "%(name)s was already on that team: nothing changed.", name=person.display_name
+        ),
     )
 
 
@@ -218,42 +256,54 @@ def add_to_team(user_id: int):
 def remove_from_team(user_id: int, slug: str):
     person = _person_or_404(user_id)
     mission = db.first_or_404(select(Mission).where(Mission.slug == slug))
-    form = ChangeForm().labelled("Remove from team")
+    form = ChangeForm().labelled(_("Remove from team"))
     return _change_page(
         person,
         form,
         lambda: admin.remove_from_team(current_user, person, mission, form.reason.data),
-        title=f"Remove {person.display_name} from the team of “{mission.name}”",
-        explanation=["They will no longer be able to run this mission's consultations."],
-        done=f"{person.display_name} is no longer on the team of “{mission.name}”.",
-        unchanged=f"{person.display_name} was not on that team: nothing changed.",
+        title=_(
+            "Remove %(name)s from the team of “%(mission)s”",
+            name=person.display_name,
+            mission=mission.name,
+        ),
+        explanation=[_("They will no longer be able to run this mission's consultations.")],
+        done=_(
+            "%(name)s is no longer on the team of “%(mission)s”.",
+            name=person.display_name,
+            mission=mission.name,
+        ),
+        unchanged=_("%(name)s was not on that team: nothing changed.", name=person.display_name),
     )
 
 
 @bp.route("/people/<int:user_id>/staff/undo", methods=["GET", "POST"])
 def undo_staff_verification(user_id: int):
     person = _person_or_404(user_id)
-    form = ChangeForm().labelled("Undo staff verification")
+    form = ChangeForm().labelled(_("Undo staff verification"))
     return _change_page(
         person,
         form,
         lambda: admin.undo_staff_verification(current_user, person, form.reason.data),
-        title=f"Undo the staff verification of {person.display_name}",
+        title=_("Undo the staff verification of %(name)s", name=person.display_name),
         explanation=[
-            "From now on they take part as a citizen: their verified work email address is "
-            "forgotten, and any verification link still waiting to be used stops working.",
-            "Votes, comments and support they gave as staff keep the role they had then. They "
-            "can verify a work email address again.",
+            _(
+                "From now on they take part as a citizen: their verified work email address is "
+                "forgotten, and any verification link still waiting to be used stops working."
+            ),
+            _(
+                "Votes, comments and support they gave as staff keep the role they had then. "
+                "They can verify a work email address again."
+            ),
         ],
-        done=f"{person.display_name} now takes part as a citizen.",
-        unchanged=f"{person.display_name} was not verified staff: nothing changed.",
+        done=_("%(name)s now takes part as a citizen.", name=person.display_name),
+        unchanged=_("%(name)s was not verified staff: nothing changed.", name=person.display_name),
     )
 
 
 @bp.route("/people/<int:user_id>/sign-out", methods=["GET", "POST"])
 def sign_out_everywhere(user_id: int):
     person = _person_or_404(user_id)
-    form = ChangeForm().labelled("Sign out everywhere")
+    form = ChangeForm().labelled(_("Sign out everywhere"))
 
     def sign_out() -> None:
         admin.sign_out_everywhere(current_user, person, form.reason.data)
@@ -264,12 +314,14 @@ def sign_out_everywhere(user_id: int):
         person,
         form,
         sign_out,
-        title=f"Sign {person.display_name} out everywhere",
+        title=_("Sign %(name)s out everywhere", name=person.display_name),
         explanation=[
-            "Every session of this account ends, on every device: they have to sign in again. "
-            "Their password does not change.",
+            _(
+                "Every session of this account ends, on every device: they have to sign in "
+                "again. Their password does not change."
+            ),
         ],
-        done=f"{person.display_name} has been signed out everywhere.",
+        done=_("%(name)s has been signed out everywhere.", name=person.display_name),
     )
 
 
@@ -280,16 +332,16 @@ def sign_out_everywhere(user_id: int):
 def edit_moderation_policy():
     """The site's published moderation policy; each change is a new version, with its reason."""
     policy = moderation_policy.current_policy()
-    form = PolicyForm().labelled("Publish the policy")
+    form = PolicyForm().labelled(_("Publish the policy"))
     if request.method == "GET":
         form.text.data = policy.text
     if form.validate_on_submit():
         with may_be_refused(form):
             changed = moderation_policy.edit_policy(current_user, form.text.data, form.reason.data)
             if changed is None:
-                flash("The policy is unchanged: nothing was published.", "info")
+                flash(_("The policy is unchanged: nothing was published."), "info")
             else:
-                flash("The new moderation policy is published.", "success")
+                flash(_("The new moderation policy is published."), "success")
             return redirect(url_for("admin.edit_moderation_policy"))
     return render_template(
         "admin/moderation_policy.html", form=form, policy=policy

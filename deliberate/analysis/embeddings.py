@@ -212,3 +212,30 @@ def _hub_fingerprint(name: str) -> str:
     digest = weights_digest(folder)
     revision = f"{name}@{folder.name[:8]}"
     return f"{revision} sha256:{digest}" if digest else revision
+
+
+# The languages each known model was trained to embed, from its model card (codes of the
+# consultation languages). A model not listed here: coverage unknown, and the analysis says so.
+# - all-MiniLM-L6-v2: English only.
+# - paraphrase-multilingual-MiniLM-L12-v2 (and -mpnet-base-v2): the 50+ languages of the
+#   Sentence-Transformers multilingual training (sbert.net "Multilingual models"); Welsh is NOT
+#   among them.
+# - LaBSE: 109 languages, Welsh among them (only the languages this site offers are listed).
+_PARAPHRASE_TEXT = """ar bg ca cs da de el en es et fa fi fr gl gu he hi hr hu hy id it ja ka ko ku
+    lt lv mk mn mr ms my nb nl pl pt ro ru sk sl sq sr sv th tr uk ur vi zh"""
+_PARAPHRASE_MULTILINGUAL = frozenset(_PARAPHRASE_TEXT.split())
+MODEL_LANGUAGES: dict[str, frozenset[str]] = {
+    "all-minilm-l6-v2": frozenset({"en"}),
+    "paraphrase-multilingual-minilm-l12-v2": _PARAPHRASE_MULTILINGUAL,
+    "paraphrase-multilingual-mpnet-base-v2": _PARAPHRASE_MULTILINGUAL,
+    "labse": frozenset({"en", "cy"}),
+}
+
+
+def languages_covered(model_name: str | None) -> frozenset[str] | None:
+    """The languages the named model covers, or None when it is not one we know."""
+    name = (model_name or DEFAULT_MODEL).lower()
+    for known, covered in MODEL_LANGUAGES.items():
+        if known in name:
+            return covered
+    return None

@@ -102,9 +102,12 @@ class Topic:
     size: int
     representative: tuple[int, ...]
     centroid: tuple[float, ...]
+    # In a consultation in several languages: the topic's label in each language present, from
+    # the words of its statements in that language (empty otherwise, and in older runs).
+    labels: Mapping[str, str] = field(default_factory=dict, hash=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        d = {
             "id": self.id,
             "label": self.label,
             "keywords": list(self.keywords),
@@ -112,6 +115,9 @@ class Topic:
             "representative": list(self.representative),
             "centroid": list(self.centroid),
         }
+        if self.labels:
+            d["labels"] = dict(self.labels)
+        return d
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> Topic:
@@ -122,6 +128,7 @@ class Topic:
             size=int(d["size"]),
             representative=tuple(int(i) for i in d["representative"]),
             centroid=tuple(float(x) for x in d["centroid"]),
+            labels={str(k): str(v) for k, v in (d.get("labels") or {}).items()},
         )
 
 
@@ -180,6 +187,7 @@ def fit_topics(
     language: str | None = None,
     parameters: TopicParameters | None = None,
     embedder: Embedder | None = None,
+    text_languages: Sequence[str] | None = None,
 ) -> TopicModel:
     """Group statements into labelled topics; the same inputs give the same topics in any process.
 
@@ -189,6 +197,11 @@ def fit_topics(
     words by meaning (BERTopic's KeyBERTInspired, then MaximalMarginalRelevance); without it the
     labels are the c-TF-IDF words alone. Statements are never embedded again, only words.
     Statements with no real words (see ``has_words``) are left out of the topics, in Other.
+    ``text_languages`` (one code per text) in a consultation of several languages: each topic is
+    then also labelled in each language present (``Topic.labels``), by the c-TF-IDF words of its
+    statements in that language with that language's stop words. The topics themselves come from
+    the vectors alone, so a multilingual model puts statements on one subject together whatever
+    their language.
     """
     p = parameters or TopicParameters()
     texts = [str(t) for t in texts]
@@ -236,6 +249,7 @@ def fit_topics(
     recorded.update(choice)
     keywords, common = _topic_keywords(texts, unit, labels, lang, p, embedder)
     recorded["common_words"] = common
+    labels_in = _labels_by_language(texts, unit, labels, text_languages, p, embedder)
 
     topics = []
     for topic_id in range(len(centroids)):
@@ -251,6 +265,7 @@ def fit_topics(
                 size=len(members),
                 representative=tuple(int(i) for i in best),
                 centroid=tuple(round(float(x), 6) for x in centroids[topic_id]),
+                labels=labels_in.get(topic_id, {}),
             )
         )
     others = np.flatnonzero(labels == OTHER)
@@ -280,6 +295,38 @@ def fit_topics(
         parameters=recorded,
         language=lang,
     )
+
+
+def _labels_by_language(
+    texts: list[str],
+    unit: np.ndarray,
+    labels: np.ndarray,
+    text_languages: Sequence[str] | None,
+    p: TopicParameters,
+    embedder: Embedder | None,
+) -> dict[int, dict[str, str]]:
+    """Each topic's label in each language present: class-based TF-IDF over the statements of
+    that language only (each topic's statements in it one class), with its stop words. Nothing
+    when the statements are all in one language (the topic's ``label`` already says it)."""
+    if text_languages is None or len(text_languages) != len(texts):
+        return {}
+    present = sorted({code for code in text_languages if code})
+    if len(present) < 2:
+        return {}
+    codes = np.array(list(text_languages), dtype=object)
+    result: dict[int, dict[str, str]] = {}
+    for code in present:
+        idx = np.flatnonzero(codes == code)
+        sub_labels = labels[idx]
+        if not (sub_labels >= 0).any():
+            continue
+        words, _ = _topic_keywords(
+            [texts[i] for i in idx], unit[idx], sub_labels, code, p, embedder
+        )
+        for topic_id, topic_words in words.items():
+            if topic_id >= 0 and topic_words:
+                result.setdefault(topic_id, {})[code] = ", ".join(topic_words[: p.label_words])
+    return result
 
 
 def assign_topic(
@@ -501,9 +548,14 @@ _STOP_WORDS_TEXT = {
         está están fue ha hace hay la las le les lo los más me mi mis mucho muy nada ni no nos
         nosotros o otra otras otro otros para pero poco por porque puede que qué se sea ser si
         sin sobre son su sus también tan te tiene todo todos tu un una uno unos y ya yo""",
+    # Welsh: a short list written by hand for this project from Welsh grammar (articles,
+    # prepositions and their contractions, pronouns, conjunctions, forms of "bod" to be); not
+    # copied from a published list. Short on purpose: no word with a meaning is dropped.
     "cy": """a ac am ar at bod bydd byddai chi dan dros dylai ei eich eu fe fel fod fy gallu gan
         gyda hefyd hi hwn hyn i iawn mae mewn mhob na nad neu nid o oedd ond os pan pob rhaid sy
-        sydd trwy un wedi y ydy ydym ydyn yn yr ym""",
+        sydd trwy un wedi y ydy ydym ydyn yn yr ym i'r o'r a'r yw ydw ein eto fwy mwy
+        hynny hon honno ni nhw hwy chwi ef fo fi mi ti dy rhai rhywun beth pam lle sut
+        oherwydd achos felly         ganddo ganddi gennym gallai gall byddwn roedd roeddwn""",
 }
 _ENGLISH_EXTRA = """don't doesn't didn't isn't aren't wasn't weren't can't cannot won't wouldn't
     shouldn't couldn't it's i'm i've i'd i'll we're we've they're they've that's there's let's

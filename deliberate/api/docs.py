@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask import render_template, url_for
+from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
 from deliberate.api.blueprint import spec_document
@@ -102,7 +103,7 @@ def type_text(schema: dict[str, Any] | None) -> TypeText:
     """``{"type": "array", "items": {"$ref": ".../Statement"}}`` -> "list of Statement"."""
     if not schema:
         return TypeText("any")
-    null = ", or null" if schema.get("nullable") else ""
+    null = _(", or null") if schema.get("nullable") else ""
     if "$ref" in schema:
         return TypeText("", _ref_name(schema["$ref"]), null)
     for combined in ("allOf", "oneOf", "anyOf"):
@@ -112,19 +113,20 @@ def type_text(schema: dict[str, Any] | None) -> TypeText:
     kind = schema.get("type", "object")
     if kind == "array":
         inner = type_text(schema.get("items"))
-        return TypeText("list of " + inner.before, inner.schema, inner.after + null)
+        return TypeText(_("list of") + " " + inner.before, inner.schema, inner.after + null)
     words = kind
     if schema.get("format"):
         words += f" ({schema['format']})"
     if schema.get("enum"):
-        words += ": one of " + ", ".join(str(v) for v in schema["enum"] if v is not None)
+        values = ", ".join(str(v) for v in schema["enum"] if v is not None)
+        words += ": " + _("one of") + " " + values
     bounds = [
         f"{name} {schema[key]}"
-        for key, name in (("minimum", "at least"), ("maximum", "at most"))
+        for key, name in (("minimum", _("at least")), ("maximum", _("at most")))
         if key in schema
     ]
     if bounds:
-        words += ", " + " and ".join(bounds)
+        words += ", " + (" " + _("and") + " ").join(bounds)
     return TypeText(words + null)
 
 

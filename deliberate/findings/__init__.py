@@ -22,7 +22,13 @@ from deliberate.findings.reader import (
     read_findings,
     stamp,
 )
-from deliberate.findings.topics import TopicDescription, TopicFindings, TopicJoin, TopicTally
+from deliberate.findings.topics import (
+    TopicDescription,
+    TopicFindings,
+    TopicJoin,
+    TopicLanguages,
+    TopicTally,
+)
 from deliberate.findings.votes import (
     AGREE,
     DISAGREE,
@@ -61,6 +67,7 @@ __all__ = [
     "TopicDescription",
     "TopicFindings",
     "TopicJoin",
+    "TopicLanguages",
     "TopicTally",
     "UnknownSchema",
     "VoteFindings",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from deliberate.findings._json import JSON, integer, ints, obj, reals, seq, text
@@ -21,9 +21,16 @@ class TopicDescription:
     size: int
     representative: tuple[int, ...]  # positions in ``TopicFindings.statement_ids``
     centroid: tuple[float, ...]
+    # Its label in each language of a multilingual consultation (words of that language's
+    # statements); empty in one language, and in runs made before languages were recorded.
+    labels: dict[str, str] = field(default_factory=dict, hash=False, compare=False)
+
+    def label_in(self, language: str) -> str:
+        """The label in ``language`` when the run has one, else the label."""
+        return self.labels.get(language) or self.label
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        d = {
             "id": self.id,
             "label": self.label,
             "keywords": list(self.keywords),
@@ -31,6 +38,23 @@ class TopicDescription:
             "representative": list(self.representative),
             "centroid": list(self.centroid),
         }
+        if self.labels:
+            d["labels"] = dict(self.labels)
+        return d
+
+
+@dataclass(frozen=True)
+class TopicLanguages:
+    """The languages of the topics' statements and whether the embedding model covers them."""
+
+    present: dict[str, int]  # language code -> number of statements
+    model_covers: tuple[str, ...] | None  # None: a model whose languages are not known
+    not_covered: tuple[str, ...]
+    message: str | None  # says what to do when some language is not covered
+
+    @property
+    def several(self) -> bool:
+        return len(self.present) > 1
 
 
 @dataclass(frozen=True)
@@ -80,6 +104,7 @@ class TopicFindings:
     model_fingerprint: str
     parameters: JSON
     fit: TopicFit | None
+    languages: TopicLanguages | None = None  # None in runs made before languages were recorded
 
     @property
     def ok(self) -> bool:
@@ -149,6 +174,24 @@ def _description(data: Any, where: str) -> TopicDescription:
         size=integer(t.get("size")),
         representative=ints(t.get("representative"), f"{where}.representative"),
         centroid=reals(t.get("centroid"), f"{where}.centroid"),
+        labels={text(k): text(v) for k, v in obj(t.get("labels"), f"{where}.labels").items()},
+    )
+
+
+def _languages(data: Any) -> TopicLanguages | None:
+    if not data:
+        return None
+    d = obj(data, "topics.languages")
+    covers = d.get("model_covers")
+    return TopicLanguages(
+        present={text(k): integer(v) for k, v in obj(d.get("present"), "present").items()},
+        model_covers=None
+        if covers is None
+        else tuple(text(c) for c in seq(covers, "topics.languages.model_covers")),
+        not_covered=tuple(
+            text(c) for c in seq(d.get("not_covered"), "topics.languages.not_covered")
+        ),
+        message=text(d.get("message")) or None,
     )
 
 
@@ -186,4 +229,5 @@ def read_topics(data: Any) -> TopicFindings | None:
             if fit
             else None
         ),
+        languages=_languages(t.get("languages")),
     )

@@ -2,6 +2,7 @@
 
 from deliberate.manage import (
     indicator_views,  # noqa: F401 - its routes join ``bp``
+    language_views,  # noqa: F401 - its routes join ``bp``
     participation_views,  # noqa: F401 - its routes join ``bp``
     response_views,  # noqa: F401 - its routes join ``bp``
 )

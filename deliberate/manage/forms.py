@@ -201,6 +201,9 @@ class SeedStatementForm(FlaskForm):
         ],
         description="A short, clear statement people can agree or disagree with.",
     )
+    # Which of the consultation's languages it is written in (offered when it has several; the
+    # service keeps the main language for anything else).
+    language = StringField(validators=[Optional()])
     submit = SubmitField("Add statement", widget=GovSubmitInput())
 
 

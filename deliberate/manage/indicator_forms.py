@@ -7,6 +7,8 @@ from __future__ import annotations
 import math
 import re
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCharacterCount,
@@ -51,7 +53,7 @@ class NumberField(Field):
         if not text:
             return
         if not _NUMBER.fullmatch(text) or not math.isfinite(float(text)):
-            raise ValueError(f"{self.noun} must be a number, like 1250 or 3.5")
+            raise ValueError(_("%(noun)s must be a number, like 1250 or 3.5", noun=self.noun))
         self.data = float(text)
 
     def _value(self) -> str:
@@ -61,7 +63,10 @@ class NumberField(Field):
 
 
 def _at_most(limit: int, label: str) -> Length:
-    return Length(max=limit, message=f"{label} must be {limit} characters or fewer")
+    return Length(
+        max=limit,
+        message=_l("%(label)s must be %(max)s characters or fewer", label=label, max=limit),
+    )
 
 
 def required(message: str):
@@ -74,75 +79,82 @@ def required(message: str):
     return check
 
 
+# IndicatorDirection.label, in the interface language.
+_DIRECTIONS = {
+    IndicatorDirection.LOWER: _l("Lower is better"),
+    IndicatorDirection.HIGHER: _l("Higher is better"),
+}
+
+
 class IndicatorForm(FlaskForm):
     name = StringField(
-        "What the indicator measures",
+        _l("What the indicator measures"),
         widget=GovTextInput(),
         filters=[strip_text],
         validators=[
-            DataRequired(message="Enter what the indicator measures"),
-            _at_most(INDICATOR_NAME_MAX, "Name"),
+            DataRequired(message=_l("Enter what the indicator measures")),
+            _at_most(INDICATOR_NAME_MAX, _l("Name")),
         ],
-        description="For example, “Serious violent crime recorded by the police”.",
+        description=_l("For example, “Serious violent crime recorded by the police”."),
     )
     unit = StringField(
-        "Unit",
+        _l("Unit"),
         widget=GovTextInput(),
         filters=[strip_text],
         validators=[
-            DataRequired(message="Enter the unit"),
-            _at_most(INDICATOR_UNIT_MAX, "Unit"),
+            DataRequired(message=_l("Enter the unit")),
+            _at_most(INDICATOR_UNIT_MAX, _l("Unit")),
         ],
-        description="For example, “offences a year” or “%”.",
+        description=_l("For example, “offences a year” or “%”."),
     )
     source = StringField(
-        "Source of the figures",
+        _l("Source of the figures"),
         widget=GovTextInput(),
         filters=[strip_text],
         validators=[
-            DataRequired(message="Enter the source of the figures"),
-            _at_most(INDICATOR_SOURCE_MAX, "Source"),
+            DataRequired(message=_l("Enter the source of the figures")),
+            _at_most(INDICATOR_SOURCE_MAX, _l("Source")),
         ],
-        description="Who publishes them, for example “Office for National Statistics”.",
+        description=_l("Who publishes them, for example “Office for National Statistics”."),
     )
     source_url = StringField(
-        "Web address of the source (optional)",
+        _l("Web address of the source (optional)"),
         widget=GovTextInput(),
         filters=[strip_text],
-        validators=[_at_most(INDICATOR_URL_MAX, "Source web address")],
+        validators=[_at_most(INDICATOR_URL_MAX, _l("Source web address"))],
         render_kw={"spellcheck": "false", "autocomplete": "url"},
     )
     direction = RadioField(
-        "Which way is better?",
+        _l("Which way is better?"),
         widget=GovRadioInput(),
-        choices=[SelectChoice(d.value, d.label) for d in IndicatorDirection],
-        validators=[InputRequired(message="Select whether lower or higher is better")],
+        choices=[SelectChoice(d.value, _DIRECTIONS[d]) for d in IndicatorDirection],
+        validators=[InputRequired(message=_l("Select whether lower or higher is better"))],
     )
     baseline_value = NumberField(
-        "Baseline value",
-        "Baseline value",
-        validators=[required("Enter the baseline value")],
-        description="Where the indicator stood when the mission began, in the unit above.",
+        _l("Baseline value"),
+        _l("Baseline value"),
+        validators=[required(_l("Enter the baseline value"))],
+        description=_l("Where the indicator stood when the mission began, in the unit above."),
     )
     baseline_on = OptionalDateField(
-        "Date of the baseline",
-        "Date of the baseline",
-        validators=[required("Enter the date of the baseline")],
+        _l("Date of the baseline"),
+        _l("Date of the baseline"),
+        validators=[required(_l("Enter the date of the baseline"))],
         description=DATE_HINT,
     )
     target_value = NumberField(
-        "Target value",
-        "Target value",
-        validators=[required("Enter the target value")],
-        description="Where the mission's goal puts the indicator, in the unit above.",
+        _l("Target value"),
+        _l("Target value"),
+        validators=[required(_l("Enter the target value"))],
+        description=_l("Where the mission's goal puts the indicator, in the unit above."),
     )
     target_on = OptionalDateField(
-        "Target date",
-        "Target date",
-        validators=[required("Enter the target date")],
+        _l("Target date"),
+        _l("Target date"),
+        validators=[required(_l("Enter the target date"))],
         description=DATE_HINT,
     )
-    submit = SubmitField("Save the indicator", widget=GovSubmitInput())
+    submit = SubmitField(_l("Save the indicator"), widget=GovSubmitInput())
 
     @classmethod
     def for_indicator(cls, indicator: MissionIndicator | None) -> IndicatorForm:
@@ -178,31 +190,33 @@ class IndicatorForm(FlaskForm):
 
 class IndicatorValueForm(FlaskForm):
     measured_on = OptionalDateField(
-        "Date the value describes",
-        "Date the value describes",
-        validators=[required("Enter the date the value describes")],
-        description="The end of the period it covers, for example 31 3 2025.",
+        _l("Date the value describes"),
+        _l("Date the value describes"),
+        validators=[required(_l("Enter the date the value describes"))],
+        description=_l("The end of the period it covers, for example 31 3 2025."),
     )
-    value = NumberField("Value", "Value", validators=[required("Enter the value")])
+    value = NumberField(_l("Value"), _l("Value"), validators=[required(_l("Enter the value"))])
     source = StringField(
-        "Source of this value",
+        _l("Source of this value"),
         widget=GovTextInput(),
         filters=[strip_text],
         validators=[
-            DataRequired(message="Enter the source of this value"),
-            _at_most(INDICATOR_SOURCE_MAX, "Source"),
+            DataRequired(message=_l("Enter the source of this value")),
+            _at_most(INDICATOR_SOURCE_MAX, _l("Source")),
         ],
-        description="The publication it comes from, for example “Crime in England and Wales, "
-        "year ending March 2025”.",
+        description=_l(
+            "The publication it comes from, for example “Crime in England and Wales, "
+            "year ending March 2025”."
+        ),
     )
     note = TextAreaField(
-        "Note (optional)",
+        _l("Note (optional)"),
         widget=GovCharacterCount(),
         filters=[normalise_newlines, strip_text],
-        validators=[_at_most(VALUE_NOTE_MAX, "Note")],
-        description="Anything a reader should know: a provisional figure, a change of method.",
+        validators=[_at_most(VALUE_NOTE_MAX, _l("Note"))],
+        description=_l("Anything a reader should know: a provisional figure, a change of method."),
     )
-    submit = SubmitField("Save the value", widget=GovSubmitInput())
+    submit = SubmitField(_l("Save the value"), widget=GovSubmitInput())
 
     @classmethod
     def for_value(cls, row: IndicatorValue) -> IndicatorValueForm:

@@ -8,6 +8,7 @@ CSRF token, under the manage pages' per-user rate limit, and recorded in the aud
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from deliberate.extensions import db
@@ -50,7 +51,7 @@ def edit_indicator(slug: str):
     if form.validate_on_submit():
         with may_be_refused(form):
             indicators.set_indicator(current_user, mission, form.settings())
-            flash("The indicator has been saved.", "success")
+            flash(_("The indicator has been saved."), "success")
             return _to_indicator(mission)
     status = 400 if form.errors else 200
     return render_template(
@@ -63,13 +64,13 @@ def add_indicator_value(slug: str):
     mission = _mission_run_by_user(slug)
     current = indicators.indicator_of(mission)
     if current is None:
-        flash("Set the indicator before recording its values.", "info")
+        flash(_("Set the indicator before recording its values."), "info")
         return redirect(url_for("manage.edit_indicator", slug=mission.slug))
     form = IndicatorValueForm()
     if form.validate_on_submit():
         with may_be_refused(form):
             indicators.add_value(current_user, current, form.entry())
-            flash("The value has been added.", "success")
+            flash(_("The value has been added."), "success")
             return _to_indicator(mission)
     status = 400 if form.errors else 200
     return render_template(
@@ -86,7 +87,7 @@ def edit_indicator_value(value_id: int):
     if form.validate_on_submit():
         with may_be_refused(form):
             indicators.change_value(current_user, row, form.entry())
-            flash("The value has been changed.", "success")
+            flash(_("The value has been changed."), "success")
             return _to_indicator(mission)
     status = 400 if form.errors else 200
     return render_template(
@@ -103,7 +104,7 @@ def remove_indicator_value(value_id: int):
     if form.validate_on_submit():
         with may_be_refused(form):
             indicators.remove_value(current_user, row)
-            flash("The value has been removed.", "success")
+            flash(_("The value has been removed."), "success")
             return _to_indicator(mission)
     status = 400 if form.errors else 200
     return render_template(

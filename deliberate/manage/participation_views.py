@@ -9,6 +9,8 @@ log with their reason.
 from __future__ import annotations
 
 from flask import abort, current_app, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
 from deliberate.manage.forms import ParticipantReviewForm
@@ -19,7 +21,7 @@ from deliberate.services import consultations as consultation_service
 from deliberate.services import participation_review as review_service
 from deliberate.services.audit import REASON_MAX
 from deliberate.unit_of_work import may_be_refused
-from deliberate.wording import counted
+from deliberate.wording import number
 
 # A group lists this many of its participants to act on one by one; a larger one is also acted
 # on whole.
@@ -49,8 +51,22 @@ def participation_review(consultation_id: int):
     return _render_review(_consultation_to_moderate(consultation_id))
 
 
-def _people(n: int) -> str:
-    return counted(n, "participant")
+def _left_out(n: int) -> str:
+    return ngettext(
+        "%(count)s participant left out of the analysis.",
+        "%(count)s participants left out of the analysis.",
+        n,
+        count=number(n),
+    )
+
+
+def _included(n: int) -> str:
+    return ngettext(
+        "%(count)s participant included in the analysis again.",
+        "%(count)s participants included in the analysis again.",
+        n,
+        count=number(n),
+    )
 
 
 @bp.post("/consultations/<int:consultation_id>/participation-review")
@@ -71,16 +87,16 @@ def review_participants(consultation_id: int):
             changed = review_service.exclude(
                 current_user, consultation, ids, form.flag, form.reason.data, _settings()
             )
-            done = f"{_people(changed)} left out of the analysis."
+            done = _left_out(changed)
         else:
             changed = review_service.include_again(
                 current_user, consultation, ids, form.reason.data
             )
-            done = f"{_people(changed)} included in the analysis again."
+            done = _included(changed)
         if changed:
             analysis_runs.request_analysis(consultation.id)
-            flash(f"{done} The analysis will run again shortly.", "success")
+            flash(done + " " + _("The analysis will run again shortly."), "success")
         else:
-            flash("Nothing changed: those participants were already as you asked.", "info")
+            flash(_("Nothing changed: those participants were already as you asked."), "info")
         return redirect(page)
     return _render_review(consultation, form, status=400)

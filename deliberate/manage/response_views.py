@@ -9,6 +9,7 @@ within the manage pages' shared rate limit.
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from deliberate.manage.forms import ResponseForm, ResponseUpdateForm
@@ -22,7 +23,7 @@ from deliberate.unit_of_work import may_be_refused
 def _respondable(consultation_id: int) -> Consultation:
     consultation = _consultation_run_by_user(consultation_id)
     if consultation.state is ConsultationState.DRAFT:
-        flash("A draft consultation has nothing to respond to yet: open it first.", "info")
+        flash(_("A draft consultation has nothing to respond to yet: open it first."), "info")
         abort(redirect(url_for("manage.consultation", consultation_id=consultation.id)))
     return consultation
 
@@ -59,7 +60,7 @@ def new_response(consultation_id: int):
                 reason=form.reason.data,
                 answers=form.answers.data or [],
             )
-            flash("Response published.", "success")
+            flash(_("Response published."), "success")
             return redirect(
                 url_for(
                     "responses.response", consultation_id=consultation.id, response_id=response.id
@@ -94,7 +95,7 @@ def update_response(consultation_id: int, response_id: int):
                 status=form.status.data,
                 reason=form.reason.data,
             )
-            flash("Update published.", "success")
+            flash(_("Update published."), "success")
             return redirect(
                 url_for(
                     "responses.response",

@@ -216,7 +216,9 @@ def add_seed_statement(consultation_id: int):
     duplicate = None
     if form.validate_on_submit():
         with may_be_refused(form) as refusal:
-            service.add_seed_statement(current_user, consultation, form.text.data)
+            service.add_seed_statement(
+                current_user, consultation, form.text.data, form.language.data
+            )
             request_embedding(consultation.id)
             flash("Seed statement added.", "success")
             return redirect(

@@ -38,6 +38,7 @@ from deliberate.models.response import (
 )
 from deliberate.models.site_text import SiteText, SiteTextKey
 from deliberate.models.statement_report import ReportReason, StatementReport
+from deliberate.models.translation import ConsultationTranslation, StatementTranslation
 from deliberate.models.user import (
     AccountToken,
     MissionTeamMember,
@@ -56,6 +57,7 @@ __all__ = [
     "CheckStatus",
     "Consultation",
     "ConsultationState",
+    "ConsultationTranslation",
     "Follower",
     "Idea",
     "IdeaStage",
@@ -89,6 +91,7 @@ __all__ = [
     "StatementEmbedding",
     "StatementOrigin",
     "StatementReport",
+    "StatementTranslation",
     "TokenPurpose",
     "User",
     "Vote",

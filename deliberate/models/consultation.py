@@ -61,9 +61,16 @@ class Consultation(db.Model):
     # decisions and moderators' edits. New votes and statements are seen by their ids; these
     # are not, so a run keeps this count and is stale once it has grown (services.analysis_runs).
     moderation_changes: Mapped[int] = mapped_column(default=0, server_default="0")
+    # The language its title, description and seed statements are written in, and the other
+    # languages it takes part in (codes separated by commas, say "cy"): models/translation.py.
+    language: Mapped[str] = mapped_column(String(8), default="en", server_default="en")
+    other_languages: Mapped[str] = mapped_column(String(100), default="", server_default="")
 
     mission: Mapped[Mission] = relationship(back_populates="consultations")  # noqa: F821
     previous_round: Mapped[Consultation | None] = relationship(remote_side=[id])
+    translations: Mapped[list[ConsultationTranslation]] = relationship(  # noqa: F821
+        lazy="selectin", cascade="all, delete-orphan", passive_deletes=True
+    )
 
     def __init__(self, **fields):
         # Column defaults only apply at flush; the state machine needs them from the start.
@@ -73,11 +80,23 @@ class Consultation(db.Model):
         fields.setdefault("round_number", 1)
         fields.setdefault("service_areas", "")
         fields.setdefault("moderation_changes", 0)
+        fields.setdefault("language", "en")
+        fields.setdefault("other_languages", "")
         super().__init__(**fields)
 
     @property
     def service_area_choices(self) -> list[str]:
         return [line.strip() for line in self.service_areas.splitlines() if line.strip()]
+
+    @property
+    def languages(self) -> list[str]:
+        """Its main language first, then its other languages."""
+        others = [code.strip() for code in self.other_languages.split(",") if code.strip()]
+        return [self.language, *[code for code in others if code != self.language]]
+
+    @property
+    def is_multilingual(self) -> bool:
+        return len(self.languages) > 1
 
     def why_not_open(self, now: datetime | None = None) -> str | None:
         """Why the consultation cannot be opened now, or None when it can."""
@@ -152,6 +171,8 @@ class Consultation(db.Model):
             moderation_mode=self.moderation_mode,
             allow_anonymous=self.allow_anonymous,
             service_areas=self.service_areas,
+            language=self.language,
+            other_languages=self.other_languages,
             round_number=self.round_number + 1,
             previous_round_id=self.id,
         )

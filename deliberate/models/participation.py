@@ -168,9 +168,19 @@ class Statement(db.Model):
     # When the moderators last edited its words (to take out personal details, say). Nothing of
     # the words taken out is kept anywhere; the audit event has the statement and the reason.
     redacted_at: Mapped[datetime | None]
+    # The language it was written in (a code such as "en" or "cy"); its translations by the team
+    # are in ``translations`` (models/translation.py). Votes are on the statement, whatever the
+    # language it was read in.
+    language: Mapped[str] = mapped_column(String(8), default="en", server_default="en")
 
     consultation: Mapped[Consultation] = relationship()  # noqa: F821
     author: Mapped[Participant | None] = relationship(foreign_keys=[author_id])
+    translations: Mapped[list[StatementTranslation]] = relationship(  # noqa: F821
+        lazy="selectin",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="StatementTranslation.language",
+    )
 
     @property
     def is_hidden_by_reports(self) -> bool:

@@ -3,6 +3,7 @@ from __future__ import annotations
 from flask import Blueprint, jsonify, render_template
 
 from deliberate.embed import frame
+from deliberate.i18n import COOKIE as LANGUAGE_COOKIE
 from deliberate.services import moderation_policy, readiness, retention
 
 bp = Blueprint("pages", __name__)
@@ -29,6 +30,7 @@ def cookies():
         "pages/cookies.html",
         embed_session_cookie=frame.SESSION_COOKIE,
         embed_participant_cookie=frame.PARTICIPANT_COOKIE,
+        language_cookie=LANGUAGE_COOKIE,
     )
 
 

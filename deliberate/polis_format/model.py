@@ -50,6 +50,11 @@ class PolisComment:
     created_ms: int | None
     is_meta: bool = False
     is_seed: bool = False
+    # Extras Polis tools ignore: the language it was written in, and translations (language,
+    # text) pairs; written as the ``language`` and ``translations`` columns when any comment has
+    # a language.
+    language: str | None = None
+    translations: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

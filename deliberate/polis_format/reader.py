@@ -11,6 +11,7 @@ and careful exporters write them) are read as the text they stand for.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Collection
 from pathlib import Path
 
@@ -76,6 +77,19 @@ def read_export(folder: Path | str) -> PolisExport:
     )
 
 
+def _translations(table, line: int, cells, at: int | None) -> tuple[tuple[str, str], ...]:
+    """The ``translations`` extra column: a JSON object of language -> text, or empty."""
+    if at is None or not cells[at].strip():
+        return ()
+    try:
+        found = json.loads(restore_cell(cells[at]))
+    except ValueError:
+        raise table.error(line, "column 'translations' must be a JSON object") from None
+    if not isinstance(found, dict):
+        raise table.error(line, "column 'translations' must be a JSON object")
+    return tuple(sorted((str(k), str(v)) for k, v in found.items()))
+
+
 def _read_comments(path: Path) -> tuple[PolisComment, ...]:
     """Comments sorted by id (Polis orders them by an internal ranking that means nothing here)."""
     by_id: dict[int, tuple[int, PolisComment]] = {}
@@ -87,6 +101,8 @@ def _read_comments(path: Path) -> tuple[PolisComment, ...]:
         time_at = table.column("timestamp", required=False)
         meta_at = table.column("is-meta", required=False)
         seed_at = table.column("is-seed", required=False)
+        language_at = table.column("language", required=False)
+        translations_at = table.column("translations", required=False)
         for line, cells in table.rows():
             comment_id = table.integer(line, "comment-id", cells[id_at])
             moderated = table.integer(line, "moderated", cells[moderated_at])
@@ -107,6 +123,8 @@ def _read_comments(path: Path) -> tuple[PolisComment, ...]:
                 else table.timestamp_ms(line, "timestamp", cells[time_at]),
                 is_meta=meta_at is not None and table.flag(line, "is-meta", cells[meta_at]),
                 is_seed=seed_at is not None and table.flag(line, "is-seed", cells[seed_at]),
+                language=(cells[language_at].strip() or None) if language_at is not None else None,
+                translations=_translations(table, line, cells, translations_at),
             )
             by_id[comment_id] = (line, comment)
     return tuple(by_id[comment_id][1] for comment_id in sorted(by_id))

@@ -15,6 +15,7 @@ our report pages do, where Polis counted every row of votes.csv, changed answers
 from __future__ import annotations
 
 import csv
+import json
 import time
 from collections import Counter
 from collections.abc import Iterable, Mapping
@@ -43,7 +44,7 @@ _STANDARD_MATRIX = ("group-id", "n-comments", "n-votes", "n-agree", "n-disagree"
 # The text columns, the only cells that may be escaped (file -> columns; summary.csv has no
 # header: its values are escaped). Every other cell is a number, a date or empty.
 TEXT_COLUMNS: dict[str, tuple[str, ...]] = {
-    "comments.csv": ("comment-body",),
+    "comments.csv": ("translations", "comment-body"),
     "participants-votes.csv": ("xid",),
     "summary.csv": ("the value of each row",),
 }
@@ -135,7 +136,9 @@ def write_comments_csv(
     if flags is None:
         flags = any(c.is_meta or c.is_seed for c in comments)
     header = ["timestamp", "datetime", "comment-id", "author-id", "agrees", "disagrees"]
-    header += ["moderated", *(("is-meta", "is-seed") if flags else ()), "comment-body"]
+    languages = any(c.language for c in comments)
+    header += ["moderated", *(("is-meta", "is-seed") if flags else ())]
+    header += [*(("language", "translations") if languages else ()), "comment-body"]
     with path.open("w", encoding="utf-8", newline="") as handle:
         out = TextRows(handle)
         out.writerow(header)
@@ -154,6 +157,12 @@ def write_comments_csv(
             ]
             if flags:
                 row += [_flag(comment.is_meta), _flag(comment.is_seed)]
+            if languages:
+                translations = dict(comment.translations)
+                row += [
+                    comment.language or "",
+                    safe_cell(json.dumps(translations, ensure_ascii=False)) if translations else "",
+                ]
             row.append(safe_cell(comment.text))
             out.writerow(row)
 

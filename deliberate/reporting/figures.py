@@ -264,10 +264,15 @@ class TopicFigure:
     staff: Votes | None
     citizens: Votes | None
     groups: tuple[Votes | None, ...]
+    # The label in each language of a multilingual consultation (empty in one language).
+    labels: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def is_other(self) -> bool:
         return self.id == OTHER_TOPIC
+
+    def label_in(self, language: str) -> str:
+        return self.labels.get(language) or self.label
 
     @property
     def anchor(self) -> str:
@@ -284,6 +289,10 @@ class Topics:
     model_fingerprint: str = ""
     parameters: Mapping[str, Any] = field(default_factory=dict)
     n_statements: int = 0
+    # The statements' languages (code -> count), and what to do when the embedding model does
+    # not cover one of them; empty and None in one language, or in older runs.
+    languages: Mapping[str, int] = field(default_factory=dict)
+    language_message: str | None = None
 
     @property
     def named(self) -> tuple[TopicFigure, ...]:
@@ -591,6 +600,7 @@ def _topics(stored: TopicFindings | None, k: int, row_of: RowOf) -> Topics:
                 staff=_topic_votes(join.staff) if join else None,
                 citizens=_topic_votes(join.citizens) if join else None,
                 groups=tuple(_topic_votes(join.groups.get(g)) if join else None for g in range(k)),
+                labels=dict(topic.labels) if topic else {},
             )
         )
     figures.sort(key=lambda t: (t.is_other, -t.size, t.id))
@@ -603,6 +613,8 @@ def _topics(stored: TopicFindings | None, k: int, row_of: RowOf) -> Topics:
         model_fingerprint=stored.model_fingerprint,
         parameters=stored.parameters,
         n_statements=len(ids),
+        languages=dict(stored.languages.present) if stored.languages else {},
+        language_message=stored.languages.message if stored.languages else None,
     )
 
 

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from math import ceil
 from typing import Generic, TypeVar
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, func, or_, select
 
 from deliberate.extensions import db
@@ -39,7 +41,7 @@ T = TypeVar("T")
 
 class NotAnAdmin(Refused):
     def __init__(self) -> None:
-        super().__init__("Only administrators can do this")
+        super().__init__(_("Only administrators can do this"))
 
 
 class Role(enum.StrEnum):
@@ -64,6 +66,21 @@ class Role(enum.StrEnum):
             person.is_admin = held
         else:
             person.is_moderator = held
+
+
+# The names of the ways a person takes part (User.role_names), in the interface language.
+_ROLE_NAMES = {
+    "Citizen": _l("Citizen"),
+    "Verified frontline staff": _l("Verified frontline staff"),
+    "Mission team": _l("Mission team"),
+    "Moderator": _l("Moderator"),
+    "Administrator": _l("Administrator"),
+}
+
+
+def role_names(person: User) -> list[str]:
+    """How the person takes part, each way named in the interface language."""
+    return [str(_ROLE_NAMES.get(name, name)) for name in person.role_names]
 
 
 @dataclass(frozen=True)
@@ -103,9 +120,11 @@ def _require_admin(admin: User) -> None:
 def clean_reason(reason: str | None) -> str:
     reason = (reason or "").replace("\x00", "").strip()
     if not reason:
-        raise Refused("Enter the reason for this change", "reason")
+        raise Refused(_("Enter the reason for this change"), "reason")
     if len(reason) > audit.REASON_MAX:
-        raise Refused(f"Reason must be {audit.REASON_MAX} characters or fewer", "reason")
+        raise Refused(
+            _("Reason must be %(max)s characters or fewer", max=audit.REASON_MAX), "reason"
+        )
     return reason
 
 
@@ -182,8 +201,10 @@ def revoke_role(admin: User, person: User, role: Role, reason: str | None) -> bo
     _require_admin(admin)
     if role is Role.ADMIN and person.id == admin.id:
         raise Refused(
-            "You cannot remove your own administrator role: there must always be at least one "
-            "administrator. Ask another administrator to do it."
+            _(
+                "You cannot remove your own administrator role: there must always be at least "
+                "one administrator. Ask another administrator to do it."
+            )
         )
     reason = clean_reason(reason)
     if not role.held_by(person):
@@ -202,7 +223,7 @@ def add_to_team(admin: User, person: User, mission: Mission | None, reason: str 
     """Put ``person`` on the mission's team; False when they are on it already."""
     _require_admin(admin)
     if mission is None:
-        raise Refused("Select the mission whose team to join", "mission")
+        raise Refused(_("Select the mission whose team to join"), "mission")
     reason = clean_reason(reason)
     if _membership(person, mission) is not None:
         return False

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from deliberate import jobs
@@ -18,18 +20,18 @@ from deliberate.jobs import pending
 from deliberate.models import AnalysisRun, RunStatus
 
 KINDS = {
-    "analyse": "Analysis",
-    "embed": "Embedding new statements",
-    "similar": "Checking a held comment against the statements",
+    "analyse": _l("Analysis"),
+    "embed": _l("Embedding new statements"),
+    "similar": _l("Checking a held comment against the statements"),
 }
 
 STATES = {
-    "queued": "Queued",
-    "scheduled": "Scheduled",
-    "running": "Running",
-    "retrying": "Retrying",
-    "failed": "Failed",
-    "kept": "Queued (kept until the job queue answers)",
+    "queued": _l("Queued"),
+    "scheduled": _l("Scheduled"),
+    "running": _l("Running"),
+    "retrying": _l("Retrying"),
+    "failed": _l("Failed"),
+    "kept": _l("Queued (kept until the job queue answers)"),
 }
 
 
@@ -73,13 +75,13 @@ def jobs_of(consultation_id: int) -> list[JobRow]:
 
 
 def _what(kind: str) -> str:
-    return KINDS.get(kind, kind.capitalize())
+    return str(KINDS[kind]) if kind in KINDS else kind.capitalize()
 
 
 def _plain_error(error: str | None) -> str | None:
     """An exception's type name as a person reads it."""
     if error == "WorkerStopped":
-        return "The worker running it stopped before it ended"
+        return _("The worker running it stopped before it ended")
     if error == "JobTimeoutException":
-        return "It took longer than the time a job may take"
-    return f"{error} (the service's log has the details)" if error else None
+        return _("It took longer than the time a job may take")
+    return _("%(error)s (the service's log has the details)", error=error) if error else None

@@ -449,21 +449,31 @@ def start_next_round(user: User, consultation: Consultation) -> Consultation:
     )
     for statement in carried:
         try:
-            write_statement(new_round, statement.text, origin=StatementOrigin.SEED)
+            write_statement(
+                new_round, statement.text, origin=StatementOrigin.SEED, language=statement.language
+            )
         except DuplicateStatement:
             continue  # imported rounds may hold near-duplicates; one copy is enough
     audit.record("consultation.next_round", consultation, actor_id=user.id, next_round=new_round.id)
     return new_round
 
 
-def add_seed_statement(user: User, consultation: Consultation, text: str | None) -> Statement:
-    """A statement from the team to start or widen the conversation; it is live at once.
+def add_seed_statement(
+    user: User, consultation: Consultation, text: str | None, language: str | None = None
+) -> Statement:
+    """A statement from the team to start or widen the conversation; it is live at once, in the
+    consultation's main language unless ``language`` names another of its languages.
     A duplicate raises ``DuplicateStatement`` carrying the original."""
     _require_team(user, consultation.mission_id)
     if consultation.state is ConsultationState.CLOSED:
         raise IllegalMove("A closed consultation cannot take new statements", "text")
     try:
-        statement = write_statement(consultation, text, origin=StatementOrigin.SEED)
+        statement = write_statement(
+            consultation,
+            text,
+            origin=StatementOrigin.SEED,
+            language=language if language in consultation.languages else None,
+        )
     except DuplicateStatement as duplicate:
         raise DuplicateSeed(duplicate.original) from duplicate
     audit.record("seed.added", statement, actor_id=user.id, consultation=consultation.id)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import date
 from urllib.parse import urlsplit
 
+from flask_babel import gettext as _
 from markupsafe import Markup
 from sqlalchemy import select
 
@@ -95,20 +96,20 @@ def indicator_of(mission: Mission) -> MissionIndicator | None:
 
 def _check_team(user: User, mission_id: int) -> None:
     if not may_run(user, mission_id):
-        raise NotPermitted("Only the mission team can record this mission's indicator")
+        raise NotPermitted(_("Only the mission team can record this mission's indicator"))
 
 
-def _number(value: float | None, field: str, label: str) -> float:
+def _number(value: float | None, field: str, missing: str, not_a_number: str) -> float:
     if value is None:
-        raise Refused(f"Enter the {label}", field)
+        raise Refused(missing, field)
     if not math.isfinite(value):
-        raise Refused(f"The {label} must be a number, like 1250 or 3.5", field)
+        raise Refused(not_a_number, field)
     return float(value)
 
 
-def _day(value: date | None, field: str, label: str) -> date:
+def _day(value: date | None, field: str, missing: str) -> date:
     if value is None:
-        raise Refused(f"Enter the {label}", field)
+        raise Refused(missing, field)
     return value
 
 
@@ -119,41 +120,56 @@ def _source_url(value: str | None) -> str | None:
     parts = urlsplit(text)
     if parts.scheme not in ("http", "https") or not parts.netloc or any(c.isspace() for c in text):
         raise Refused(
-            "Enter the source's web address starting with https://, or leave it empty",
+            _("Enter the source's web address starting with https://, or leave it empty"),
             "source_url",
         )
     if len(text) > INDICATOR_URL_MAX:
         raise Refused(
-            f"Source web address must be {INDICATOR_URL_MAX} characters or fewer", "source_url"
+            _("Source web address must be %(max)s characters or fewer", max=INDICATOR_URL_MAX),
+            "source_url",
         )
     return text
 
 
 def _clean_settings(settings: IndicatorSettings) -> IndicatorSettings:
     name = one_line(
-        settings.name, "name", "Name", INDICATOR_NAME_MAX, "Enter what the indicator measures"
+        settings.name, "name", "Name", INDICATOR_NAME_MAX, _("Enter what the indicator measures")
     )
-    unit = one_line(settings.unit, "unit", "Unit", INDICATOR_UNIT_MAX, "Enter the unit")
+    unit = one_line(settings.unit, "unit", "Unit", INDICATOR_UNIT_MAX, _("Enter the unit"))
     source = one_line(
-        settings.source, "source", "Source", INDICATOR_SOURCE_MAX, "Enter the source of the figures"
+        settings.source,
+        "source",
+        "Source",
+        INDICATOR_SOURCE_MAX,
+        _("Enter the source of the figures"),
     )
     url = _source_url(settings.source_url)
-    baseline = _number(settings.baseline_value, "baseline_value", "baseline value")
-    baseline_on = _day(settings.baseline_on, "baseline_on", "date of the baseline")
-    target = _number(settings.target_value, "target_value", "target value")
-    target_on = _day(settings.target_on, "target_on", "target date")
+    baseline = _number(
+        settings.baseline_value,
+        "baseline_value",
+        _("Enter the baseline value"),
+        _("The baseline value must be a number, like 1250 or 3.5"),
+    )
+    baseline_on = _day(settings.baseline_on, "baseline_on", _("Enter the date of the baseline"))
+    target = _number(
+        settings.target_value,
+        "target_value",
+        _("Enter the target value"),
+        _("The target value must be a number, like 1250 or 3.5"),
+    )
+    target_on = _day(settings.target_on, "target_on", _("Enter the target date"))
     if target_on <= baseline_on:
-        raise Refused("The target date must be after the date of the baseline", "target_on")
+        raise Refused(_("The target date must be after the date of the baseline"), "target_on")
     lower = settings.direction is IndicatorDirection.LOWER
     if target == baseline:
-        raise Refused("The target must differ from the baseline", "target_value")
+        raise Refused(_("The target must differ from the baseline"), "target_value")
     if lower and target > baseline:
         raise Refused(
-            "Lower is better, so the target must be lower than the baseline", "target_value"
+            _("Lower is better, so the target must be lower than the baseline"), "target_value"
         )
     if not lower and target < baseline:
         raise Refused(
-            "Higher is better, so the target must be higher than the baseline", "target_value"
+            _("Higher is better, so the target must be higher than the baseline"), "target_value"
         )
     return IndicatorSettings(
         name, unit, source, url, baseline, baseline_on, target, target_on, settings.direction
@@ -186,16 +202,21 @@ def set_indicator(user: User, mission: Mission, settings: IndicatorSettings) -> 
 
 
 def _clean_value(indicator: MissionIndicator, entry: ValueInput, keep: IndicatorValue | None):
-    measured_on = _day(entry.measured_on, "measured_on", "date the value describes")
+    measured_on = _day(entry.measured_on, "measured_on", _("Enter the date the value describes"))
     if measured_on > utcnow().date():
-        raise Refused("The date of a value cannot be in the future", "measured_on")
-    value = _number(entry.value, "value", "value")
+        raise Refused(_("The date of a value cannot be in the future"), "measured_on")
+    value = _number(
+        entry.value,
+        "value",
+        _("Enter the value"),
+        _("The value must be a number, like 1250 or 3.5"),
+    )
     source = one_line(
-        entry.source, "source", "Source", INDICATOR_SOURCE_MAX, "Enter the source of this value"
+        entry.source, "source", "Source", INDICATOR_SOURCE_MAX, _("Enter the source of this value")
     )
     note = (entry.note or "").replace("\r\n", "\n").strip()
     if len(note) > VALUE_NOTE_MAX:
-        raise Refused(f"Note must be {VALUE_NOTE_MAX} characters or fewer", "note")
+        raise Refused(_("Note must be %(max)s characters or fewer", max=VALUE_NOTE_MAX), "note")
     twin = db.session.scalar(
         select(IndicatorValue).where(
             IndicatorValue.indicator_id == indicator.id, IndicatorValue.measured_on == measured_on
@@ -203,7 +224,10 @@ def _clean_value(indicator: MissionIndicator, entry: ValueInput, keep: Indicator
     )
     if twin is not None and twin is not keep:
         raise Refused(
-            f"There is already a value for {chart.long_day(measured_on)}: change that one instead",
+            _(
+                "There is already a value for %(day)s: change that one instead",
+                day=chart.long_day(measured_on),
+            ),
             "measured_on",
         )
     return measured_on, value, source, note

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from deliberate.extensions import db
@@ -89,16 +90,18 @@ def clean_policy_text(text: str | None) -> str:
     while "\n\n\n" in text:
         text = text.replace("\n\n\n", "\n\n")
     if not text:
-        raise Refused("Enter the moderation policy", "text")
+        raise Refused(_("Enter the moderation policy"), "text")
     if len(text) > POLICY_MAX:
-        raise Refused(f"The policy must be {POLICY_MAX:,} characters or fewer", "text")
+        raise Refused(
+            _("The policy must be %(max)s characters or fewer", max=f"{POLICY_MAX:,}"), "text"
+        )
     return text
 
 
 def edit_policy(user: User, text: str | None, reason: str | None) -> SiteText | None:
     """Publish a new version of the policy; None (and nothing recorded) when it is unchanged."""
     if not (user.is_authenticated and user.is_admin):
-        raise Refused("Only administrators can change the moderation policy")
+        raise Refused(_("Only administrators can change the moderation policy"))
     text = clean_policy_text(text)
     if text == current_policy().text:
         return None

@@ -43,7 +43,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache
 
-from flask import current_app
+from flask import current_app, has_request_context
+from flask_babel import get_locale
 from sqlalchemy import Executable, exists, false, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import joinedload
@@ -66,7 +67,7 @@ from deliberate.models import (
     VoteEvent,
     utcnow,
 )
-from deliberate.services import vote_counts
+from deliberate.services import languages, vote_counts
 from deliberate.services.errors import Refused
 from deliberate.services.statements import DuplicateStatement, write_statement
 
@@ -380,6 +381,15 @@ def cast_vote(
     return VoteOutcome(presence=presence, statement_id=statement.id, choice=choice, changed=changed)
 
 
+def _interface_language() -> str | None:
+    """The interface language the comment was written in (the page's, or the API request's
+    Accept-Language); None outside a request."""
+    if not has_request_context():
+        return None
+    locale = get_locale()
+    return locale.language if locale is not None else None
+
+
 def add_comment(
     consultation: Consultation, visitor: Visitor, text: str | None, now: datetime | None = None
 ) -> CommentOutcome:
@@ -392,7 +402,11 @@ def add_comment(
     presence = join(consultation, visitor)
     try:
         statement = write_statement(
-            consultation, text, origin=StatementOrigin.PARTICIPANT, author=presence.participant
+            consultation,
+            text,
+            origin=StatementOrigin.PARTICIPANT,
+            author=presence.participant,
+            language=languages.language_of_new_statement(consultation, _interface_language()),
         )
     except DuplicateStatement as duplicate:
         original = duplicate.original

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import BigInteger, cast, func, select
 
 from deliberate.extensions import db
@@ -274,7 +275,7 @@ def members_of(consultation: Consultation, settings: ReviewSettings, key: str) -
         return sorted(p.id for p in review(consultation, settings).excluded_elsewhere)
     group = review(consultation, settings).group(key)
     if group is None:
-        raise Refused("This group has changed since you opened the page: look at it again")
+        raise Refused(_("This group has changed since you opened the page: look at it again"))
     return [p.id for p in group.participants]
 
 
@@ -284,7 +285,7 @@ def members_of(consultation: Consultation, settings: ReviewSettings, key: str) -
 def _participants(consultation: Consultation, ids: Iterable[int]) -> list[Participant]:
     wanted = sorted(set(ids))
     if not wanted:
-        raise Refused("Select at least one participant", "participants")
+        raise Refused(_("Select at least one participant"), "participants")
     found = [
         participant
         for chunk in _chunks(wanted)
@@ -296,14 +297,14 @@ def _participants(consultation: Consultation, ids: Iterable[int]) -> list[Partic
     ]
     if len(found) != len(wanted):
         raise Refused(
-            "Some of those participants are not part of this consultation", "participants"
+            _("Some of those participants are not part of this consultation"), "participants"
         )
     return sorted(found, key=lambda p: p.id)
 
 
 def _require_moderator(user: User, consultation: Consultation) -> None:
     if not may_moderate(user, consultation):
-        raise NotPermitted("Only the mission team and moderators can review participation")
+        raise NotPermitted(_("Only the mission team and moderators can review participation"))
 
 
 def exclude(
@@ -325,8 +326,10 @@ def exclude(
     flagged = flagged_ids(consultation.id, settings, kind)
     if any(p.id not in flagged for p in participants):
         raise Refused(
-            "Some of those participants are no longer flagged for this reason: look at the list "
-            "again",
+            _(
+                "Some of those participants are no longer flagged for this reason: look at the "
+                "list again"
+            ),
             "participants",
         )
     now = now or utcnow()

@@ -295,6 +295,8 @@ def build_export(consultation: Consultation) -> PolisExport:
             created_ms=_datetime_to_ms(s.created_at),
             is_meta=s.is_meta,
             is_seed=s.origin is StatementOrigin.SEED,
+            language=s.language,
+            translations=tuple((t.language, t.text) for t in s.translations),
         )
         for s in statements
     ]

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from flask import url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
@@ -52,14 +54,14 @@ from deliberate.services.reports import (
 )
 
 FINDING_HEADINGS = {
-    LinkKind.CONSENSUS: "Common ground",
-    LinkKind.DIVISIVE: "Where people divide",
-    LinkKind.REPRESENTATIVE: "What sets a group apart",
-    LinkKind.ROLE_DIFFERENCE: "Where staff and citizens differ",
-    LinkKind.ROLE_AGREEMENT: "Where staff and citizens both agree",
-    LinkKind.TOPIC: "Topics",
-    LinkKind.STATEMENT: "Statements",
-    LinkKind.IDEA: "Staff ideas",
+    LinkKind.CONSENSUS: _l("Common ground"),
+    LinkKind.DIVISIVE: _l("Where people divide"),
+    LinkKind.REPRESENTATIVE: _l("What sets a group apart"),
+    LinkKind.ROLE_DIFFERENCE: _l("Where staff and citizens differ"),
+    LinkKind.ROLE_AGREEMENT: _l("Where staff and citizens both agree"),
+    LinkKind.TOPIC: _l("Topics"),
+    LinkKind.STATEMENT: _l("Statements"),
+    LinkKind.IDEA: _l("Staff ideas"),
 }
 
 
@@ -88,24 +90,30 @@ class Answerable:
         if self.kind is LinkKind.REPRESENTATIVE and self.group_id is not None:
             return f"{group_name(self.group_id)}: {self.text}"
         if self.kind is LinkKind.CONSENSUS and self.direction:
-            return f"{'Agreed' if self.direction == 'agree' else 'Rejected'}: {self.text}"
+            agreed = self.direction == "agree"
+            return (
+                _("Agreed: %(text)s", text=self.text)
+                if agreed
+                else _("Rejected: %(text)s", text=self.text)
+            )
         return self.text
 
     @property
     def label(self) -> str:
         """What it is, in words: "Common ground (agreed): …", "What sets Group A apart: …"."""
         if self.kind is LinkKind.REPRESENTATIVE and self.group_id is not None:
-            heading = f"What sets {group_name(self.group_id)} apart"
+            heading = _("What sets %(group)s apart", group=group_name(self.group_id))
         elif self.kind is LinkKind.CONSENSUS and self.direction:
-            heading = f"Common ground ({'agreed' if self.direction == 'agree' else 'rejected'})"
+            agreed = self.direction == "agree"
+            heading = _("Common ground (agreed)") if agreed else _("Common ground (rejected)")
         elif self.kind is LinkKind.STATEMENT:
-            heading = "Statement"
+            heading = _("Statement")
         elif self.kind is LinkKind.IDEA:
-            heading = "Staff idea"
+            heading = _("Staff idea")
         elif self.kind is LinkKind.TOPIC:
-            heading = "Topic"
+            heading = _("Topic")
         else:
-            heading = FINDING_HEADINGS[self.kind]
+            heading = str(FINDING_HEADINGS[self.kind])
         return f"{heading}: {self.text}"
 
 
@@ -133,10 +141,10 @@ class Answerables:
         ):
             items = tuple(a for a in self.findings if a.kind is kind)
             if items:
-                out.append((kind.value, FINDING_HEADINGS[kind], items))
+                out.append((kind.value, str(FINDING_HEADINGS[kind]), items))
         for kind, items in ((LinkKind.STATEMENT, self.statements), (LinkKind.IDEA, self.ideas)):
             if items:
-                out.append((kind.value, FINDING_HEADINGS[kind], items))
+                out.append((kind.value, str(FINDING_HEADINGS[kind]), items))
         return out
 
     def by_key(self) -> dict[str, Answerable]:
@@ -225,7 +233,7 @@ def may_respond(user: User, consultation: Consultation) -> bool:
 
 def _require_team(user: User, consultation: Consultation) -> None:
     if not may_respond(user, consultation):
-        raise Refused("Only the mission team can respond to this consultation")
+        raise Refused(_("Only the mission team can respond to this consultation"))
 
 
 # -- what a response may answer ------------------------------------------------------------------
@@ -307,7 +315,7 @@ def _status(value: str | None, field_name: str) -> ResponseStatus:
     try:
         return ResponseStatus(value or "")
     except ValueError:
-        raise Refused("Choose the response's status", field_name) from None
+        raise Refused(_("Choose the response's status"), field_name) from None
 
 
 def record_response(
@@ -324,7 +332,7 @@ def record_response(
     """Record a response, public at once, linked to what it answers (keys from ``answerables``)."""
     _require_team(actor, consultation)
     if consultation.state is ConsultationState.DRAFT:
-        raise Refused("A draft consultation has nothing to respond to yet: open it first")
+        raise Refused(_("A draft consultation has nothing to respond to yet: open it first"))
     title = clean_text(title, "title", "what was decided or done", RESPONSE_TITLE_MAX)
     explanation_text = (explanation or "").strip()
     if explanation_text:
@@ -367,13 +375,16 @@ def _links(offered: Answerables, keys: Iterable[str]) -> list[ResponseLink]:
     chosen = list(dict.fromkeys(k for k in keys if k))
     if not chosen:
         raise Refused(
-            "Choose at least one finding, statement or idea that this response answers", "answers"
+            _("Choose at least one finding, statement or idea that this response answers"),
+            "answers",
         )
     unknown = [k for k in chosen if k not in known]
     if unknown:
         raise Refused(
-            "Choose what this response answers from the lists on this page: "
-            "the findings, statements and ideas shown there",
+            _(
+                "Choose what this response answers from the lists on this page: "
+                "the findings, statements and ideas shown there"
+            ),
             "answers",
         )
     links = []

@@ -64,6 +64,7 @@ def write_statement(
     *,
     origin: StatementOrigin,
     author: Participant | None = None,
+    language: str | None = None,
 ) -> Statement:
     """Add a statement: seeds go live at once, comments as the consultation's moderation says."""
     text = clean_statement_text(text)
@@ -80,6 +81,7 @@ def write_statement(
         author_id=author.id if author else None,
         author_role=author.role if author else None,
         moderated_at=utcnow() if live else None,
+        language=language or consultation.language,
     )
     db.session.add(statement)
     db.session.flush()

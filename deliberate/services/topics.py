@@ -68,6 +68,52 @@ def topic_statements(consultation_id: int) -> list[tuple[int, str]]:
     return [(sid, text) for sid, text in rows]
 
 
+def statement_languages(consultation_id: int) -> dict[int, str]:
+    """The language each statement of the consultation was written in, by id."""
+    rows = db.session.execute(
+        select(Statement.id, Statement.language).where(Statement.consultation_id == consultation_id)
+    )
+    return {sid: language for sid, language in rows}
+
+
+def language_coverage(consultation_id: int, ids: list[int], model_name: str) -> dict[str, Any]:
+    """Which languages the topics' statements are in, whether the embedding model covers them,
+    and, when it does not, a message saying so in plain words (shown with the topics)."""
+    from deliberate.analysis.embeddings import languages_covered
+
+    language_of = statement_languages(consultation_id)
+    present: dict[str, int] = {}
+    for sid in ids:
+        code = language_of.get(sid, "")
+        present[code] = present.get(code, 0) + 1
+    covered = languages_covered(model_name)
+    not_covered = sorted(code for code in present if covered is not None and code not in covered)
+    message = None
+    if not_covered:
+        names = ", ".join(LANGUAGE_NAMES_EN.get(c, c) for c in not_covered)
+        message = (
+            f"Some statements are in {names}, which the embedding model {model_name} does not "
+            "cover: their topics may be grouped by language rather than by what they say. Set "
+            "DELIBERATE_EMBEDDING_MODEL to a model that covers every language of the "
+            "consultation (see the README)."
+        )
+    elif covered is None and len(present) > 1:
+        message = (
+            f"The statements are in several languages and it is not known which languages the "
+            f"embedding model {model_name} covers: check that it is a multilingual model."
+        )
+    return {
+        "present": dict(sorted(present.items())),
+        "model_covers": sorted(covered) if covered is not None else None,
+        "not_covered": not_covered,
+        "message": message,
+    }
+
+
+# The languages' names in English, the language of stored analysis messages.
+LANGUAGE_NAMES_EN = {"en": "English", "cy": "Welsh"}
+
+
 def _model_from(stored: TopicFindings) -> TopicModel:
     from deliberate.analysis.topics import TopicModel
 
@@ -177,7 +223,13 @@ def analyse_topics(
             if ids
             else np.zeros((0, embedder.dimension), dtype=np.float32)
         )
-        model = fit_topics([texts[sid] for sid in ids], matrix_of_vectors, embedder=embedder)
+        language_of = statement_languages(consultation_id)
+        model = fit_topics(
+            [texts[sid] for sid in ids],
+            matrix_of_vectors,
+            embedder=embedder,
+            text_languages=[language_of.get(sid, "") for sid in ids],
+        )
         # fitted_in_run None: fitted in the run these results belong to
         fit = {"fitted_in_run": None, "n_statements": len(ids), "new_since_fit": 0}
 
@@ -188,6 +240,7 @@ def analyse_topics(
         "model_name": embedder.name,
         "fit": fit,
         "by_topic": topic_vote_join(ids, model, matrix, read_votes(votes).opinion_group_of()),
+        "languages": language_coverage(consultation_id, ids, embedder.name),
     }
     return TopicOutcome(results=results, fingerprint=fingerprint, new_vectors=new_vectors)
 
