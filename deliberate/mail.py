@@ -2,6 +2,11 @@
 
 ``queue_email`` asks for one; it is sent once the request (or job, or command) commits. Delivery
 goes to an outbox folder (and the log) in development, over SMTP when configured.
+
+An email is written in one interface language (``deliberate.i18n.LANGUAGES``): the code travels
+to the job as a plain value and the job renders under ``flask_babel.force_locale``. By default it
+is the language of the request that asks (the person reading the page is the one emailed);
+outside a request, English.
 """
 
 from __future__ import annotations
@@ -10,8 +15,11 @@ import smtplib
 from email.message import EmailMessage
 from pathlib import Path
 
-from flask import current_app
+from flask import current_app, has_request_context
+from flask_babel import force_locale
+from flask_babel.speaklater import LazyString
 
+from deliberate.i18n import DEFAULT_LANGUAGE, LANGUAGES, current_language
 from deliberate.models import utcnow
 
 PlainValue = str | int | float
@@ -22,28 +30,40 @@ PlainValue = str | int | float
 EXTRA_HEADERS = frozenset({"List-Unsubscribe", "List-Unsubscribe-Post"})
 
 
+def email_language(language: str | None = None) -> str:
+    """The language to write an email in: the one given, else the request's, else English."""
+    if language in LANGUAGES:
+        return language
+    return current_language() if has_request_context() else DEFAULT_LANGUAGE
+
+
 def queue_email(
     to: str,
-    subject: str,
+    subject: str | LazyString,
     template: str,
     *,
+    language: str | None = None,
     headers: dict[str, str] | None = None,
     **context: PlainValue,
 ) -> None:
     """Send ``template`` rendered with ``context`` to ``to``, from a background job. Only plain
     values travel to the job (a queue on Redis stores them), never rows from the database;
-    ``headers`` adds the few headers of ``EXTRA_HEADERS``."""
+    ``headers`` adds the few headers of ``EXTRA_HEADERS``. ``subject`` may be a lazy string
+    (``lazy_gettext``): it is translated here into ``language`` (see ``email_language``)."""
     from deliberate import jobs
     from deliberate.jobs.tasks import send_email
 
     unsent = [name for name, value in context.items() if not isinstance(value, PlainValue)]
     if unsent:
         raise TypeError(f"Email context must be plain values, not {', '.join(unsent)}")
+    language = email_language(language)
+    with force_locale(language):
+        subject = str(subject)
     if headers:
         _check_headers(headers)
-        jobs.enqueue(send_email, to, subject, template, context, dict(headers))
-    else:
-        jobs.enqueue(send_email, to, subject, template, context)
+    jobs.enqueue(
+        send_email, to, subject, template, context, dict(headers) if headers else None, language
+    )
 
 
 def _check_headers(headers: dict[str, str]) -> None:

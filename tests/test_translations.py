@@ -26,11 +26,6 @@ TEMPLATES = PROJECT_ROOT / "templates"
 TRANSLATIONS = PROJECT_ROOT / "deliberate" / "translations"
 # Folders of templates still to be converted; each is removed as it is done. Empty when done.
 PENDING: set[str] = {
-    "account",
-    "auth",
-    "email",
-    "following",
-    "ideas",
     "manage",
     "open_data",
     "reports",

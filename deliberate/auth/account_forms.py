@@ -3,24 +3,26 @@ and personal API tokens."""
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovPasswordInput, GovSubmitInput, GovTextInput
 from wtforms import EmailField, HiddenField, PasswordField, StringField, SubmitField
 from wtforms.validators import AnyOf, EqualTo, InputRequired, Length, ValidationError
 
-from deliberate.auth.forms import email_validators
+from deliberate.auth.forms import email_validators, password_length
 from deliberate.forms_support import strip_text
 from deliberate.services.accounts import PASSWORD_MAX, password_problem
 
 
-def _current_password(label: str = "Your current password") -> PasswordField:
+def _current_password(label: str | LazyString | None = None) -> PasswordField:
     return PasswordField(
-        label,
+        label or _l("Your current password"),
         widget=GovPasswordInput(),
         validators=[
-            InputRequired(message="Enter your current password"),
-            Length(max=PASSWORD_MAX, message="Your current password is not correct"),
+            InputRequired(message=_l("Enter your current password")),
+            Length(max=PASSWORD_MAX, message=_l("Your current password is not correct")),
         ],
     )
 
@@ -28,25 +30,20 @@ def _current_password(label: str = "Your current password") -> PasswordField:
 class ChangePasswordForm(FlaskForm):
     current_password = _current_password()
     new_password = PasswordField(
-        "New password",
+        _l("New password"),
         widget=GovPasswordInput(),
-        validators=[
-            InputRequired(message="Enter a new password"),
-            Length(
-                max=PASSWORD_MAX, message=f"Password must be {PASSWORD_MAX} characters or fewer"
-            ),
-        ],
-        description="Three random words work well.",
+        validators=[InputRequired(message=_l("Enter a new password")), password_length()],
+        description=_l("Three random words work well."),
     )
     confirm_new_password = PasswordField(
-        "Confirm new password",
+        _l("Confirm new password"),
         widget=GovPasswordInput(),
         validators=[
-            InputRequired(message="Confirm your new password"),
-            EqualTo("new_password", message="Passwords must match"),
+            InputRequired(message=_l("Confirm your new password")),
+            EqualTo("new_password", message=_l("Passwords must match")),
         ],
     )
-    submit = SubmitField("Change password", widget=GovSubmitInput())
+    submit = SubmitField(_l("Change password"), widget=GovSubmitInput())
 
     def validate_new_password(self, field: PasswordField) -> None:
         """The strength rule runs beside the other checks, so every problem shows at once."""
@@ -57,29 +54,29 @@ class ChangePasswordForm(FlaskForm):
 
 class ChangeEmailForm(FlaskForm):
     new_email = EmailField(
-        "New email address",
+        _l("New email address"),
         widget=GovTextInput(),
         filters=[strip_text],
-        validators=email_validators("Enter your new email address"),
+        validators=email_validators(_l("Enter your new email address")),
     )
     password = _current_password()
-    submit = SubmitField("Send confirmation link", widget=GovSubmitInput())
+    submit = SubmitField(_l("Send confirmation link"), widget=GovSubmitInput())
 
 
 class DeleteAccountForm(FlaskForm):
-    password = _current_password("Enter your password to confirm")
-    submit = SubmitField("Delete my account", widget=GovSubmitInput())
+    password = _current_password(_l("Enter your password to confirm"))
+    submit = SubmitField(_l("Delete my account"), widget=GovSubmitInput())
 
 
 class ApiTokenForm(FlaskForm):
     """Name a new personal API token (the service tidies and checks the name)."""
 
     name = StringField(
-        "Name of the token",
+        _l("Name of the token"),
         widget=GovTextInput(),
-        description="So you can tell your tokens apart, for example the name of your program.",
+        description=_l("So you can tell your tokens apart, for example the name of your program."),
     )
-    submit = SubmitField("Create a token", widget=GovSubmitInput())
+    submit = SubmitField(_l("Create a token"), widget=GovSubmitInput())
 
 
 class RevokeApiTokenForm(FlaskForm):
@@ -87,5 +84,7 @@ class RevokeApiTokenForm(FlaskForm):
     revokes nothing."""
 
     confirm = HiddenField(
-        validators=[AnyOf(["yes"], message="Confirm on this page first: nothing has been changed")]
+        validators=[
+            AnyOf(["yes"], message=_l("Confirm on this page first: nothing has been changed"))
+        ]
     )

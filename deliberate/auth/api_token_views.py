@@ -4,6 +4,7 @@ page the form leads back to), listed there, and revoked from a page that asks fi
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, session, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from deliberate.auth.account_forms import ApiTokenForm, RevokeApiTokenForm
@@ -45,8 +46,11 @@ def revoke_api_token(api_token_id: int):
     if form.validate_on_submit():
         api_tokens.revoke_token(current_user, token)
         flash(
-            f"Your API token “{token.name}” has been revoked: programs that use it can no longer "
-            "take part as you.",
+            _(
+                "Your API token “%(name)s” has been revoked: programs that use it can no longer "
+                "take part as you.",
+                name=token.name,
+            ),
             "success",
         )
         return redirect(_token_list(), 303)

@@ -1,3 +1,5 @@
+from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovPasswordInput, GovSubmitInput, GovTextInput
 from wtforms import EmailField, PasswordField, StringField, SubmitField
@@ -8,43 +10,51 @@ from deliberate.models.user import EMAIL_MAX, NAME_MAX
 from deliberate.services.accounts import PASSWORD_MAX, PASSWORD_MIN, name_problem, password_problem
 
 
-def email_validators(
-    missing: str, example: str = "an email address", like: str = "name@example.com"
-):
+def email_validators(missing: str, wrong_format: str | None = None):
     """What every email box checks: there, not too long, shaped like an address."""
     return [
         InputRequired(message=missing),
-        Length(max=EMAIL_MAX, message=f"Email address must be {EMAIL_MAX} characters or fewer"),
+        Length(
+            max=EMAIL_MAX,
+            message=_l("Email address must be %(max)s characters or fewer", max=EMAIL_MAX),
+        ),
         Email(
-            message=f"Enter {example} in the correct format, like {like}",
+            message=wrong_format
+            or _l("Enter an email address in the correct format, like name@example.com"),
             check_deliverability=False,
         ),
     ]
 
 
-EMAIL_VALIDATORS = email_validators("Enter your email address")
-
-PASSWORD_HINT = f"At least {PASSWORD_MIN} characters. Three random words work well."
+EMAIL_VALIDATORS = email_validators(_l("Enter your email address"))
 
 
-def _new_password_fields(label: str) -> tuple[PasswordField, PasswordField]:
+def password_length() -> Length:
+    return Length(
+        max=PASSWORD_MAX,
+        message=_l("Password must be %(max)s characters or fewer", max=PASSWORD_MAX),
+    )
+
+
+PASSWORD_HINT = _l("At least %(min)s characters. Three random words work well.", min=PASSWORD_MIN)
+
+
+def _new_password_fields(label: str | LazyString) -> tuple[PasswordField, PasswordField]:
     password = PasswordField(
         label,
         widget=GovPasswordInput(),
         validators=[
-            InputRequired(message="Enter a password"),
-            Length(
-                max=PASSWORD_MAX, message=f"Password must be {PASSWORD_MAX} characters or fewer"
-            ),
+            InputRequired(message=_l("Enter a password")),
+            password_length(),
         ],
         description=PASSWORD_HINT,
     )
     confirm = PasswordField(
-        "Confirm password",
+        _l("Confirm password"),
         widget=GovPasswordInput(),
         validators=[
-            InputRequired(message="Confirm your password"),
-            EqualTo("password", message="Passwords must match"),
+            InputRequired(message=_l("Confirm your password")),
+            EqualTo("password", message=_l("Passwords must match")),
         ],
     )
     return password, confirm
@@ -52,27 +62,29 @@ def _new_password_fields(label: str) -> tuple[PasswordField, PasswordField]:
 
 class RegisterForm(FlaskForm):
     display_name = StringField(
-        "Your name",
+        _l("Your name"),
         widget=GovTextInput(),
         filters=[strip_text],
         validators=[
-            InputRequired(message="Enter your name"),
-            Length(max=NAME_MAX, message=f"Name must be {NAME_MAX} characters or fewer"),
+            InputRequired(message=_l("Enter your name")),
+            Length(
+                max=NAME_MAX, message=_l("Name must be %(max)s characters or fewer", max=NAME_MAX)
+            ),
         ],
-        description=(
+        description=_l(
             "Shown with an idea only if you choose to when you propose it. "
             "Your votes are never shown with your name."
         ),
     )
     email = EmailField(
-        "Email address",
+        _l("Email address"),
         widget=GovTextInput(),
         validators=EMAIL_VALIDATORS,
         filters=[strip_text],
-        description="We will send you a link to confirm it.",
+        description=_l("We will send you a link to confirm it."),
     )
-    password, confirm_password = _new_password_fields("Create a password")
-    submit = SubmitField("Create account", widget=GovSubmitInput())
+    password, confirm_password = _new_password_fields(_l("Create a password"))
+    submit = SubmitField(_l("Create account"), widget=GovSubmitInput())
 
     def validate_display_name(self, field: StringField) -> None:
         problem = name_problem(field.data or "")
@@ -88,35 +100,38 @@ class RegisterForm(FlaskForm):
 
 class SignInForm(FlaskForm):
     email = EmailField(
-        "Email address", widget=GovTextInput(), validators=EMAIL_VALIDATORS, filters=[strip_text]
+        _l("Email address"),
+        widget=GovTextInput(),
+        validators=EMAIL_VALIDATORS,
+        filters=[strip_text],
     )
     password = PasswordField(
-        "Password",
+        _l("Password"),
         widget=GovPasswordInput(),
         validators=[
-            InputRequired(message="Enter your password"),
-            Length(
-                max=PASSWORD_MAX, message=f"Password must be {PASSWORD_MAX} characters or fewer"
-            ),
+            InputRequired(message=_l("Enter your password")),
+            password_length(),
         ],
     )
-    submit = SubmitField("Sign in", widget=GovSubmitInput())
+    submit = SubmitField(_l("Sign in"), widget=GovSubmitInput())
 
 
 class ForgotPasswordForm(FlaskForm):
     email = EmailField(
-        "Email address",
+        _l("Email address"),
         widget=GovTextInput(),
         validators=EMAIL_VALIDATORS,
         filters=[strip_text],
-        description="The address you use to sign in. We will send a link to reset your password.",
+        description=_l(
+            "The address you use to sign in. We will send a link to reset your password."
+        ),
     )
-    submit = SubmitField("Send a reset link", widget=GovSubmitInput())
+    submit = SubmitField(_l("Send a reset link"), widget=GovSubmitInput())
 
 
 class ResetPasswordForm(FlaskForm):
-    password, confirm_password = _new_password_fields("New password")
-    submit = SubmitField("Set new password", widget=GovSubmitInput())
+    password, confirm_password = _new_password_fields(_l("New password"))
+    submit = SubmitField(_l("Set new password"), widget=GovSubmitInput())
 
     def __init__(self, *args, email: str = "", **kwargs):
         super().__init__(*args, **kwargs)
@@ -129,16 +144,17 @@ class ResetPasswordForm(FlaskForm):
 
 
 class ConfirmEmailForm(FlaskForm):
-    submit = SubmitField("Confirm my email address", widget=GovSubmitInput())
+    submit = SubmitField(_l("Confirm my email address"), widget=GovSubmitInput())
 
 
 class StaffVerificationForm(FlaskForm):
     work_email = EmailField(
-        "Work email address",
+        _l("Work email address"),
         widget=GovTextInput(),
         filters=[strip_text],
         validators=email_validators(
-            "Enter your work email address", "a work email address", "name@nhs.net"
+            _l("Enter your work email address"),
+            _l("Enter a work email address in the correct format, like name@nhs.net"),
         ),
     )
-    submit = SubmitField("Send verification link", widget=GovSubmitInput())
+    submit = SubmitField(_l("Send verification link"), widget=GovSubmitInput())

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 from flask import Response, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from deliberate.auth.account_forms import ChangeEmailForm, ChangePasswordForm, DeleteAccountForm
@@ -35,8 +36,10 @@ def change_password():
             login_user(user)  # this browser stays signed in; every other session has ended
             account_data.email_password_changed(user, url_for("auth.sign_in", _external=True))
             flash(
-                "Your password has been changed. Any other device signed in to your account "
-                "has been signed out.",
+                _(
+                    "Your password has been changed. Any other device signed in to your account "
+                    "has been signed out."
+                ),
                 "success",
             )
             return redirect(url_for("auth.account"))
@@ -63,8 +66,11 @@ def change_email():
             )
             # The same words whether or not the address has an account: the email tells.
             flash(
-                f"We have sent a link to {change.new_email}. Open it to confirm your new email "
-                "address. Until then your email address stays as it is.",
+                _(
+                    "We have sent a link to %(address)s. Open it to confirm your new email "
+                    "address. Until then your email address stays as it is.",
+                    address=change.new_email,
+                ),
                 "success",
             )
             return redirect(url_for("auth.account"))
@@ -76,7 +82,7 @@ def change_email():
 def confirm_email_change(token: str):
     with may_be_refused() as refusal:
         account_data.confirm_email_change(current_user, token)
-        flash("Your email address has been changed.", "success")
+        flash(_("Your email address has been changed."), "success")
         return redirect(url_for("auth.account"))
     return render_template("account/email_change_failed.html", message=refusal.message), 400
 
@@ -100,6 +106,6 @@ def delete_account():
         with may_be_refused(form):
             account_data.delete_account(current_user._get_current_object(), form.password.data)
             logout_user()
-            flash("Your account has been deleted. You have been signed out.", "success")
+            flash(_("Your account has been deleted. You have been signed out."), "success")
             return redirect(url_for("missions.home"))
     return render_template("account/delete.html", form=form)

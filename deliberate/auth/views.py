@@ -22,6 +22,7 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from deliberate.auth.account_forms import ApiTokenForm
@@ -168,7 +169,7 @@ def check_email():
 def _confirmation_problem(message: str):
     return render_template(
         "auth/link_problem.html",
-        title="Your email address could not be confirmed",
+        title=_("Your email address could not be confirmed"),
         message=message,
         kind="confirmation",
     ), 400
@@ -201,16 +202,21 @@ def confirm_email_now(token: str):
         login_user(outcome.user)
         join_answers_to(outcome.user)
         session.pop(_CHECK_EMAIL, None)
-        flash("Your email address is confirmed and your account is ready.", "success")
+        flash(_("Your email address is confirmed and your account is ready."), "success")
         if outcome.staff_verified:
             flash(
-                f"You are also verified as frontline staff through {outcome.user.email}.",
+                _(
+                    "You are also verified as frontline staff through %(address)s.",
+                    address=outcome.user.email,
+                ),
                 "success",
             )
         elif outcome.staff_address_taken:
             flash(
-                "This work address already verifies another account, so this account is not "
-                "verified as staff.",
+                _(
+                    "This work address already verifies another account, so this account is not "
+                    "verified as staff."
+                ),
                 "info",
             )
         return redirect(url_for("auth.account"))
@@ -235,7 +241,7 @@ def sign_in():
     if form.validate_on_submit():
         user = accounts.authenticate(form.email.data, form.password.data)
         if user is None:
-            show_refusal(form, Refused("Email address or password is not correct", "password"))
+            show_refusal(form, Refused(_("Email address or password is not correct"), "password"))
         elif not user.email_confirmed:
             # Only someone who knows the password learns that the account exists.
             _send_confirmation(
@@ -244,8 +250,10 @@ def sign_in():
             show_refusal(
                 form,
                 Refused(
-                    "Confirm your email address first: we have sent a new link to it. "
-                    "Open the link, then you can sign in.",
+                    _(
+                        "Confirm your email address first: we have sent a new link to it. "
+                        "Open the link, then you can sign in."
+                    ),
                     "email",
                 ),
             )
@@ -261,7 +269,7 @@ def sign_out():
     if current_user.is_authenticated:
         accounts.record_sign_out(current_user)
     logout_user()
-    flash("You have signed out.", "info")
+    flash(_("You have signed out."), "info")
     return redirect(url_for("missions.home"))
 
 
@@ -310,7 +318,7 @@ def reset_password(token: str):
     if refusal.error is not None:
         return render_template(
             "auth/link_problem.html",
-            title="Your password could not be reset",
+            title=_("Your password could not be reset"),
             message=refusal.message,
             kind="reset",
         ), 400
@@ -321,8 +329,10 @@ def reset_password(token: str):
             login_user(user)
             join_answers_to(user)
             flash(
-                "Your password has been changed and you are signed in. "
-                "Every other session of your account has ended.",
+                _(
+                    "Your password has been changed and you are signed in. "
+                    "Every other session of your account has ended."
+                ),
                 "success",
             )
             return redirect(url_for("auth.account"))
@@ -378,7 +388,13 @@ def request_staff_verification():
             else:
                 link = url_for("auth.verify_staff", token=token, _external=True)
                 accounts.email_staff_verification(work_email, link, valid_for)
-            flash(f"We have sent a link to {work_email}. Open it to finish verifying.", "success")
+            flash(
+                _(
+                    "We have sent a link to %(address)s. Open it to finish verifying.",
+                    address=work_email,
+                ),
+                "success",
+            )
             return redirect(url_for("auth.account"))
     return render_account(form=form, status=400)
 
@@ -389,7 +405,8 @@ def verify_staff(token: str):
     with may_be_refused() as refusal:
         accounts.confirm_staff_verification(current_user, token, _staff_domains())
         flash(
-            "Your work email address is confirmed: you now take part as verified staff.", "success"
+            _("Your work email address is confirmed: you now take part as verified staff."),
+            "success",
         )
         return redirect(url_for("auth.account"))
     return render_template("auth/verification_failed.html", message=refusal.message), 400

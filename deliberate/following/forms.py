@@ -1,3 +1,4 @@
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovSubmitInput, GovTextInput
 from wtforms import EmailField, SubmitField
@@ -8,18 +9,18 @@ from deliberate.forms_support import strip_text
 
 class FollowForm(FlaskForm):
     email = EmailField(
-        "Email address",
+        _l("Email address"),
         widget=GovTextInput(),
-        validators=email_validators("Enter your email address"),
+        validators=email_validators(_l("Enter your email address")),
         filters=[strip_text],
-        description="We will send a link to confirm it. Nothing else is sent until you do.",
+        description=_l("We will send a link to confirm it. Nothing else is sent until you do."),
     )
-    submit = SubmitField("Send me a link to confirm", widget=GovSubmitInput())
+    submit = SubmitField(_l("Send me a link to confirm"), widget=GovSubmitInput())
 
 
 class ConfirmFollowForm(FlaskForm):
-    submit = SubmitField("Confirm: email me about this consultation", widget=GovSubmitInput())
+    submit = SubmitField(_l("Confirm: email me about this consultation"), widget=GovSubmitInput())
 
 
 class UnsubscribeForm(FlaskForm):
-    submit = SubmitField("Unsubscribe", widget=GovSubmitInput())
+    submit = SubmitField(_l("Unsubscribe"), widget=GovSubmitInput())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -47,10 +48,10 @@ def new(slug: str):
                 evidence=form.evidence.data,
                 show_name=form.shows_name,
             )
-            flash("Your idea has been published. The mission team will review it.", "success")
+            flash(_("Your idea has been published. The mission team will review it."), "success")
             return redirect(url_for("ideas.idea", idea_id=idea.id))
         if isinstance(refusal.error, ideas.DuplicateIdea):
-            flash(f"{refusal.message}: here it is.", "info")
+            flash(_("%(problem)s: here it is.", problem=refusal.message), "info")
             return redirect(url_for("ideas.idea", idea_id=refusal.error.original.id))
     return render_template(
         "ideas/new.html",
@@ -118,7 +119,7 @@ def support(idea_id: int):
         return redirect(url_for("auth.sign_in", next=page))
     with may_be_refused() as refusal:
         ideas.support_idea(current_user, idea)
-        flash("Thank you: your support has been counted.", "success")
+        flash(_("Thank you: your support has been counted."), "success")
         return redirect(page)
     flash(refusal.message, "info")
     return redirect(page)
@@ -140,7 +141,7 @@ def move(idea_id: int):
     if form.validate_on_submit():
         with may_be_refused(form):
             change = ideas.move_idea(current_user, idea, form.stage.data, form.reason.data)
-            flash(f"The idea is now {change.to_stage.label.lower()}.", "success")
+            flash(_("The idea is now %(stage)s.", stage=change.to_stage.label.lower()), "success")
             return redirect(url_for("ideas.idea", idea_id=idea.id))
     return _render_idea(idea, move_form=form, status=400)
 
@@ -154,6 +155,6 @@ def learning(idea_id: int):
     if form.validate_on_submit():
         with may_be_refused(form):
             ideas.record_trial_learning(current_user, idea, form.learning.data)
-            flash("What the trial learnt has been saved.", "success")
+            flash(_("What the trial learnt has been saved."), "success")
             return redirect(url_for("ideas.idea", idea_id=idea.id))
     return _render_idea(idea, learning_form=form, status=400)

@@ -16,8 +16,10 @@ from datetime import datetime
 from typing import Any
 
 from flask import Flask, current_app, has_app_context, render_template
+from flask_babel import force_locale
 
 from deliberate import jobs
+from deliberate.i18n import DEFAULT_LANGUAGE
 from deliberate.unit_of_work import unit_of_work
 
 LOG = logging.getLogger("deliberate.jobs")
@@ -286,10 +288,12 @@ def send_email(
     template: str,
     context: dict[str, Any],
     headers: dict[str, str] | None = None,
+    language: str = DEFAULT_LANGUAGE,
 ) -> None:
-    """Render ``template`` (under templates/email/) with plain values and send it, with the
-    extra headers ``deliberate.mail.queue_email`` allows."""
+    """Render ``template`` (under templates/email/) with plain values, in ``language`` (a code of
+    ``deliberate.i18n.LANGUAGES``), and send it, with the extra headers
+    ``deliberate.mail.queue_email`` allows."""
     from deliberate.mail import deliver
 
-    with _app_context():
+    with _app_context(), force_locale(language):
         deliver(to, subject, render_template(template, **context), headers)

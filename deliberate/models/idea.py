@@ -6,6 +6,8 @@ import enum
 from datetime import datetime
 from typing import ClassVar
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -21,12 +23,12 @@ STAFF_DOMAIN_MAX = 253
 # Where the author works, in words, from the staff domain their work address was verified on.
 # A domain not listed here (an operator's own) is named as it is: "at example.org".
 WORKPLACES = {
-    "nhs.net": "in the NHS",
-    "nhs.uk": "in the NHS",
-    "police.uk": "in the police",
-    "gov.uk": "in central or local government",
-    "sch.uk": "at a school",
-    "ac.uk": "at a college or university",
+    "nhs.net": _l("in the NHS"),
+    "nhs.uk": _l("in the NHS"),
+    "police.uk": _l("in the police"),
+    "gov.uk": _l("in central or local government"),
+    "sch.uk": _l("at a school"),
+    "ac.uk": _l("at a college or university"),
 }
 
 
@@ -34,13 +36,17 @@ def workplace(staff_domain: str | None) -> str | None:
     """The workplace in words ("in the NHS" for nhs.net); None when no domain was kept."""
     if not staff_domain:
         return None
-    return WORKPLACES.get(staff_domain, f"at {staff_domain}")
+    if staff_domain in WORKPLACES:
+        return str(WORKPLACES[staff_domain])
+    return _("at %(domain)s", domain=staff_domain)
 
 
 def describe_author(staff_domain: str | None) -> str:
     """An idea's author without a name: "a verified member of staff in the NHS"."""
     where = workplace(staff_domain)
-    return f"a verified member of staff {where}" if where else "a verified member of staff"
+    if where:
+        return _("a verified member of staff %(workplace)s", workplace=where)
+    return _("a verified member of staff")
 
 
 class IdeaStage(enum.StrEnum):
@@ -52,7 +58,16 @@ class IdeaStage(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        return self.value.replace("_", " ").capitalize()
+        return str(_STAGE_LABELS[self])
+
+
+_STAGE_LABELS = {
+    IdeaStage.PROPOSED: _l("Proposed"),
+    IdeaStage.UNDER_REVIEW: _l("Under review"),
+    IdeaStage.BEING_TRIALLED: _l("Being trialled"),
+    IdeaStage.ADOPTED: _l("Adopted"),
+    IdeaStage.NOT_TAKEN_FORWARD: _l("Not taken forward"),
+}
 
 
 class Idea(db.Model):
@@ -143,7 +158,7 @@ class Idea(db.Model):
         if stage not in self.next_stages:
             raise IllegalTransition(self._why_not(stage))
         if not reason or not reason.strip():
-            raise IllegalTransition("Every move needs a public reason.")
+            raise IllegalTransition(_("Every move needs a public reason."))
         change = IdeaStageChange(
             from_stage=self.stage,
             to_stage=stage,
@@ -159,20 +174,28 @@ class Idea(db.Model):
         """What a trial taught, kept once the idea has been trialled (even after the decision)."""
         if not self.was_trialled:
             raise IllegalTransition(
-                "Only an idea that is being trialled, or has been, can record what a trial learnt."
+                _(
+                    "Only an idea that is being trialled, or has been, can record what a trial "
+                    "learnt."
+                )
             )
         if not learning or not learning.strip():
-            raise IllegalTransition("Say what the trial learnt.")
+            raise IllegalTransition(_("Say what the trial learnt."))
         self.trial_learning = learning.strip()
 
     def _why_not(self, stage: IdeaStage) -> str:
         here = self.stage.label.lower()
         if self.is_decided:
-            return f"This idea is {here}: that decision is final, so it cannot move again."
+            return _(
+                "This idea is %(stage)s: that decision is final, so it cannot move again.",
+                stage=here,
+            )
         if stage is self.stage:
-            return f"This idea is already {here}."
-        allowed = " or ".join(s.label.lower() for s in self.next_stages)
-        return f"An idea that is {here} can only move to {allowed}."
+            return _("This idea is already %(stage)s.", stage=here)
+        allowed = _(" or ").join(s.label.lower() for s in self.next_stages)
+        return _(
+            "An idea that is %(stage)s can only move to %(allowed)s.", stage=here, allowed=allowed
+        )
 
 
 class IdeaStageChange(db.Model):

@@ -22,6 +22,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, delete, func, or_, select, update
 
 from deliberate.extensions import db, token_hash
@@ -54,7 +56,7 @@ EMAIL_CHANGE_VALID_FOR = timedelta(hours=24)
 
 def _check_password(user: User, password: str, field: str = "password") -> None:
     if not user.check_password(password or ""):
-        raise Refused("Your current password is not correct", field)
+        raise Refused(_("Your current password is not correct"), field)
 
 
 def _end_pending_tokens(user: User, purpose: TokenPurpose, now: datetime) -> None:
@@ -81,7 +83,9 @@ def change_password(user: User, current_password: str, new_password: str) -> Non
     if problem:
         raise Refused(problem, "new_password")
     if user.check_password(new_password):
-        raise Refused("Your new password must be different from your current one", "new_password")
+        raise Refused(
+            _("Your new password must be different from your current one"), "new_password"
+        )
     user.set_password(new_password, current_app.config["PASSWORD_HASH_METHOD"])
     _end_pending_tokens(user, TokenPurpose.PASSWORD_RESET, utcnow())
     accounts.sign_out_everywhere(user)
@@ -91,7 +95,7 @@ def change_password(user: User, current_password: str, new_password: str) -> Non
 def email_password_changed(user: User, sign_in_link: str) -> None:
     queue_email(
         user.email,
-        "Your Deliberate password was changed",
+        _l("Your Deliberate password was changed"),
         "email/password_changed.txt",
         link=sign_in_link,
     )
@@ -119,7 +123,7 @@ def request_email_change(
     _check_password(user, password)
     new_email = accounts.normalise_email(new_email)
     if new_email == accounts.normalise_email(user.email):
-        raise Refused("This is already your email address", "new_email")
+        raise Refused(_("This is already your email address"), "new_email")
     now = now or utcnow()
     _end_pending_tokens(user, TokenPurpose.EMAIL_CHANGE, now)
     token = None
@@ -145,7 +149,7 @@ def email_about_email_change(change: EmailChange, confirm_link: str | None, site
     if confirm_link is not None:
         queue_email(
             change.new_email,
-            "Confirm your new email address for Deliberate",
+            _l("Confirm your new email address for Deliberate"),
             "email/email_change_confirm.txt",
             link=confirm_link,
             hours=hours,
@@ -153,13 +157,13 @@ def email_about_email_change(change: EmailChange, confirm_link: str | None, site
     else:
         queue_email(
             change.new_email,
-            "This email address cannot be used for your Deliberate account",
+            _l("This email address cannot be used for your Deliberate account"),
             "email/email_change_taken.txt",
             link=site_link,
         )
     queue_email(
         change.old_email,
-        "A change of email address was asked for on your Deliberate account",
+        _l("A change of email address was asked for on your Deliberate account"),
         "email/email_change_notice.txt",
         hours=hours,
         link=site_link,
@@ -175,16 +179,18 @@ def confirm_email_change(user: User, token: str, now: datetime | None = None) ->
         )
     )
     if pending is None or pending.user_id != user.id or not pending.new_email:
-        raise Refused("This link is not valid. Ask for a new one from your account.")
+        raise Refused(_("This link is not valid. Ask for a new one from your account."))
     if pending.used_at is not None:
-        raise Refused("This link has already been used, or a newer one was sent.")
+        raise Refused(_("This link has already been used, or a newer one was sent."))
     if pending.expires_at <= now:
-        raise Refused("This link has expired. Ask for a new one from your account.")
+        raise Refused(_("This link has expired. Ask for a new one from your account."))
     taken = accounts.find_user_by_email(pending.new_email)
     if taken is not None and taken.id != user.id:
         raise Refused(
-            "This email address can no longer be used for your account. "
-            "Your email address has not changed."
+            _(
+                "This email address can no longer be used for your account. "
+                "Your email address has not changed."
+            )
         )
     pending.used_at = now
     user.email = pending.new_email
@@ -359,8 +365,10 @@ def delete_account(user: User, password: str) -> int:
     _check_password(user, password)
     if user.is_admin and _other_admins(user) == 0:
         raise Refused(
-            "You are the only administrator. Make someone else an administrator before you "
-            "delete your account.",
+            _(
+                "You are the only administrator. Make someone else an administrator before you "
+                "delete your account."
+            ),
             "password",
         )
     user_id = user.id

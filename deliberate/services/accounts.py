@@ -15,10 +15,13 @@ from functools import cache
 from itertools import pairwise
 
 from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, select
 from zxcvbn import zxcvbn
 
 from deliberate.extensions import db, token_hash
+from deliberate.i18n import DEFAULT_LANGUAGE, current_language
 from deliberate.mail import queue_email
 from deliberate.models import AccountToken, StaffVerification, TokenPurpose, User, utcnow
 from deliberate.models.user import NAME_MAX
@@ -53,9 +56,9 @@ def name_problem(name: str) -> str | None:
     shown to other people."""
     name = name.strip()
     if not name:
-        return "Enter your name"
+        return _("Enter your name")
     if len(name) > NAME_MAX:
-        return f"Name must be {NAME_MAX} characters or fewer"
+        return _("Name must be %(max)s characters or fewer", max=NAME_MAX)
     lowered = name.casefold()
     looks_like_address = (
         "@" in name
@@ -65,36 +68,41 @@ def name_problem(name: str) -> str | None:
         or any(a == "." and unicodedata.category(b)[0] == "L" for a, b in pairwise(name))
     )
     if looks_like_address:
-        return "Enter your name only, not a web or email address"
+        return _("Enter your name only, not a web or email address")
     for character in name:
         if unicodedata.category(character)[0] not in "LM" and character not in (
             NAME_PUNCTUATION | NAME_JOINERS
         ):
-            return "Name must only include letters, spaces, apostrophes, hyphens and full stops"
+            return _("Name must only include letters, spaces, apostrophes, hyphens and full stops")
     if not any(unicodedata.category(c)[0] == "L" for c in name):
-        return "Enter your name using letters"
+        return _("Enter your name using letters")
     return None
 
 
 def password_problem(password: str, email: str = "") -> str | None:
-    """Why a password is too weak, in words a person can act on, or None when it will do."""
+    """Why a password is too weak, in words a person can act on, or None when it will do.
+    zxcvbn's own warning is English only, so it is added to English messages only."""
     if len(password) > PASSWORD_MAX:
-        return f"Password must be {PASSWORD_MAX} characters or fewer"
+        return _("Password must be %(max)s characters or fewer", max=PASSWORD_MAX)
     judged = zxcvbn(password[:ZXCVBN_MAX_LENGTH]) if password else None
     if judged and _is_a_known_password(password, judged):
-        return (
+        return _(
             "This password is too common: it is one of the passwords people use most and that "
             "have leaked. Choose another, for example three random words"
         )
     if len(password) < PASSWORD_MIN:
-        return f"Password must be at least {PASSWORD_MIN} characters long"
+        return _("Password must be at least %(min)s characters long", min=PASSWORD_MIN)
     local_part = normalise_email(email).split("@", 1)[0]
     if local_part and len(local_part) >= 4 and local_part in password.lower():
-        return "Password must not contain your email address"
+        return _("Password must not contain your email address")
     if judged and judged["score"] < PASSWORD_MIN_SCORE:
         warning = judged["feedback"].get("warning") or ""
-        because = f" ({warning.rstrip('.')})" if warning else ""
-        return f"This password is too easy to guess{because}. Use three or more random words"
+        if warning and current_language() == DEFAULT_LANGUAGE:
+            return _(
+                "This password is too easy to guess (%(warning)s). Use three or more random words",
+                warning=warning.rstrip("."),
+            )
+        return _("This password is too easy to guess. Use three or more random words")
     return None
 
 
@@ -167,12 +175,15 @@ def _open_account_token(
     )
     if found is None:
         raise Refused(
-            "This link is not valid. It may have been copied wrongly, or replaced by a newer one."
+            _(
+                "This link is not valid. It may have been copied wrongly, "
+                "or replaced by a newer one."
+            )
         )
     if found.used_at is not None:
-        raise Refused("This link has already been used.")
+        raise Refused(_("This link has already been used."))
     if found.expires_at <= now:
-        raise Refused("This link has expired.")
+        raise Refused(_("This link has expired."))
     return found
 
 
@@ -189,7 +200,7 @@ def register_user(email: str, display_name: str, password: str, *, confirmed: bo
     People registering on the site go through ``start_registration`` instead."""
     email = normalise_email(email)
     if find_user_by_email(email) is not None:
-        raise Refused("An account with this email address already exists", "email")
+        raise Refused(_("An account with this email address already exists"), "email")
     problem = password_problem(password, email)
     if problem:
         raise Refused(problem, "password")
@@ -253,7 +264,7 @@ def email_confirmation(
 ) -> None:
     queue_email(
         address,
-        "Confirm your email address for Deliberate",
+        _l("Confirm your email address for Deliberate"),
         "email/confirm_email.txt",
         link=link,
         hours=round(valid_for.total_seconds() / 3600),
@@ -265,7 +276,7 @@ def email_account_exists(address: str, sign_in_link: str, reset_link: str) -> No
     """Tell the owner of an address that someone tried to register with it."""
     queue_email(
         address,
-        "Someone tried to create a Deliberate account with your email address",
+        _l("Someone tried to create a Deliberate account with your email address"),
         "email/account_exists.txt",
         sign_in_link=sign_in_link,
         reset_link=reset_link,
@@ -291,7 +302,7 @@ def confirm_email(
     link = _open_account_token(token, TokenPurpose.CONFIRM_EMAIL, now)
     user = link.user
     if link.new_email != user.email:
-        raise Refused("This link was for another email address.")
+        raise Refused(_("This link was for another email address."))
     link.used_at = now
     return _mark_email_confirmed(user, allowed_domains, now)
 
@@ -358,7 +369,7 @@ def request_password_reset(email: str, valid_for: timedelta) -> tuple[User, str]
 def email_password_reset(address: str, link: str, valid_for: timedelta) -> None:
     queue_email(
         address,
-        "Reset your Deliberate password",
+        _l("Reset your Deliberate password"),
         "email/password_reset.txt",
         link=link,
         minutes=round(valid_for.total_seconds() / 60),
@@ -419,7 +430,10 @@ def start_staff_verification(
     work_email = normalise_email(work_email)
     if not domain_is_allowed(work_email, allowed_domains):
         listed = ", ".join(allowed_domains)
-        raise Refused(f"Enter a work email address on one of these domains: {listed}", "work_email")
+        raise Refused(
+            _("Enter a work email address on one of these domains: %(domains)s", domains=listed),
+            "work_email",
+        )
     if _staff_address_taken(work_email, user):
         return None
     now = now or utcnow()
@@ -441,7 +455,7 @@ def email_staff_verification(work_email: str, link: str, valid_for: timedelta) -
     """Send the one-time link to the work address, once the verification is saved."""
     queue_email(
         work_email,
-        "Confirm your work email address for Deliberate",
+        _l("Confirm your work email address for Deliberate"),
         "email/staff_verification.txt",
         link=link,
         hours=round(valid_for.total_seconds() / 3600),
@@ -452,7 +466,7 @@ def email_staff_address_taken(work_email: str) -> None:
     """Tell the owner of a work address that it already verifies another account."""
     queue_email(
         work_email,
-        "Your work email address already verifies a Deliberate account",
+        _l("Your work email address already verifies a Deliberate account"),
         "email/staff_address_taken.txt",
     )
 
@@ -465,18 +479,18 @@ def confirm_staff_verification(
         select(StaffVerification).where(StaffVerification.token_hash == token_hash(token))
     )
     if verification is None or verification.user_id != user.id:
-        raise Refused("This verification link is not valid. Ask for a new one.")
+        raise Refused(_("This verification link is not valid. Ask for a new one."))
     if verification.used_at is not None:
-        raise Refused("This verification link has already been used. Ask for a new one.")
+        raise Refused(_("This verification link has already been used. Ask for a new one."))
     if verification.expires_at <= now:
-        raise Refused("This verification link has expired. Ask for a new one.")
+        raise Refused(_("This verification link has expired. Ask for a new one."))
     if not domain_is_allowed(verification.email, allowed_domains):
         raise Refused(
-            "The domain of this work email address is no longer accepted for staff verification."
+            _("The domain of this work email address is no longer accepted for staff verification.")
         )
     if _staff_address_taken(verification.email, user):
         # Only someone who reads the work address gets here, so saying so reveals nothing.
-        raise Refused("This work email address already verifies another account.")
+        raise Refused(_("This work email address already verifies another account."))
     verification.used_at = now
     user.staff_email = verification.email
     user.staff_verified_at = now

@@ -19,6 +19,9 @@ when a summary is published, when the mission team responds and when the next ro
 
 Emails are queued with ``deliberate.mail.queue_email``, so they leave after the commit, from a
 background job. Their links are built here with ``url_for`` (a request, or ``SERVER_NAME``).
+The emails a person asks for (confirming, "you already follow") are in the language of their
+request; the news sent to every follower is in English, since a follower's language is not
+stored (the language of the team member whose action sends it says nothing about theirs).
 """
 
 from __future__ import annotations
@@ -31,10 +34,14 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import delete, select
 
 from deliberate.extensions import db, keyed_hash, token_hash
+from deliberate.i18n import DEFAULT_LANGUAGE
 from deliberate.mail import PlainValue, queue_email
 from deliberate.models import Consultation, ConsultationState, Follower, utcnow
 from deliberate.services.accounts import normalise_email
@@ -53,11 +60,13 @@ class FollowEvent(enum.StrEnum):
     TEAM_RESPONSE = "team_response"
 
 
-_SUBJECTS = {
-    FollowEvent.SUMMARY_PUBLISHED: "A summary has been published: {title}",
-    FollowEvent.NEXT_ROUND_OPENED: "A new round has opened: {title}",
-    FollowEvent.TEAM_RESPONSE: "The mission team has responded: {title}",
-}
+def _subject(event: FollowEvent, title: str) -> LazyString:
+    """The subject of the email about ``event``, translated when the email's language is known."""
+    if event is FollowEvent.SUMMARY_PUBLISHED:
+        return _l("A summary has been published: %(title)s", title=title)
+    if event is FollowEvent.NEXT_ROUND_OPENED:
+        return _l("A new round has opened: %(title)s", title=title)
+    return _l("The mission team has responded: %(title)s", title=title)
 
 
 def _days(setting: str) -> timedelta:
@@ -110,12 +119,19 @@ def invitation_link(consultation: Consultation) -> str:
     )
 
 
-def _send(follower: Follower, subject: str, template: str, **context: PlainValue) -> None:
+def _send(
+    follower: Follower,
+    subject: LazyString,
+    template: str,
+    language: str | None = None,
+    **context: PlainValue,
+) -> None:
     link = _unsubscribe_link(follower)
     queue_email(
         follower.email,
         subject,
         template,
+        language=language,
         headers=_one_click_headers(link),
         unsubscribe_link=link,
         **context,
@@ -145,7 +161,7 @@ def ask_to_follow(consultation: Consultation, email: str, now: datetime | None =
     if rows and rows[0].is_confirmed:
         _send(
             rows[0],
-            f"You already follow: {consultation.title}",
+            _l("You already follow: %(title)s", title=consultation.title),
             "email/follow_already.txt",
             consultation_link=url_for(
                 "consultations.show", consultation_id=consultation.id, _external=True
@@ -170,7 +186,7 @@ def ask_to_follow(consultation: Consultation, email: str, now: datetime | None =
     db.session.flush()
     _send(
         follower,
-        f"Confirm you want emails about: {consultation.title}",
+        _l("Confirm you want emails about: %(title)s", title=consultation.title),
         "email/follow_confirm.txt",
         confirm_link=url_for("following.confirm", token=token, _external=True),
         days=int(current_app.config["FOLLOWER_CONFIRM_DAYS"]),
@@ -178,7 +194,7 @@ def ask_to_follow(consultation: Consultation, email: str, now: datetime | None =
     )
 
 
-_NOT_VALID = (
+_NOT_VALID = _l(
     "This link is not valid. It may have been used already, replaced by a newer one, or copied "
     "wrongly."
 )
@@ -191,9 +207,9 @@ def check_confirmation(token: str, now: datetime | None = None) -> Follower:
         select(Follower).where(Follower.confirm_token_hash == token_hash(token))
     )
     if follower is None:
-        raise Refused(_NOT_VALID)
+        raise Refused(str(_NOT_VALID))
     if follower.confirm_sent_at + _days("FOLLOWER_CONFIRM_DAYS") <= now:
-        raise Refused("This link has expired. Ask again from the consultation's page.")
+        raise Refused(_("This link has expired. Ask again from the consultation's page."))
     return follower
 
 
@@ -267,8 +283,9 @@ def notify_followers(consultation_id: int, event: FollowEvent, **context: PlainV
     for follower in followers:
         _send(
             follower,
-            _SUBJECTS[event].format(title=consultation.title),
+            _subject(event, consultation.title),
             f"email/follow_{event.value}.txt",
+            DEFAULT_LANGUAGE,
             **{**base, **context},
         )
     return len(followers)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import and_, func, select
 from sqlalchemy.exc import IntegrityError
 
@@ -39,13 +40,13 @@ class DuplicateIdea(Refused):
     """The same person sent the same idea again moments ago; ``original`` is the one they sent."""
 
     def __init__(self, original: Idea):
-        super().__init__("You have already proposed this idea", "title")
+        super().__init__(_("You have already proposed this idea"), "title")
         self.original = original
 
 
 class AlreadySupported(Refused):
     def __init__(self) -> None:
-        super().__init__("You already support this idea")
+        super().__init__(_("You already support this idea"))
 
 
 @dataclass(frozen=True)
@@ -98,12 +99,24 @@ class ReviewQueue:
     awaiting_decision_total: int = 0
 
 
-def clean_text(value: str | None, field: str, name: str, limit: int) -> str:
-    """Trim and check one piece of prose; refuse it with a message a person can act on."""
+def clean_text(
+    value: str | None,
+    field: str,
+    name: str,
+    limit: int,
+    *,
+    missing: str | None = None,
+    too_long: str | None = None,
+) -> str:
+    """Trim and check one piece of prose; refuse it with a message a person can act on:
+    ``missing`` and ``too_long`` (translated, ``too_long`` with a ``%(max)s``) when given, else
+    built from ``name``."""
     text = _CONTROL_CHARACTERS.sub("", (value or "").replace("\r\n", "\n")).strip()
     if not text:
-        raise Refused(f"Enter {name}", field)
+        raise Refused(missing or f"Enter {name}", field)
     if len(text) > limit:
+        if too_long:
+            raise Refused(too_long % {"max": limit}, field)
         raise Refused(f"{name[0].upper()}{name[1:]} must be {limit} characters or fewer", field)
     return text
 
@@ -148,18 +161,46 @@ def propose_idea(
     """Publish a verified staff member's idea. It names its author only if they chose to
     (``show_name``); otherwise it says "a verified member of staff in the NHS" (or wherever)."""
     if not may_propose(author):
-        raise Refused("Only verified frontline staff can propose ideas")
+        raise Refused(_("Only verified frontline staff can propose ideas"))
     now = now or utcnow()
     idea = Idea(
         mission_id=mission.id,
         author_id=author.id,
         show_author_name=bool(show_name),
         author_staff_domain=staff_domain_of(author),
-        title=clean_text(title, "title", "a title for your idea", IDEA_TITLE_MAX),
-        problem=clean_text(problem, "problem", "the problem you see", IDEA_TEXT_MAX),
-        proposal=clean_text(proposal, "proposal", "your idea", IDEA_TEXT_MAX),
+        title=clean_text(
+            title,
+            "title",
+            "a title for your idea",
+            IDEA_TITLE_MAX,
+            missing=_("Enter a title for your idea"),
+            too_long=_("A title for your idea must be %(max)s characters or fewer"),
+        ),
+        problem=clean_text(
+            problem,
+            "problem",
+            "the problem you see",
+            IDEA_TEXT_MAX,
+            missing=_("Enter the problem you see"),
+            too_long=_("The problem you see must be %(max)s characters or fewer"),
+        ),
+        proposal=clean_text(
+            proposal,
+            "proposal",
+            "your idea",
+            IDEA_TEXT_MAX,
+            missing=_("Enter your idea"),
+            too_long=_("Your idea must be %(max)s characters or fewer"),
+        ),
         evidence=clean_text(
-            evidence, "evidence", "the evidence or experience behind your idea", IDEA_TEXT_MAX
+            evidence,
+            "evidence",
+            "the evidence or experience behind your idea",
+            IDEA_TEXT_MAX,
+            missing=_("Enter the evidence or experience behind your idea"),
+            too_long=_(
+                "The evidence or experience behind your idea must be %(max)s characters or fewer"
+            ),
         ),
         created_at=now,
     )
@@ -193,10 +234,13 @@ def support_idea(user: User, idea: Idea, now: datetime | None = None) -> IdeaSup
     The unique constraint has the last word, so two clicks racing each other store one support.
     No savepoint: with the SQLite driver a savepoint opened before any write commits on release."""
     if not user.is_authenticated:
-        raise Refused("Sign in to support this idea")
+        raise Refused(_("Sign in to support this idea"))
     if idea.author_id == user.id:
         raise Refused(
-            "You proposed this idea, so you cannot support it too: support shows who else backs it"
+            _(
+                "You proposed this idea, so you cannot support it too: "
+                "support shows who else backs it"
+            )
         )
     support = IdeaSupport(
         idea_id=idea.id,
@@ -222,12 +266,19 @@ def move_idea(
     actor: User, idea: Idea, stage: str | None, reason: str | None, now: datetime | None = None
 ) -> IdeaStageChange:
     if not may_manage(actor, idea):
-        raise Refused("Only the mission team can move this idea")
+        raise Refused(_("Only the mission team can move this idea"))
     try:
         target = IdeaStage(stage or "")
     except ValueError:
-        raise Refused("Choose the stage to move this idea to", "stage") from None
-    reason = clean_text(reason, "reason", "the public reason for this move", IDEA_TEXT_MAX)
+        raise Refused(_("Choose the stage to move this idea to"), "stage") from None
+    reason = clean_text(
+        reason,
+        "reason",
+        "the public reason for this move",
+        IDEA_TEXT_MAX,
+        missing=_("Enter the public reason for this move"),
+        too_long=_("The public reason for this move must be %(max)s characters or fewer"),
+    )
     # Two team members deciding at once: the second waits, then sees the first one's move.
     db.session.refresh(idea, with_for_update=True)
     try:
@@ -248,8 +299,15 @@ def move_idea(
 
 def record_trial_learning(actor: User, idea: Idea, learning: str | None) -> Idea:
     if not may_manage(actor, idea):
-        raise Refused("Only the mission team can record what a trial learnt")
-    learning = clean_text(learning, "learning", "what the trial learnt", IDEA_TEXT_MAX)
+        raise Refused(_("Only the mission team can record what a trial learnt"))
+    learning = clean_text(
+        learning,
+        "learning",
+        "what the trial learnt",
+        IDEA_TEXT_MAX,
+        missing=_("Enter what the trial learnt"),
+        too_long=_("What the trial learnt must be %(max)s characters or fewer"),
+    )
     try:
         idea.record_trial_learning(learning)
     except IllegalTransition as illegal:
