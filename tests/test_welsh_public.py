@@ -52,7 +52,7 @@ def read(client, url: str, status: int = 200) -> str:
 def test_the_home_page_is_in_welsh(welsh, missions):
     page = read(welsh, "/")
     assert "Helpwch i lunio’r cenadaethau" in page
-    assert "Neidio i’r prif gynnwys" in page
+    assert "Neidio i'r prif gynnwys" in page
     assert "Datganiad hygyrchedd" in page and "Preifatrwydd" in page and "Cwcis" in page
     for english in ("Help shape the missions", "Skip to main content", "Accessibility statement"):
         assert english not in page
