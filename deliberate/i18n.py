@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Flask, current_app, redirect, request
+from flask import Blueprint, Flask, current_app, has_request_context, redirect, request
 from flask_babel import Babel, get_locale
 
 # The interface languages, each named in its own language (as a switcher names them).
@@ -26,7 +26,10 @@ bp = Blueprint("language", __name__)
 
 
 def chosen_language() -> str:
-    """The language of this request: the remembered choice, else the browser's, else English."""
+    """The language of this request: the remembered choice, else the browser's, else English.
+    Outside a request (a job, the CLI, a test calling a service) it is English."""
+    if not has_request_context():
+        return DEFAULT_LANGUAGE
     remembered = request.cookies.get(COOKIE)
     if remembered in LANGUAGES:
         return remembered
