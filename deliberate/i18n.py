@@ -27,7 +27,7 @@ bp = Blueprint("language", __name__)
 
 def chosen_language() -> str:
     """The language of this request: the remembered choice, else the browser's, else English.
-    Outside a request (a job, the CLI, a test calling a service) it is English."""
+    Outside a request (an email rendered by a background job, a CLI command): English."""
     if not has_request_context():
         return DEFAULT_LANGUAGE
     remembered = request.cookies.get(COOKIE)
