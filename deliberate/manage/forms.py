@@ -68,12 +68,33 @@ class OptionalDateField(Field):
 
     widget = GovDateInput()
 
-    def __init__(self, label: str, missing: str, not_real: str, **kwargs):
-        """``missing`` says what the date lacks (its ``%(parts)s``), ``not_real`` that it is no
-        date: whole sentences, so that each language can word them."""
+    def __init__(
+        self,
+        label: str,
+        noun: str,
+        *,
+        missing: str | None = None,
+        not_real: str | None = None,
+        **kwargs,
+    ):
+        """``noun`` names the date in the messages ("Opening date must be a real date"). A form
+        may give whole sentences instead, worded as each language needs: ``missing`` (with
+        ``%(parts)s``, what the date lacks) and ``not_real``."""
         super().__init__(label, **kwargs)
+        self.noun = noun
         self.missing = missing
         self.not_real = not_real
+
+    def _missing_message(self, missing: list[str]) -> str:
+        parts = _MISSING_PARTS[tuple(missing)]
+        if self.missing is not None:
+            return str(self.missing) % {"parts": parts}
+        return _("%(noun)s must include a %(parts)s", noun=self.noun, parts=parts)
+
+    def _not_real_message(self) -> str:
+        if self.not_real is not None:
+            return str(self.not_real)
+        return _("%(noun)s must be a real date", noun=self.noun)
 
     def process_formdata(self, valuelist: list[str]) -> None:
         parts = [v.strip() for v in valuelist[:3]]
@@ -85,14 +106,14 @@ class OptionalDateField(Field):
         names = ("day", "month", "year")
         missing = [name for name, part in zip(names, parts, strict=True) if not part]
         if missing:
-            raise ValueError(str(self.missing) % {"parts": _MISSING_PARTS[tuple(missing)]})
+            raise ValueError(self._missing_message(missing))
         day, month, year = parts
         if not all(p.isdigit() for p in parts) or len(year) != 4:
-            raise ValueError(str(self.not_real))
+            raise ValueError(self._not_real_message())
         try:
             self.data = date(int(year), int(month), int(day))
         except ValueError as error:
-            raise ValueError(str(self.not_real)) from error
+            raise ValueError(self._not_real_message()) from error
 
     def _value(self) -> str:
         return self.data.strftime("%d %m %Y") if self.data else ""
@@ -170,14 +191,16 @@ class ConsultationForm(FlaskForm):
     )
     opens_on = OptionalDateField(
         _l("Opening date (optional)"),
-        _l("Opening date must include a %(parts)s"),
-        _l("Opening date must be a real date"),
+        _l("Opening date"),
+        missing=_l("Opening date must include a %(parts)s"),
+        not_real=_l("Opening date must be a real date"),
         description=DATE_HINT,
     )
     closes_on = OptionalDateField(
         _l("Closing date (optional)"),
-        _l("Closing date must include a %(parts)s"),
-        _l("Closing date must be a real date"),
+        _l("Closing date"),
+        missing=_l("Closing date must include a %(parts)s"),
+        not_real=_l("Closing date must be a real date"),
         description=DATE_HINT,
     )
     submit = SubmitField(_l("Save draft"), widget=GovSubmitInput())
