@@ -7,8 +7,6 @@ question, the statements) is never translated."""
 
 from __future__ import annotations
 
-import uuid
-
 import pytest
 
 from deliberate.config import PROJECT_ROOT
@@ -17,13 +15,12 @@ from deliberate.models import (
     Consultation,
     ConsultationState,
     ModerationMode,
-    Participant,
-    ParticipantRole,
     Statement,
     StatementOrigin,
 )
 from deliberate.services.statements import write_statement
 from tests.helpers import error_summary, html_of, sign_in, submit_form, text_of
+from tests.test_manage import comment, make_consultation
 from tests.test_translations import untranslated
 
 WELSH = {"Accept-Language": "cy"}
@@ -59,15 +56,10 @@ def team_member(client, missions, create_user):
     return user
 
 
-def make_consultation(mission, state=ConsultationState.DRAFT) -> Consultation:
-    consultation = Consultation(
-        mission=mission, title=QUESTION, moderation_mode=ModerationMode.PRE, allow_anonymous=True
+def welsh_draft(mission, state=ConsultationState.DRAFT) -> Consultation:
+    return make_consultation(
+        mission, state, title=QUESTION, moderation_mode=ModerationMode.PRE, allow_anonymous=True
     )
-    if state is not ConsultationState.DRAFT:
-        consultation.open()
-    db.session.add(consultation)
-    db.session.commit()
-    return consultation
 
 
 def seed(consultation: Consultation, text: str) -> Statement:
@@ -76,23 +68,8 @@ def seed(consultation: Consultation, text: str) -> Statement:
     return statement
 
 
-def comment(consultation: Consultation, text: str) -> Statement:
-    author = Participant(
-        consultation_id=consultation.id,
-        role=ParticipantRole.CITIZEN,
-        anonymous_token_hash=uuid.uuid4().hex,
-    )
-    db.session.add(author)
-    db.session.flush()
-    statement = write_statement(
-        consultation, text, origin=StatementOrigin.PARTICIPANT, author=author
-    )
-    db.session.commit()
-    return statement
-
-
 def test_the_consultation_page_is_in_welsh_when_the_browser_asks(client, missions, team_member):
-    consultation = make_consultation(missions["nhs"])
+    consultation = welsh_draft(missions["nhs"])
     seed(consultation, "Weekend discharge teams would free up beds.")
     url = f"/manage/consultations/{consultation.id}"
 
@@ -113,7 +90,7 @@ def test_the_consultation_page_is_in_welsh_when_the_browser_asks(client, mission
 
 
 def test_a_form_error_and_a_refusal_are_in_welsh(client, missions, team_member):
-    consultation = make_consultation(missions["nhs"])
+    consultation = welsh_draft(missions["nhs"])
     url = f"/manage/consultations/{consultation.id}"
 
     empty = submit_form(client, url, {"text": ""}, action=f"{url}/seeds", headers=WELSH)
@@ -133,7 +110,7 @@ def test_a_form_error_and_a_refusal_are_in_welsh(client, missions, team_member):
 
 
 def test_a_confirmation_page_counts_in_welsh_plural_forms(client, missions, team_member):
-    consultation = make_consultation(missions["nhs"])
+    consultation = welsh_draft(missions["nhs"])
     url = f"/manage/consultations/{consultation.id}/delete"
 
     none = text_of(html_of(client.get(url, headers=WELSH)))
@@ -147,7 +124,7 @@ def test_a_confirmation_page_counts_in_welsh_plural_forms(client, missions, team
 
 
 def test_the_message_after_a_move_is_in_welsh(client, missions, team_member):
-    consultation = make_consultation(missions["nhs"])
+    consultation = welsh_draft(missions["nhs"])
     seed(consultation, "Weekend discharge teams would free up beds.")
     opened = submit_form(
         client,
@@ -162,7 +139,7 @@ def test_the_message_after_a_move_is_in_welsh(client, missions, team_member):
 
 
 def test_bulk_moderation_says_what_changed_in_welsh(client, missions, team_member):
-    consultation = make_consultation(missions["nhs"], ConsultationState.OPEN)
+    consultation = welsh_draft(missions["nhs"], ConsultationState.OPEN)
     first, second = comment(consultation, "More nurses."), comment(consultation, "Fewer forms.")
     queue = f"/manage/consultations/{consultation.id}/moderation"
 
