@@ -162,3 +162,11 @@ def test_bulk_moderation_says_what_changed_in_welsh(client, missions, team_membe
         follow_redirects=True,
     )
     assert "Derbyniwyd 2 datganiad." in text_of(html_of(done))
+
+
+def test_a_move_the_consultation_cannot_make_is_explained_in_welsh(client, missions, team_member):
+    consultation = welsh_draft(missions["nhs"], ConsultationState.OPEN)
+    response = client.get(
+        f"/manage/consultations/{consultation.id}/open", headers=WELSH, follow_redirects=True
+    )
+    assert "Dim ond ymgynghoriad drafft y gellir ei agor" in text_of(html_of(response))
