@@ -14,13 +14,16 @@ from deliberate.extensions import db
 from deliberate.models import (
     Consultation,
     ConsultationState,
+    IdeaStage,
     ModerationMode,
     Statement,
     StatementOrigin,
+    utcnow,
 )
 from deliberate.services.statements import write_statement
 from tests.helpers import error_summary, html_of, sign_in, submit_form, text_of
 from tests.test_manage import comment, make_consultation
+from tests.test_team_tools import _idea as waiting_idea
 from tests.test_translations import untranslated
 
 WELSH = {"Accept-Language": "cy"}
@@ -170,3 +173,21 @@ def test_a_move_the_consultation_cannot_make_is_explained_in_welsh(client, missi
         f"/manage/consultations/{consultation.id}/open", headers=WELSH, follow_redirects=True
     )
     assert "Dim ond ymgynghoriad drafft y gellir ei agor" in text_of(html_of(response))
+
+
+def test_the_team_dashboard_is_in_welsh(client, missions, team_member):
+    nhs = missions["nhs"]
+    welsh_draft(nhs)
+    waiting_idea(nhs, "Weekend discharge", utcnow())
+    waiting_idea(nhs, "Ward rounds", utcnow(), IdeaStage.UNDER_REVIEW, utcnow())
+
+    welsh = text_of(html_of(client.get("/manage", headers=WELSH)))
+    assert "Rheoli ymgynghoriadau" in welsh and "Creu ymgynghoriad" in welsh
+    assert "Syniadau newydd i\u2019w hadolygu (1)" in welsh
+    assert "Syniadau sy\u2019n aros am benderfyniad (1)" in welsh
+    assert "cynigiwyd " in welsh and "yn cael ei adolygu ers " in welsh
+    assert "0 o gefnogwyr" in welsh  # the Welsh plural form for none
+
+    english = text_of(html_of(client.get("/manage")))
+    assert "(proposed " in english and "under review since " in english
+    assert "0 supporters" in english
