@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import date
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCharacterCount,
@@ -46,7 +48,17 @@ from deliberate.services.consultations import (
     opening_day,
 )
 
-DATE_HINT = "For example, 27 3 2027"
+DATE_HINT = _l("For example, 27 3 2027")
+
+# The parts of a date a person left out, in the words of the message that asks for them.
+_MISSING_PARTS = {
+    ("day",): _l("day"),
+    ("month",): _l("month"),
+    ("year",): _l("year"),
+    ("day", "month"): _l("day and a month"),
+    ("day", "year"): _l("day and a year"),
+    ("month", "year"): _l("month and a year"),
+}
 
 
 class OptionalDateField(Field):
@@ -56,9 +68,33 @@ class OptionalDateField(Field):
 
     widget = GovDateInput()
 
-    def __init__(self, label: str, noun: str, **kwargs):
+    def __init__(
+        self,
+        label: str,
+        noun: str,
+        *,
+        missing: str | None = None,
+        not_real: str | None = None,
+        **kwargs,
+    ):
+        """``noun`` names the date in the messages ("Opening date must be a real date"). A form
+        may give whole sentences instead, worded as each language needs: ``missing`` (with
+        ``%(parts)s``, what the date lacks) and ``not_real``."""
         super().__init__(label, **kwargs)
         self.noun = noun
+        self.missing = missing
+        self.not_real = not_real
+
+    def _missing_message(self, missing: list[str]) -> str:
+        parts = _MISSING_PARTS[tuple(missing)]
+        if self.missing is not None:
+            return str(self.missing) % {"parts": parts}
+        return _("%(noun)s must include a %(parts)s", noun=self.noun, parts=parts)
+
+    def _not_real_message(self) -> str:
+        if self.not_real is not None:
+            return str(self.not_real)
+        return _("%(noun)s must be a real date", noun=self.noun)
 
     def process_formdata(self, valuelist: list[str]) -> None:
         parts = [v.strip() for v in valuelist[:3]]
@@ -70,14 +106,14 @@ class OptionalDateField(Field):
         names = ("day", "month", "year")
         missing = [name for name, part in zip(names, parts, strict=True) if not part]
         if missing:
-            raise ValueError(f"{self.noun} must include a {' and a '.join(missing)}")
+            raise ValueError(self._missing_message(missing))
         day, month, year = parts
         if not all(p.isdigit() for p in parts) or len(year) != 4:
-            raise ValueError(f"{self.noun} must be a real date")
+            raise ValueError(self._not_real_message())
         try:
             self.data = date(int(year), int(month), int(day))
         except ValueError as error:
-            raise ValueError(f"{self.noun} must be a real date") from error
+            raise ValueError(self._not_real_message()) from error
 
     def _value(self) -> str:
         return self.data.strftime("%d %m %Y") if self.data else ""
@@ -87,64 +123,87 @@ class ConsultationForm(FlaskForm):
     """Every setting of a consultation; a draft may change them all."""
 
     title = StringField(
-        "Question",
+        _l("Question"),
         widget=GovTextInput(),
         validators=[
-            DataRequired(message="Enter the question"),
-            Length(max=TITLE_MAX, message=f"Question must be {TITLE_MAX} characters or fewer"),
+            DataRequired(message=_l("Enter the question")),
+            Length(
+                max=TITLE_MAX,
+                message=_l("Question must be %(max)s characters or fewer", max=TITLE_MAX),
+            ),
         ],
-        description="The one question people answer, for example “What would most improve "
-        "getting care when you need it?”",
+        description=_l(
+            "The one question people answer, for example “What would most improve "
+            "getting care when you need it?”"
+        ),
     )
     context = TextAreaField(
-        "Context (optional)",
+        _l("Context (optional)"),
         widget=GovCharacterCount(),
         filters=[normalise_newlines],
         validators=[
-            Length(max=CONTEXT_MAX, message=f"Context must be {CONTEXT_MAX} characters or fewer")
+            Length(
+                max=CONTEXT_MAX,
+                message=_l("Context must be %(max)s characters or fewer", max=CONTEXT_MAX),
+            )
         ],
-        description=(
+        description=_l(
             "Why you are asking, and what you will do with the answers. Leave a blank line "
             "between paragraphs; lines starting with - make a list, *words* in stars are "
             "emphasised and [words](https://...) make a link."
         ),
     )
     moderation_mode = RadioField(
-        "How should comments be moderated?",
+        _l("How should comments be moderated?"),
         widget=GovRadioInput(),
         choices=[
             SelectChoice(
                 ModerationMode.PRE.value,
-                "Pre-moderation: comments are checked before anyone sees them",
+                _l("Pre-moderation: comments are checked before anyone sees them"),
             ),
             SelectChoice(
                 ModerationMode.POST.value,
-                "Post-moderation: comments go live at once and can be taken down afterwards",
+                _l("Post-moderation: comments go live at once and can be taken down afterwards"),
             ),
         ],
-        validators=[InputRequired(message="Select how comments should be moderated")],
-        description="You can change this until the consultation opens.",
+        validators=[InputRequired(message=_l("Select how comments should be moderated"))],
+        description=_l("You can change this until the consultation opens."),
     )
     allow_anonymous = RadioField(
-        "Can people take part without signing in?",
+        _l("Can people take part without signing in?"),
         widget=GovRadioInput(),
         choices=[
-            SelectChoice("yes", "Yes, anyone can take part anonymously"),
-            SelectChoice("no", "No, people must sign in to take part"),
+            SelectChoice("yes", _l("Yes, anyone can take part anonymously")),
+            SelectChoice("no", _l("No, people must sign in to take part")),
         ],
-        validators=[InputRequired(message="Select whether people can take part anonymously")],
-        description="Anonymous participants are known only by a random token in a cookie.",
+        validators=[InputRequired(message=_l("Select whether people can take part anonymously"))],
+        description=_l("Anonymous participants are known only by a random token in a cookie."),
     )
     service_areas = TextAreaField(
-        "Service areas (optional)",
+        _l("Service areas (optional)"),
         widget=GovTextArea(),
-        description=f"Parts of the public service people may say they work in or use, one per "
-        f"line, for example “A&E” or “GP surgery”. Up to {SERVICE_AREAS_MAX_COUNT}, each "
-        f"{SERVICE_AREA_MAX} characters or fewer.",
+        description=_l(
+            "Parts of the public service people may say they work in or use, one per line, for "
+            "example “A&E” or “GP surgery”. Up to %(count)s, each %(max)s characters or fewer.",
+            count=SERVICE_AREAS_MAX_COUNT,
+            max=SERVICE_AREA_MAX,
+        ),
     )
-    opens_on = OptionalDateField("Opening date (optional)", "Opening date", description=DATE_HINT)
-    closes_on = OptionalDateField("Closing date (optional)", "Closing date", description=DATE_HINT)
-    submit = SubmitField("Save draft", widget=GovSubmitInput())
+    opens_on = OptionalDateField(
+        _l("Opening date (optional)"),
+        _l("Opening date"),
+        missing=_l("Opening date must include a %(parts)s"),
+        not_real=_l("Opening date must be a real date"),
+        description=DATE_HINT,
+    )
+    closes_on = OptionalDateField(
+        _l("Closing date (optional)"),
+        _l("Closing date"),
+        missing=_l("Closing date must include a %(parts)s"),
+        not_real=_l("Closing date must be a real date"),
+        description=DATE_HINT,
+    )
+    submit = SubmitField(_l("Save draft"), widget=GovSubmitInput())
 
     @classmethod
     def for_consultation(cls, consultation: Consultation) -> ConsultationForm:
@@ -178,7 +237,7 @@ class OpenConsultationForm(FlaskForm):
 
     context = ConsultationForm.context
     closes_on = ConsultationForm.closes_on
-    submit = SubmitField("Save changes", widget=GovSubmitInput())
+    submit = SubmitField(_l("Save changes"), widget=GovSubmitInput())
 
     @classmethod
     def for_consultation(cls, consultation: Consultation) -> OpenConsultationForm:
@@ -190,21 +249,22 @@ class OpenConsultationForm(FlaskForm):
 
 class SeedStatementForm(FlaskForm):
     text = TextAreaField(
-        "Add a seed statement",
+        _l("Add a seed statement"),
         widget=GovCharacterCount(),
         filters=[normalise_newlines],
         validators=[
-            DataRequired(message="Enter the statement"),
+            DataRequired(message=_l("Enter the statement")),
             Length(
-                max=STATEMENT_MAX, message=f"Statement must be {STATEMENT_MAX} characters or fewer"
+                max=STATEMENT_MAX,
+                message=_l("Statement must be %(max)s characters or fewer", max=STATEMENT_MAX),
             ),
         ],
-        description="A short, clear statement people can agree or disagree with.",
+        description=_l("A short, clear statement people can agree or disagree with."),
     )
     # Which of the consultation's languages it is written in (offered when it has several; the
     # service keeps the main language for anything else).
     language = StringField(validators=[Optional()])
-    submit = SubmitField("Add statement", widget=GovSubmitInput())
+    submit = SubmitField(_l("Add statement"), widget=GovSubmitInput())
 
 
 REASON_CHOICES = [SelectChoice(r.value, r.label) for r in RemovalReason]
@@ -216,28 +276,35 @@ class ModerationForm(FlaskForm):
 
     decision = StringField(
         validators=[
-            InputRequired(message="Choose accept or reject"),
-            AnyOf(["accept", "reject"], message="Choose accept or reject"),
+            InputRequired(message=_l("Choose accept or reject")),
+            AnyOf(["accept", "reject"], message=_l("Choose accept or reject")),
         ]
     )
     return_to = StringField()
     removal_reason = RadioField(
-        "Why does it break the moderation policy?",
+        _l("Why does it break the moderation policy?"),
         widget=GovRadioInput(),
         choices=REASON_CHOICES,
         validators=[Optional()],
-        description="Needed to reject or take down the comment. Shown to its author, and counted "
-        "in the published summary without your name.",
+        description=_l(
+            "Needed to reject or take down the comment. Shown to its author, and counted "
+            "in the published summary without your name."
+        ),
     )
     note = TextAreaField(
-        "Note to the author (optional)",
+        _l("Note to the author (optional)"),
         widget=GovCharacterCount(),
         filters=[strip_text],
         validators=[
-            Length(max=REASON_MAX, message=f"Note must be {REASON_MAX} characters or fewer")
+            Length(
+                max=REASON_MAX,
+                message=_l("Note must be %(max)s characters or fewer", max=REASON_MAX),
+            )
         ],
-        description="When you reject the comment, this is shown to its author with the reason and "
-        "kept in the moderation log. Do not include anyone's personal details.",
+        description=_l(
+            "When you reject the comment, this is shown to its author with the reason and "
+            "kept in the moderation log. Do not include anyone's personal details."
+        ),
     )
 
     @property
@@ -249,25 +316,28 @@ class RedactForm(FlaskForm):
     """New words for a statement, to take out what breaks the policy (a name, say)."""
 
     text = TextAreaField(
-        "The statement's words",
+        _l("The statement's words"),
         widget=GovCharacterCount(),
         validators=[
-            DataRequired(message="Enter the statement's words"),
+            DataRequired(message=_l("Enter the statement's words")),
             Length(
-                max=STATEMENT_MAX, message=f"Statement must be {STATEMENT_MAX} characters or fewer"
+                max=STATEMENT_MAX,
+                message=_l("Statement must be %(max)s characters or fewer", max=STATEMENT_MAX),
             ),
         ],
-        description="Take out only what breaks the policy and keep the rest as it was written. "
-        "The words you take out are not kept anywhere.",
+        description=_l(
+            "Take out only what breaks the policy and keep the rest as it was written. "
+            "The words you take out are not kept anywhere."
+        ),
     )
     removal_reason = RadioField(
-        "Why must the words change?",
+        _l("Why must the words change?"),
         widget=GovRadioInput(),
         choices=REASON_CHOICES,
-        validators=[InputRequired(message="Select why the words must change")],
-        description="Kept in the moderation log with the edit, without the words taken out.",
+        validators=[InputRequired(message=_l("Select why the words must change"))],
+        description=_l("Kept in the moderation log with the edit, without the words taken out."),
     )
-    submit = SubmitField("Save the edited statement", widget=GovSubmitInput())
+    submit = SubmitField(_l("Save the edited statement"), widget=GovSubmitInput())
 
     @property
     def chosen_reason(self) -> RemovalReason:
@@ -281,7 +351,7 @@ class StatementIdsField(Field):
         self.data = []
         for value in valuelist:
             if not (value.isdigit() and len(value) <= 9):
-                raise ValueError("Select statements from the list")
+                raise ValueError(_("Select statements from the list"))
             self.data.append(int(value))
 
     def _value(self) -> str:
@@ -294,22 +364,25 @@ class BulkModerationForm(FlaskForm):
     statement_ids = StatementIdsField(default=list)
     decision = StringField(
         validators=[
-            InputRequired(message="Choose accept or reject"),
-            AnyOf(["accept", "reject"], message="Choose accept or reject"),
+            InputRequired(message=_l("Choose accept or reject")),
+            AnyOf(["accept", "reject"], message=_l("Choose accept or reject")),
         ]
     )
     reason = RadioField(
-        "Reason, if you reject them",
+        _l("Reason, if you reject them"),
         widget=GovRadioInput(),
         choices=[SelectChoice(reason.value, reason.label) for reason in RemovalReason],
         validate_choice=False,  # the service checks it, and asks for it only to reject
     )
     note = TextAreaField(
-        "Note to the authors, if you reject them (optional)",
+        _l("Note to the authors, if you reject them (optional)"),
         widget=GovCharacterCount(),
         filters=[strip_text],
         validators=[
-            Length(max=REASON_MAX, message=f"Note must be {REASON_MAX} characters or fewer")
+            Length(
+                max=REASON_MAX,
+                message=_l("Note must be %(max)s characters or fewer", max=REASON_MAX),
+            )
         ],
     )
     return_to = StringField(validators=[AnyOf(["queue", "similar"])], default="queue")
@@ -330,33 +403,38 @@ class ConfirmForm(FlaskForm):
 
     confirm = HiddenField(
         validators=[
-            AnyOf(["yes"], message="Confirm on this page first: nothing has been changed yet")
+            AnyOf(["yes"], message=_l("Confirm on this page first: nothing has been changed yet"))
         ]
     )
 
 
 class ReopenForm(ConfirmForm):
     reason = TextAreaField(
-        "Why are you reopening the consultation?",
+        _l("Why are you reopening the consultation?"),
         widget=GovCharacterCount(),
         filters=[strip_text],
         validators=[
-            DataRequired(message="Enter why you are reopening the consultation"),
-            Length(max=REASON_MAX, message=f"Reason must be {REASON_MAX} characters or fewer"),
+            DataRequired(message=_l("Enter why you are reopening the consultation")),
+            Length(
+                max=REASON_MAX,
+                message=_l("Reason must be %(max)s characters or fewer", max=REASON_MAX),
+            ),
         ],
-        description="Recorded in the audit log with your account, where administrators can read "
-        "it. It is not shown to the public.",
+        description=_l(
+            "Recorded in the audit log with your account, where administrators can read "
+            "it. It is not shown to the public."
+        ),
     )
 
 
 class SeedEditForm(FlaskForm):
     text = TextAreaField(
-        "Seed statement",
+        _l("Seed statement"),
         widget=GovCharacterCount(),
         validators=SeedStatementForm.text.kwargs["validators"],
-        description="A short, clear statement people can agree or disagree with.",
+        description=_l("A short, clear statement people can agree or disagree with."),
     )
-    submit = SubmitField("Save statement", widget=GovSubmitInput())
+    submit = SubmitField(_l("Save statement"), widget=GovSubmitInput())
 
 
 class ParticipantReviewForm(FlaskForm):
@@ -378,11 +456,14 @@ class ParticipantReviewForm(FlaskForm):
     # The ids offered are the group's; the service checks each belongs to the consultation.
     participants = SelectMultipleField(coerce=int, validate_choice=False)
     reason = TextAreaField(
-        "Reason",
+        _l("Reason"),
         filters=[strip_text],
         validators=[
-            DataRequired(message="Enter the reason for your decision"),
-            Length(max=REASON_MAX, message=f"Reason must be {REASON_MAX} characters or fewer"),
+            DataRequired(message=_l("Enter the reason for your decision")),
+            Length(
+                max=REASON_MAX,
+                message=_l("Reason must be %(max)s characters or fewer", max=REASON_MAX),
+            ),
         ],
     )
 
@@ -400,7 +481,7 @@ class ParticipantReviewForm(FlaskForm):
 
     def validate_participants(self, field: SelectMultipleField) -> None:
         if not self.whole_group and not field.data:
-            raise ValidationError("Select at least one participant")
+            raise ValidationError(_("Select at least one participant"))
 
 
 RESPONSE_STATUS_CHOICES = [SelectChoice(s.value, s.label) for s in ResponseStatus]
@@ -411,75 +492,81 @@ class ResponseForm(FlaskForm):
     against what the service offers: the published run's findings, statements and ideas)."""
 
     title = StringField(
-        "What was decided or done",
+        _l("What was decided or done"),
         widget=GovTextInput(),
         filters=[strip_text],
         validators=[
-            DataRequired(message="Enter what was decided or done"),
+            DataRequired(message=_l("Enter what was decided or done")),
             Length(
                 max=RESPONSE_TITLE_MAX,
-                message=f"What was decided must be {RESPONSE_TITLE_MAX} characters or fewer",
+                message=_l(
+                    "What was decided must be %(max)s characters or fewer", max=RESPONSE_TITLE_MAX
+                ),
             ),
         ],
-        description="One sentence, for example “We will trial weekend discharge coordinators in "
-        "3 trusts from April”.",
+        description=_l(
+            "One sentence, for example “We will trial weekend discharge coordinators in "
+            "3 trusts from April”."
+        ),
     )
     explanation = TextAreaField(
-        "Explanation (optional)",
+        _l("Explanation (optional)"),
         widget=GovCharacterCount(),
         filters=[normalise_newlines, strip_text],
         validators=[
             Length(
                 max=RESPONSE_TEXT_MAX,
-                message=f"Explanation must be {RESPONSE_TEXT_MAX} characters or fewer",
+                message=_l(
+                    "Explanation must be %(max)s characters or fewer", max=RESPONSE_TEXT_MAX
+                ),
             )
         ],
-        description="Why, how and when. Shown to the public.",
+        description=_l("Why, how and when. Shown to the public."),
     )
     status = RadioField(
-        "Status",
+        _l("Status"),
         widget=GovRadioInput(),
         choices=RESPONSE_STATUS_CHOICES,
-        validators=[InputRequired(message="Select the response's status")],
+        validators=[InputRequired(message=_l("Select the response's status"))],
     )
     reason = TextAreaField(
-        "If you are not doing it: why not",
+        _l("If you are not doing it: why not"),
         widget=GovCharacterCount(),
         filters=[normalise_newlines, strip_text],
         validators=[
             Length(
                 max=RESPONSE_TEXT_MAX,
-                message=f"Reason must be {RESPONSE_TEXT_MAX} characters or fewer",
+                message=_l("Reason must be %(max)s characters or fewer", max=RESPONSE_TEXT_MAX),
             )
         ],
-        description="Needed when the status is “Not doing”. Shown to the public.",
+        description=_l("Needed when the status is “Not doing”. Shown to the public."),
     )
     answers = SelectMultipleField(validate_choice=False)  # the service checks each one
-    submit = SubmitField("Publish the response", widget=GovSubmitInput())
+    submit = SubmitField(_l("Publish the response"), widget=GovSubmitInput())
 
 
 class ResponseUpdateForm(FlaskForm):
     """A dated public update on a response, which may change its status."""
 
     note = TextAreaField(
-        "What has happened",
+        _l("What has happened"),
         widget=GovCharacterCount(),
         filters=[normalise_newlines, strip_text],
         validators=[
-            DataRequired(message="Enter what has happened"),
+            DataRequired(message=_l("Enter what has happened")),
             Length(
                 max=RESPONSE_TEXT_MAX,
-                message=f"Update must be {RESPONSE_TEXT_MAX} characters or fewer",
+                message=_l("Update must be %(max)s characters or fewer", max=RESPONSE_TEXT_MAX),
             ),
         ],
-        description="Shown to the public with today's date.",
+        description=_l("Shown to the public with today's date."),
     )
     status = RadioField(
-        "New status (optional)",
+        _l("New status (optional)"),
         widget=GovRadioInput(),
-        choices=[SelectChoice("", "No change"), *RESPONSE_STATUS_CHOICES],
+        choices=[SelectChoice("", _l("No change")), *RESPONSE_STATUS_CHOICES],
         default="",
         validate_choice=False,  # the service checks the move
     )
     reason = ResponseForm.reason
-    submit = SubmitField("Publish the update", widget=GovSubmitInput())
+    submit = SubmitField(_l("Publish the update"), widget=GovSubmitInput())

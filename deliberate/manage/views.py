@@ -28,6 +28,8 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -59,7 +61,7 @@ from deliberate.services import consultations as service
 from deliberate.services.embeddings import request_embedding
 from deliberate.services.statements import DuplicateStatement
 from deliberate.unit_of_work import may_be_refused
-from deliberate.wording import counted
+from deliberate.wording import number
 
 bp = Blueprint("manage", __name__, url_prefix="/manage")
 
@@ -149,7 +151,7 @@ def new_consultation(slug: str):
             consultation = service.create_consultation(
                 current_user, mission, service.ConsultationSettings(**form.changes())
             )
-            flash("Draft consultation created. Add seed statements, then open it.", "success")
+            flash(_("Draft consultation created. Add seed statements, then open it."), "success")
             return redirect(url_for("manage.consultation", consultation_id=consultation.id))
     status = 400 if form.errors else 200
     return render_template("manage/new.html", mission=mission, form=form), status
@@ -190,7 +192,7 @@ def edit_consultation(consultation_id: int):
     if not editable:
         return _render_consultation(
             consultation,
-            problem="A closed consultation cannot be changed: start a next round instead",
+            problem=_("A closed consultation cannot be changed: start a next round instead"),
             status=409,
         )
     form_class = (
@@ -201,7 +203,7 @@ def edit_consultation(consultation_id: int):
         settings = replace(service.ConsultationSettings.of(consultation), **form.changes())
         with may_be_refused(form):
             service.update_consultation(current_user, consultation, settings)
-            flash("Your changes have been saved.", "success")
+            flash(_("Your changes have been saved."), "success")
             return redirect(url_for("manage.consultation", consultation_id=consultation.id))
     status = 400 if form.errors else 200
     return render_template(
@@ -220,7 +222,7 @@ def add_seed_statement(consultation_id: int):
                 current_user, consultation, form.text.data, form.language.data
             )
             request_embedding(consultation.id)
-            flash("Seed statement added.", "success")
+            flash(_("Seed statement added."), "success")
             return redirect(
                 url_for("manage.consultation", consultation_id=consultation.id, _anchor="seeds")
             )
@@ -280,7 +282,7 @@ def open_consultation(consultation_id: int):
 
     def carry_out(form):
         service.open_consultation(current_user, consultation)
-        flash("Consultation opened: people can now take part.", "success")
+        flash(_("Consultation opened: people can now take part."), "success")
         return redirect(url_for("manage.consultation", consultation_id=consultation.id))
 
     return _confirmed(
@@ -298,7 +300,7 @@ def close_consultation(consultation_id: int):
 
     def carry_out(form):
         service.close_consultation(current_user, consultation)
-        flash("Consultation closed: it no longer takes votes or comments.", "success")
+        flash(_("Consultation closed: it no longer takes votes or comments."), "success")
         return redirect(url_for("manage.consultation", consultation_id=consultation.id))
 
     return _confirmed(
@@ -317,9 +319,12 @@ def reopen_consultation(consultation_id: int):
 
     def carry_out(form):
         service.reopen_consultation(current_user, consultation, form.reason.data)
-        message = "Consultation reopened: people can take part again."
+        message = _("Consultation reopened: people can take part again.")
         if closing_date_passed:
-            message += " Its closing date had passed, so it now stays open until you close it."
+            message = _(
+                "Consultation reopened: people can take part again. Its closing date had passed, "
+                "so it now stays open until you close it."
+            )
         flash(message, "success")
         return redirect(url_for("manage.consultation", consultation_id=consultation.id))
 
@@ -340,7 +345,7 @@ def delete_consultation(consultation_id: int):
     def carry_out(form):
         title = consultation.title
         service.delete_draft(current_user, consultation)
-        flash(f"Draft deleted: “{title}”.", "success")
+        flash(_("Draft deleted: “%(title)s”.", title=title), "success")
         return redirect(url_for("manage.index"))
 
     return _confirmed(
@@ -357,7 +362,10 @@ def start_next_round(consultation_id: int):
     return _move(
         consultation_id,
         service.start_next_round,
-        "Next round created as a draft, with the accepted statements of the last round as seeds.",
+        _(
+            "Next round created as a draft, with the accepted statements of the last round as "
+            "seeds."
+        ),
     )
 
 
@@ -389,7 +397,7 @@ def edit_seed_statement(statement_id: int):
         with may_be_refused(form) as refusal:
             service.edit_seed_statement(current_user, statement, form.text.data)
             request_embedding(consultation.id)
-            flash("Seed statement saved.", "success")
+            flash(_("Seed statement saved."), "success")
             return _seeds_of(consultation)
         if isinstance(refusal.error, DuplicateStatement):
             duplicate = refusal.error.original
@@ -410,7 +418,7 @@ def remove_seed_statement(statement_id: int):
 
     def carry_out(form):
         service.remove_seed_statement(current_user, statement)
-        flash("Seed statement removed.", "success")
+        flash(_("Seed statement removed."), "success")
         return _seeds_of(consultation)
 
     return _confirmed(
@@ -484,7 +492,7 @@ def moderate(statement_id: int):
         )
         analysis_runs.request_analysis(consultation.id)
         flash(
-            "Comment accepted: people can now vote on it." if accept else "Comment rejected.",
+            _("Comment accepted: people can now vote on it.") if accept else _("Comment rejected."),
             "success",
         )
         if form.return_to.data == "statement":
@@ -556,14 +564,49 @@ def _statement_of(consultation: Consultation, raw_id: str | None) -> Statement |
 
 
 def _bulk_message(outcome: bulk_moderation.BulkOutcome) -> str:
-    verb = "accepted" if outcome.accept else "rejected"
     changed, same = len(outcome.changed), len(outcome.unchanged)
     if not changed:
-        which = "statement was" if same == 1 else "statements were"
-        return f"Nothing changed: the selected {which} already {verb}."
-    done = f"{counted(changed, 'statement')} {verb}"
-    if same:
-        done += f"; {same} {'was' if same == 1 else 'were'} already {verb}"
+        if outcome.accept:
+            return ngettext(
+                "Nothing changed: the selected statement was already accepted.",
+                "Nothing changed: the selected statements were already accepted.",
+                same,
+            )
+        return ngettext(
+            "Nothing changed: the selected statement was already rejected.",
+            "Nothing changed: the selected statements were already rejected.",
+            same,
+        )
+    if outcome.accept:
+        done = ngettext(
+            "%(count)s statement accepted",
+            "%(count)s statements accepted",
+            changed,
+            count=number(changed),
+        )
+        if same:
+            done = ngettext(
+                "%(done)s; %(count)s was already accepted",
+                "%(done)s; %(count)s were already accepted",
+                same,
+                done=done,
+                count=number(same),
+            )
+    else:
+        done = ngettext(
+            "%(count)s statement rejected",
+            "%(count)s statements rejected",
+            changed,
+            count=number(changed),
+        )
+        if same:
+            done = ngettext(
+                "%(done)s; %(count)s was already rejected",
+                "%(done)s; %(count)s were already rejected",
+                same,
+                done=done,
+                count=number(same),
+            )
     return done + "."
 
 
@@ -578,7 +621,7 @@ def redact(statement_id: int):
             service.redact(current_user, statement, form.text.data, form.chosen_reason)
             request_embedding(statement.consultation_id)
             analysis_runs.request_analysis(statement.consultation_id)
-            flash("Statement edited: it now shows your words, labelled as edited.", "success")
+            flash(_("Statement edited: it now shows your words, labelled as edited."), "success")
             return redirect(url_for("manage.statement", statement_id=statement.id))
         if refusal.error is not None and not refusal.error.field:
             problem = refusal.message
@@ -694,9 +737,9 @@ def publish_run(consultation_id: int, run_id: int):
     public = reports.published_run(consultation.id)
     problem = None
     if consultation.state is ConsultationState.DRAFT:
-        problem = "Open the consultation before publishing a summary of it"
+        problem = _("Open the consultation before publishing a summary of it")
     elif public is not None and public.id == run.id:
-        problem = f"Run {run.id} is already the public summary: nothing to publish"
+        problem = _("Run %(id)s is already the public summary: nothing to publish", id=run.id)
     if problem:
         flash(problem, "info")
         return redirect(analysis_page)
@@ -704,7 +747,7 @@ def publish_run(consultation_id: int, run_id: int):
     if form.validate_on_submit():
         with may_be_refused() as refusal:
             reports.publish_run(current_user, consultation, run)
-            flash("Published: the public summary now shows this analysis.", "success")
+            flash(_("Published: the public summary now shows this analysis."), "success")
             return redirect(
                 url_for("manage.analysis", consultation_id=consultation.id, _anchor="runs")
             )
@@ -739,7 +782,9 @@ def compare_rounds(consultation_id: int):
     the newest one, where none is published)."""
     consultation = _consultation_run_by_user(consultation_id)
     rounds = [r for r in reports.rounds_of(consultation) if r.id != consultation.id]
-    form = CompareForm(request.args).offer([(r.id, f"Round {r.round_number}") for r in rounds])
+    form = CompareForm(request.args).offer(
+        [(r.id, _("Round %(number)s", number=r.round_number)) for r in rounds]
+    )
     other = None
     if rounds:
         wanted = form.other.data if form.other.data in {r.id for r in rounds} else None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
+from flask_babel import gettext as _
 from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -102,9 +103,11 @@ class Consultation(db.Model):
         """Why the consultation cannot be opened now, or None when it can."""
         now = now or utcnow()
         if self.state is not ConsultationState.DRAFT:
-            return f"Only a draft consultation can be opened; this one is {self.state}."
+            if self.state is ConsultationState.OPEN:
+                return _("Only a draft consultation can be opened; this one is open.")
+            return _("Only a draft consultation can be opened; this one is closed.")
         if self.closes_at is not None and self.closes_at <= now:
-            return "The closing date has passed: set a later one before opening."
+            return _("The closing date has passed: set a later one before opening.")
         return None
 
     def open(self, now: datetime | None = None) -> None:
@@ -117,7 +120,9 @@ class Consultation(db.Model):
 
     def why_not_close(self) -> str | None:
         if self.state is not ConsultationState.OPEN:
-            return f"Only an open consultation can be closed; this one is {self.state}."
+            if self.state is ConsultationState.DRAFT:
+                return _("Only an open consultation can be closed; this one is draft.")
+            return _("Only an open consultation can be closed; this one is closed.")
         return None
 
     def close(self, now: datetime | None = None) -> None:
@@ -137,7 +142,9 @@ class Consultation(db.Model):
 
     def why_not_reopen(self) -> str | None:
         if self.state is not ConsultationState.CLOSED:
-            return f"Only a closed consultation can be reopened; this one is {self.state}."
+            if self.state is ConsultationState.DRAFT:
+                return _("Only a closed consultation can be reopened; this one is draft.")
+            return _("Only a closed consultation can be reopened; this one is open.")
         return None
 
     def closing_date_passed(self, now: datetime | None = None) -> bool:
@@ -162,7 +169,9 @@ class Consultation(db.Model):
         the two can be compared. Dates are not copied: the old ones have passed."""
         if self.state is not ConsultationState.CLOSED:
             raise IllegalTransition(
-                f"Only a closed consultation can start a next round; this one is {self.state}."
+                _("Only a closed consultation can start a next round; this one is draft.")
+                if self.state is ConsultationState.DRAFT
+                else _("Only a closed consultation can start a next round; this one is open.")
             )
         return Consultation(
             mission_id=self.mission_id,

@@ -14,6 +14,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import select
 
 from deliberate.extensions import db
@@ -44,9 +46,9 @@ def _ids(statement_ids: Iterable[int]) -> list[int]:
     return sorted(set(int(i) for i in statement_ids))
 
 
-def _named(ids: list[int]) -> str:
-    shown = ", ".join(str(i) for i in ids[:5]) + (" and others" if len(ids) > 5 else "")
-    return f"Statement {shown} is" if len(ids) == 1 else f"Statements {shown} are"
+def _shown(ids: list[int]) -> str:
+    shown = ", ".join(str(i) for i in ids[:5])
+    return _("%(ids)s and others", ids=shown) if len(ids) > 5 else shown
 
 
 def bulk_moderate(
@@ -60,12 +62,14 @@ def bulk_moderate(
     """Accept or reject the selected statements of ``consultation`` together; rejecting needs one
     reason (from the moderation policy) for them all. All or nothing."""
     if not may_moderate(user, consultation):
-        raise NotPermitted("Only the mission team and moderators can moderate comments")
+        raise NotPermitted(_("Only the mission team and moderators can moderate comments"))
     ids = _ids(statement_ids)
     if not ids:
-        raise Refused("Select at least one statement", "statement_ids")
+        raise Refused(_("Select at least one statement"), "statement_ids")
     if len(ids) > BULK_MAX:
-        raise Refused(f"Select {BULK_MAX} statements or fewer at a time", "statement_ids")
+        raise Refused(
+            _("Select %(most)s statements or fewer at a time", most=BULK_MAX), "statement_ids"
+        )
     statements = list(
         db.session.scalars(
             select(Statement)
@@ -76,20 +80,31 @@ def bulk_moderate(
     foreign = sorted(set(ids) - {s.id for s in statements})
     if foreign:
         raise Refused(
-            f"{_named(foreign)} not part of this consultation: nothing was changed",
+            ngettext(
+                "Statement %(ids)s is not part of this consultation: nothing was changed",
+                "Statements %(ids)s are not part of this consultation: nothing was changed",
+                len(foreign),
+                ids=_shown(foreign),
+            ),
             "statement_ids",
         )
     seeds = [s.id for s in statements if s.origin is not StatementOrigin.PARTICIPANT]
     if seeds:
         raise Refused(
-            f"{_named(seeds)} written by the mission team, and seed statements are not "
-            "moderated: nothing was changed",
+            ngettext(
+                "Statement %(ids)s is written by the mission team, and seed statements are not "
+                "moderated: nothing was changed",
+                "Statements %(ids)s are written by the mission team, and seed statements are not "
+                "moderated: nothing was changed",
+                len(seeds),
+                ids=_shown(seeds),
+            ),
             "statement_ids",
         )
     chosen = _reason(reason, accept)
     note = (note or "").replace("\x00", "").strip() or None
     if note is not None and len(note) > REASON_MAX:
-        raise Refused(f"Your note must be {REASON_MAX} characters or fewer", "note")
+        raise Refused(_("Your note must be %(max)s characters or fewer", max=REASON_MAX), "note")
 
     wanted = ModerationStatus.ACCEPTED if accept else ModerationStatus.REJECTED
     changed, unchanged = [], []
@@ -119,8 +134,8 @@ def _reason(reason: ReportReason | str | None, accept: bool) -> ReportReason | N
     if accept:
         return None
     if not reason:
-        raise Refused("Choose the reason for rejecting the selected statements", "reason")
+        raise Refused(_("Choose the reason for rejecting the selected statements"), "reason")
     try:
         return ReportReason(reason)
     except ValueError:
-        raise Refused("Choose a reason from the list", "reason") from None
+        raise Refused(_("Choose a reason from the list"), "reason") from None

@@ -27,6 +27,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, fields, replace
 from datetime import date, datetime, time
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, select
 
 from deliberate.extensions import db
@@ -81,7 +83,7 @@ class DuplicateSeed(DuplicateStatement):
     def __init__(self, original: Statement):
         Refused.__init__(
             self,
-            "This consultation already has that statement: change the wording or leave it out",
+            _("This consultation already has that statement: change the wording or leave it out"),
             "text",
         )
         self.original = original
@@ -145,7 +147,7 @@ def may_use_manage_pages(user: User) -> bool:
 
 def _require_team(user: User, mission_id: int) -> None:
     if not may_run(user, mission_id):
-        raise NotPermitted("Only the mission team can run this mission's consultations")
+        raise NotPermitted(_("Only the mission team can run this mission's consultations"))
 
 
 # -- dates ----------------------------------------------------------------------------------------
@@ -171,22 +173,22 @@ def _check_dates(opens_on: date | None, closes_on: date | None, now: datetime) -
     if closes_on is None:
         return
     if opens_on is not None and closes_on <= opens_on:
-        raise Refused("Closing date must be after the opening date", "closes_on")
+        raise Refused(_("Closing date must be after the opening date"), "closes_on")
     if _end_of(closes_on) <= now:
-        raise Refused("Closing date must be today or in the future", "closes_on")
+        raise Refused(_("Closing date must be today or in the future"), "closes_on")
 
 
 # -- settings -------------------------------------------------------------------------------------
 
 
 def _clean_title(title: str | None) -> str:
-    return one_line(title, "title", "Question", TITLE_MAX, "Enter the question")
+    return one_line(title, "title", _("Question"), TITLE_MAX, _("Enter the question"))
 
 
 def _clean_context(context: str | None) -> str:
     context = (context or "").replace("\r\n", "\n").strip()
     if len(context) > CONTEXT_MAX:
-        raise Refused(f"Context must be {CONTEXT_MAX} characters or fewer", "context")
+        raise Refused(_("Context must be %(max)s characters or fewer", max=CONTEXT_MAX), "context")
     return context
 
 
@@ -200,14 +202,23 @@ def clean_service_areas(text: str | None) -> str:
             areas.append(area)
     if len(areas) > SERVICE_AREAS_MAX_COUNT:
         raise Refused(
-            f"Enter {SERVICE_AREAS_MAX_COUNT} service areas or fewer (you entered {len(areas)})",
+            _(
+                "Enter %(most)s service areas or fewer (you entered %(count)s)",
+                most=SERVICE_AREAS_MAX_COUNT,
+                count=len(areas),
+            ),
             "service_areas",
         )
     for area in areas:
         if len(area) > SERVICE_AREA_MAX:
             raise Refused(
-                f"Each service area must be {SERVICE_AREA_MAX} characters or fewer: "
-                f"“{area[:30]}…” is {len(area)}",
+                _(
+                    "Each service area must be %(max)s characters or fewer: “%(area)s…” is "
+                    "%(length)s",
+                    max=SERVICE_AREA_MAX,
+                    area=area[:30],
+                    length=len(area),
+                ),
                 "service_areas",
             )
     return "\n".join(areas)
@@ -252,11 +263,14 @@ def create_consultation(
 
 # The settings an open consultation keeps (the form field of each has the same name).
 _FIXED_WHILE_OPEN = (
-    ("title", "The question"),
-    ("moderation_mode", "The moderation mode"),
-    ("allow_anonymous", "Whether people can take part anonymously"),
-    ("service_areas", "The service areas"),
-    ("opens_on", "The opening date"),
+    ("title", _l("The question cannot change while the consultation is open")),
+    ("moderation_mode", _l("The moderation mode cannot change while the consultation is open")),
+    (
+        "allow_anonymous",
+        _l("Whether people can take part anonymously cannot change while the consultation is open"),
+    ),
+    ("service_areas", _l("The service areas cannot change while the consultation is open")),
+    ("opens_on", _l("The opening date cannot change while the consultation is open")),
 )
 
 
@@ -278,14 +292,14 @@ def update_consultation(
     """Change a consultation's settings, within the edit rules for its state."""
     _require_team(user, consultation.mission_id)
     if consultation.state is ConsultationState.CLOSED:
-        raise IllegalMove("A closed consultation cannot be changed: start a next round instead")
+        raise IllegalMove(_("A closed consultation cannot be changed: start a next round instead"))
     now = now or utcnow()
     settings = _cleaned(settings)
     current = ConsultationSettings.of(consultation)
     if consultation.state is ConsultationState.OPEN:
-        for attribute, label in _FIXED_WHILE_OPEN:
+        for attribute, fixed in _FIXED_WHILE_OPEN:
             if getattr(settings, attribute) != getattr(current, attribute):
-                raise Refused(f"{label} cannot change while the consultation is open", attribute)
+                raise Refused(str(fixed), attribute)
         if settings.closes_on != current.closes_on:
             _check_dates(settings.opens_on, settings.closes_on, now)
     else:
@@ -335,9 +349,10 @@ def why_not_reopen(consultation: Consultation) -> str | None:
         return problem
     later = next_round_of(consultation)
     if later is not None:
-        return (
-            f"Round {later.round_number} of this consultation has been started, so this round "
-            "cannot be reopened"
+        return _(
+            "Round %(round)s of this consultation has been started, so this round cannot be "
+            "reopened",
+            round=later.round_number,
         )
     return None
 
@@ -347,7 +362,9 @@ def clean_reason(reason: str | None, missing: str) -> str:
     if not reason:
         raise Refused(missing, "reason")
     if len(reason) > audit.REASON_MAX:
-        raise Refused(f"Reason must be {audit.REASON_MAX} characters or fewer", "reason")
+        raise Refused(
+            _("Reason must be %(max)s characters or fewer", max=audit.REASON_MAX), "reason"
+        )
     return reason
 
 
@@ -356,7 +373,7 @@ def reopen_consultation(
 ) -> None:
     """Let people take part again in a closed consultation; the reason goes to the audit log."""
     _require_team(user, consultation.mission_id)
-    reason = clean_reason(reason, "Enter why you are reopening the consultation")
+    reason = clean_reason(reason, _("Enter why you are reopening the consultation"))
     problem = why_not_reopen(consultation)
     if problem:
         raise IllegalMove(problem)
@@ -374,9 +391,14 @@ def reopen_consultation(
 
 def why_not_delete(consultation: Consultation) -> str | None:
     if consultation.state is not ConsultationState.DRAFT:
-        return (
-            f"Only a draft consultation can be deleted; this one is {consultation.state}. "
-            "People may have taken part, so it is kept."
+        if consultation.state is ConsultationState.OPEN:
+            return _(
+                "Only a draft consultation can be deleted; this one is open. People may have "
+                "taken part, so it is kept."
+            )
+        return _(
+            "Only a draft consultation can be deleted; this one is closed. People may have "
+            "taken part, so it is kept."
         )
     return None
 
@@ -431,7 +453,10 @@ def start_next_round(user: User, consultation: Consultation) -> Consultation:
     existing = next_round_of(consultation)
     if existing is not None:
         raise IllegalMove(
-            f"Round {existing.round_number} of this consultation has already been started"
+            _(
+                "Round %(round)s of this consultation has already been started",
+                round=existing.round_number,
+            )
         )
     try:
         new_round = consultation.next_round()
@@ -466,7 +491,7 @@ def add_seed_statement(
     A duplicate raises ``DuplicateStatement`` carrying the original."""
     _require_team(user, consultation.mission_id)
     if consultation.state is ConsultationState.CLOSED:
-        raise IllegalMove("A closed consultation cannot take new statements", "text")
+        raise IllegalMove(_("A closed consultation cannot take new statements"), "text")
     try:
         statement = write_statement(
             consultation,
@@ -483,9 +508,9 @@ def add_seed_statement(
 def why_not_change_seed(statement: Statement) -> str | None:
     """Why the team cannot edit or remove this statement now, or None when it can."""
     if statement.origin is not StatementOrigin.SEED:
-        return "Only seed statements can be changed by the team: comments are moderated instead."
+        return _("Only seed statements can be changed by the team: comments are moderated instead.")
     if statement.consultation.state is not ConsultationState.DRAFT:
-        return (
+        return _(
             "Seed statements are fixed once the consultation has opened: people may have voted "
             "on them as they are."
         )
@@ -555,15 +580,15 @@ def moderator_role(user: User, consultation: Consultation) -> str:
 def _clean_note(note: str | None) -> str | None:
     note = (note or "").replace("\r\n", "\n").replace("\x00", "").strip()
     if len(note) > REASON_MAX:
-        raise Refused(f"Note must be {REASON_MAX} characters or fewer", "note")
+        raise Refused(_("Note must be %(max)s characters or fewer", max=REASON_MAX), "note")
     return note or None
 
 
 def _require_moderator(user: User, statement: Statement) -> None:
     if not may_moderate(user, statement.consultation):
-        raise NotPermitted("Only the mission team and moderators can moderate comments")
+        raise NotPermitted(_("Only the mission team and moderators can moderate comments"))
     if statement.origin is not StatementOrigin.PARTICIPANT:
-        raise Refused("Seed statements are written by the mission team and are not moderated")
+        raise Refused(_("Seed statements are written by the mission team and are not moderated"))
 
 
 def moderate(
@@ -593,7 +618,7 @@ def moderate(
     if statement.moderation is wanted:
         return statement
     if not accept and removal_reason is None:
-        raise Refused("Select why this comment breaks the moderation policy", "removal_reason")
+        raise Refused(_("Select why this comment breaks the moderation policy"), "removal_reason")
     note = _clean_note(note)
     previous = statement.moderation
     moderate_statement(statement, accept, None if accept else removal_reason, note)
@@ -622,14 +647,17 @@ def redact(
     consultation = statement.consultation
     _require_moderator(user, statement)
     if removal_reason is None:
-        raise Refused("Select why the words must change", "removal_reason")
+        raise Refused(_("Select why the words must change"), "removal_reason")
     text = clean_statement_text(text)
     if text == statement.text:
-        raise Refused("Change the words to take out what breaks the policy", "text")
+        raise Refused(_("Change the words to take out what breaks the policy"), "text")
     other = find_other_duplicate(statement, text)
     if other is not None:
         raise Refused(
-            f"Statement {other.id} already says this: reject this one as a duplicate instead",
+            _(
+                "Statement %(id)s already says this: reject this one as a duplicate instead",
+                id=other.id,
+            ),
             "text",
         )
     redact_statement(statement, text)
