@@ -341,13 +341,40 @@ def _voted_enough(f: Figures, words: Words) -> str:
     ) % {"num": number(f.n_clustered)}
 
 
+# What the analysis stored when it could not look for groups (deliberate.analysis.opinion_groups).
+_TOO_FEW = re.compile(
+    r"only (\d+) participant\(s\) have voted enough to be grouped; at least (\d+) are needed "
+    r"for two groups of (\d+)"
+)
+
+
+def _why_not_enough(message: str, words: Words) -> str:
+    """The stored reason there are no groups, in the reader's language where it is a known one."""
+    _, ngettext = words.gettext, words.ngettext
+    if "there are no votes yet" in message:
+        return _("there are no votes yet.")
+    if "every voted statement was moderated out" in message:
+        return _("every statement voted on was moderated out.")
+    found = _TOO_FEW.search(message)
+    if found is None:
+        return message.rstrip(".") + "."
+    n, needed, size = (int(x) for x in found.groups())
+    return ngettext(
+        "only %(num)s participant has voted enough to be grouped; at least %(needed)s are needed "
+        "for two groups of %(size)s.",
+        "only %(num)s participants have voted enough to be grouped; at least %(needed)s are "
+        "needed for two groups of %(size)s.",
+        n,
+    ) % {"num": number(n), "needed": number(needed), "size": number(size)}
+
+
 def groups(f: Figures, words: Words = ENGLISH) -> Iterable[Sentence]:
     _, ngettext = words.gettext, words.ngettext
     if not f.ok:
         yield _sentence(
             "groups",
             _("There is not enough data yet to find opinion groups: "),
-            Part(f.message.rstrip(".") + ".", "#opinion-groups"),
+            Part(_why_not_enough(f.message, words), "#opinion-groups"),
             in_doubt=True,
         )
         return
@@ -618,7 +645,6 @@ def staff_and_citizens(f: Figures, words: Words = ENGLISH) -> Iterable[Sentence]
     roles = f.roles
     if roles is None:
         return
-    staff_and_citizens = _("Staff and citizens")
     if not roles.comparable:
         counts = {"staff": number(roles.n_staff), "num": number(roles.n_citizens)}
         if roles.n_staff and roles.n_citizens:
@@ -635,8 +661,8 @@ def staff_and_citizens(f: Figures, words: Words = ENGLISH) -> Iterable[Sentence]
             )
         yield _sentence(
             "roles",
-            Part(staff_and_citizens, "#staff-and-citizens"),
-            _(" cannot be compared in this analysis: %(said)s.") % {"said": said % counts},
+            Part(_("Staff and citizens cannot be compared"), "#staff-and-citizens"),
+            _(" in this analysis: %(said)s.") % {"said": said % counts},
         )
         return
     differ = [r for r in roles.differ_most if r.q_value <= f.alpha]
@@ -651,8 +677,8 @@ def staff_and_citizens(f: Figures, words: Words = ENGLISH) -> Iterable[Sentence]
         r = differ[0]
         yield _sentence(
             "roles-differ",
-            Part(staff_and_citizens, "#staff-and-citizens"),
-            _(" differ most on "),
+            Part(_("Staff and citizens differ most"), "#staff-and-citizens"),
+            _(" on "),
             quote(r.statement),
             _(": %(staff)s staff agreed, against %(citizens)s citizens.")
             % {"staff": share(r.staff, words=words), "citizens": share(r.citizens, words=words)},
