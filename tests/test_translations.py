@@ -87,11 +87,29 @@ def _words(text: str) -> list[str]:
     return [w for w in WORD.findall(text) if w.strip(".") not in NOT_TRANSLATED]
 
 
+def _outside_tags(value: str, in_tag: bool) -> tuple[str, bool]:
+    """The text of ``value`` outside HTML tags, and whether it ends inside a tag: a tag can run
+    across Jinja tokens (``<a href="{{ url }}">``), so its state is carried from one to the next."""
+    kept: list[str] = []
+    for char in value:
+        if in_tag:
+            in_tag = char != ">"
+            if not in_tag:
+                kept.append(" ")
+        elif char == "<":
+            in_tag = True
+            kept.append(" ")
+        else:
+            kept.append(char)
+    return "".join(kept), in_tag
+
+
 def untranslated(source: str) -> list[tuple[int, str]]:
     """(line, text) of each piece of interface text in a template that is not translatable."""
     found: list[tuple[int, str]] = []
     tokens = list(Environment(extensions=["jinja2.ext.i18n"]).lex(source))
     in_trans = False
+    in_tag = False
     significant = [t for t in tokens if t[1] != "whitespace"]
     for i, (line, kind, value) in enumerate(significant):
         if (
@@ -105,7 +123,9 @@ def untranslated(source: str) -> list[tuple[int, str]]:
         elif kind == "data":
             for match in ATTRIBUTE_TEXT.finditer(value):
                 found.append((line, match.group(0)))
-            if not in_trans and _words(ATTRIBUTE_TEXT.sub(" ", value)):
+            code_free = CODE.sub(" ", value)
+            text, in_tag = _outside_tags(ATTRIBUTE_TEXT.sub(" ", code_free), in_tag)
+            if not in_trans and _words(text):
                 found.append((line, " ".join(value.split())[:80]))
         elif (
             kind == "string"
@@ -147,6 +167,8 @@ def test_the_checker_finds_text_outside_the_catalogue():
     assert untranslated('<p class="govuk-body">{{ count }} – {{ name }}</p>') == []
     assert untranslated("<p>Download the <code>run.json</code> as JSON</p>") != []
     assert untranslated("<p><code>curl https://example.org</code> (JSON)</p>") == []
+    assert untranslated('<a class="govuk-link" href="{{ url }}">{{ _("Back") }}</a>') == []
+    assert untranslated('<a class="govuk-link" href="{{ url }}">Back</a>') != []
 
 
 def _extracted() -> set[str | tuple[str, ...]]:
