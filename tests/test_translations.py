@@ -39,10 +39,8 @@ PENDING: set[str] = {
     "macros",
     "manage",
     "missions",
-    "open_data",
     "pages",
     "reports",
-    "responses",
     ".",  # base.html
 }
 # Words that are the same in every language: names of things, formats and units.
