@@ -40,7 +40,6 @@ PENDING: set[str] = {
     "manage",
     "missions",
     "pages",
-    "reports",
     ".",  # base.html
 }
 # Words that are the same in every language: names of things, formats and units.
