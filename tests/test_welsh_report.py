@@ -95,6 +95,8 @@ def test_the_published_report_reads_in_welsh_and_stays_the_same_in_english(
     text = text_of(welsh)
     assert "Grŵp A: 101 o bobl, wedi'u lluniadu fel cylchoedd" in text
     assert "Group A: 101 people" not in text
+    assert "Beth mae pobl yn cytuno arno" in text and "Pa mor sicr ydym ni?" in text
+    assert "&lt;a" not in welsh  # the links in the key figures stay links
 
     # English again: the same page as before the Welsh reader came (nothing cached in Welsh).
     again = html_of(client.get(f"/consultations/{cid}/report"))
