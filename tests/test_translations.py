@@ -25,12 +25,7 @@ from deliberate.i18n import LANGUAGES
 TEMPLATES = PROJECT_ROOT / "templates"
 TRANSLATIONS = PROJECT_ROOT / "deliberate" / "translations"
 # Folders of templates still to be converted; each is removed as it is done. Empty when done.
-PENDING: set[str] = {
-    "manage",
-    "open_data",
-    "reports",
-    "responses",
-}
+PENDING: set[str] = set()
 # Words that are the same in every language: names of things, formats and units.
 NOT_TRANSLATED = {
     "Deliberate",

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from markupsafe import Markup, escape
 
 from deliberate.reporting.figures import COLOURS, MARKERS, GroupFigure, OpinionMap
+from deliberate.reporting.words import ENGLISH, Words
+from deliberate.wording import number
 
 MAP_WIDTH, MAP_HEIGHT, MAP_MARGIN = 640, 440, 28
 MAP_MAX_POINTS = 4000  # beyond this the map shows an even sample of each group (said in its text)
@@ -169,13 +171,14 @@ _PATTERNS = (
 )
 
 
-def vote_key(chart_id: str) -> Markup:
+def vote_key(chart_id: str, words: Words = ENGLISH) -> Markup:
     """The key of a vote chart, in HTML under it: the three fills, named in words."""
+    _ = words.gettext
     items = []
     for name, fill in (
-        ("Agree (solid)", AGREE_COLOUR),
-        ("Disagree (striped)", f"url(#{chart_id}-key-hatch)"),
-        ("Pass (dotted)", f"url(#{chart_id}-key-dots)"),
+        (_("Agree (solid)"), AGREE_COLOUR),
+        (_("Disagree (striped)"), f"url(#{chart_id}-key-hatch)"),
+        (_("Pass (dotted)"), f"url(#{chart_id}-key-dots)"),
     ):
         items.append(
             '<li class="app-key__item"><svg width="22" height="14" aria-hidden="true" '
@@ -312,27 +315,59 @@ def _short(text: str, limit: int) -> str:
 # -- text summaries: what each chart shows, in words (its <desc> and the caption above it) --------
 
 
-def _where(dx: float, dy: float) -> str:
+def _where(dx: float, dy: float, words: Words) -> str:
     """Rough position of a group centre, from its offset to the middle of the map (-1 to 1)."""
+    _ = words.gettext
     horizontal = "left" if dx < -0.25 else "right" if dx > 0.25 else ""
     vertical = "bottom" if dy < -0.25 else "top" if dy > 0.25 else ""
-    if horizontal and vertical:
-        return f"towards the {vertical} {horizontal}"
-    if horizontal or vertical:
-        return f"towards the {horizontal or vertical}"
-    return "near the middle"
+    places = {
+        ("top", "left"): _("towards the top left"),
+        ("top", "right"): _("towards the top right"),
+        ("bottom", "left"): _("towards the bottom left"),
+        ("bottom", "right"): _("towards the bottom right"),
+        ("top", ""): _("towards the top"),
+        ("bottom", ""): _("towards the bottom"),
+        ("", "left"): _("towards the left"),
+        ("", "right"): _("towards the right"),
+        ("", ""): _("near the middle"),
+    }
+    return places[(vertical, horizontal)]
 
 
-def describe_map(opinion_map: OpinionMap, groups: Sequence[GroupFigure]) -> str:
+def _drawn_as(marker: str, words: Words) -> str:
+    _ = words.gettext
+    return {
+        "circle": _("drawn as circles"),
+        "square": _("drawn as squares"),
+        "triangle": _("drawn as triangles"),
+        "diamond": _("drawn as diamonds"),
+        "cross": _("drawn as crosses"),
+        "star": _("drawn as stars"),
+    }.get(marker, marker)
+
+
+def describe_map(
+    opinion_map: OpinionMap, groups: Sequence[GroupFigure], words: Words = ENGLISH
+) -> str:
     """The opinion map in words: who is on it, which group sits where, and what it cannot show."""
+    _, ngettext = words.gettext, words.ngettext
     n = opinion_map.n_people
     shown = map_sample_size(opinion_map)
     parts = [
-        f"Each of the {n:,} people who voted is a point; people who voted alike sit close "
-        "together. The axes summarise the votes and have no meaning of their own."
+        ngettext(
+            "Each of the %(num)s person who voted is a point; people who voted alike sit close "
+            "together. The axes summarise the votes and have no meaning of their own.",
+            "Each of the %(num)s people who voted is a point; people who voted alike sit close "
+            "together. The axes summarise the votes and have no meaning of their own.",
+            n,
+        )
+        % {"num": number(n)}
     ]
     if shown < n:
-        parts.append(f"The map shows an even sample of {shown:,} of them, from every group.")
+        parts.append(
+            _("The map shows an even sample of %(num)s of them, from every group.")
+            % {"num": number(shown)}
+        )
     if groups:
         xs = [p.x for p in opinion_map.points] or [0.0]
         ys = [p.y for p in opinion_map.points] or [0.0]
@@ -340,12 +375,30 @@ def describe_map(opinion_map: OpinionMap, groups: Sequence[GroupFigure]) -> str:
         half_x = max((max(xs) - min(xs)) / 2, 1e-9)
         half_y = max((max(ys) - min(ys)) / 2, 1e-9)
         for g in groups:
-            where = _where((g.center[0] - mid_x) / half_x, (g.center[1] - mid_y) / half_y)
-            parts.append(f"{g.name}: {g.size:,} people, drawn as {g.marker}s, {where}.")
+            where = _where((g.center[0] - mid_x) / half_x, (g.center[1] - mid_y) / half_y, words)
+            parts.append(
+                ngettext(
+                    "%(group)s: %(num)s person, %(drawn)s, %(where)s.",
+                    "%(group)s: %(num)s people, %(drawn)s, %(where)s.",
+                    g.size,
+                )
+                % {
+                    "group": g.name,
+                    "num": number(g.size),
+                    "drawn": _drawn_as(g.marker, words),
+                    "where": where,
+                }
+            )
     unplaced = sum(1 for p in opinion_map.points if not p.clustered)
     if unplaced:
         parts.append(
-            f"{unplaced:,} people with too few votes to count in the statistics are drawn "
-            "hollow, in the shape of the group they are nearest to."
+            ngettext(
+                "%(num)s person with too few votes to count in the statistics is drawn hollow, "
+                "in the shape of the group they are nearest to.",
+                "%(num)s people with too few votes to count in the statistics are drawn hollow, "
+                "in the shape of the group they are nearest to.",
+                unplaced,
+            )
+            % {"num": number(unplaced)}
         )
     return " ".join(parts)

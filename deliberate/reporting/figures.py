@@ -25,6 +25,7 @@ from deliberate.findings import (
     VoteFindings,
 )
 from deliberate.reporting.uncertainty import wilson
+from deliberate.reporting.words import ENGLISH, Words
 
 AGREE = "agree"
 SMALL_SHARE = 30  # shares of fewer people than this are shown with their interval
@@ -36,10 +37,14 @@ MARKERS = ("circle", "square", "triangle", "diamond", "cross", "star")
 COLOURS = ("#0b5f9e", "#b04200", "#00704a", "#a0327a", "#6b5a00", "#4a4a8a")
 
 
-def group_name(group_id: int) -> str:
+LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def group_name(group_id: int, words: Words = ENGLISH) -> str:
     """Names groups "Group A", "Group B"...: letters read better than numbers in sentences."""
-    letters = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-    return f"Group {letters[group_id]}" if 0 <= group_id < len(letters) else f"Group {group_id + 1}"
+    _ = words.gettext
+    letter = LETTERS[group_id] if 0 <= group_id < len(LETTERS) else str(group_id + 1)
+    return _("Group %(letter)s") % {"letter": letter}
 
 
 def percent(part: int, whole: int) -> int | None:
@@ -166,14 +171,15 @@ class GroupFigure:
     n_assigned: int  # with too few votes, placed in this group on the map only
     center: tuple[float, float]
     distinctive: tuple[Distinctive, ...]
+    label: str = ""  # its name in the reader's language ("Group A", "Grŵp A")
 
     @property
     def name(self) -> str:
-        return group_name(self.id)
+        return self.label or group_name(self.id)
 
     @property
     def anchor(self) -> str:
-        return f"group-{self.name[-1].lower()}" if self.id < 26 else f"group-{self.id}"
+        return f"group-{LETTERS[self.id].lower()}" if 0 <= self.id < 26 else f"group-{self.id}"
 
     @property
     def marker(self) -> str:
@@ -488,7 +494,7 @@ def _rest(row: StatementRow, group: int, direction: str) -> Tally:
 RowOf = Callable[[int], StatementRow | None]
 
 
-def _groups(votes: VoteFindings, row_of: RowOf) -> tuple[GroupFigure, ...]:
+def _groups(votes: VoteFindings, row_of: RowOf, words: Words) -> tuple[GroupFigure, ...]:
     out = []
     for g in votes.groups:
         distinctive = tuple(
@@ -502,7 +508,9 @@ def _groups(votes: VoteFindings, row_of: RowOf) -> tuple[GroupFigure, ...]:
             for r in g.representative
             if (row := row_of(r.statement_id)) is not None
         )
-        out.append(GroupFigure(g.id, g.size, g.n_assigned, g.center, distinctive))
+        out.append(
+            GroupFigure(g.id, g.size, g.n_assigned, g.center, distinctive, group_name(g.id, words))
+        )
     return tuple(out)
 
 
@@ -566,11 +574,13 @@ def _topic_votes(tally: TopicTally | None) -> Votes | None:
     return Votes(tally.agree, tally.disagree, tally.votes, tally.passed, tally.voters)
 
 
-def _topics(stored: TopicFindings | None, k: int, row_of: RowOf) -> Topics:
+def _topics(stored: TopicFindings | None, k: int, row_of: RowOf, words: Words) -> Topics:
+    _ = words.gettext
     if stored is None:
-        return Topics(False, "Topics are not available for this run.")
+        return Topics(False, _("Topics are not available for this run."))
     if not stored.ok:
-        return Topics(False, f"Topics are not available for this run. {stored.message}".strip())
+        unavailable = _("Topics are not available for this run.")
+        return Topics(False, f"{unavailable} {stored.message}".strip())
     joined = {j.topic_id: j for j in stored.by_topic}
     described = {t.id: t for t in stored.topics}
     ids = stored.statement_ids
@@ -589,7 +599,7 @@ def _topics(stored: TopicFindings | None, k: int, row_of: RowOf) -> Topics:
         figures.append(
             TopicFigure(
                 id=tid,
-                label=(topic.label if topic else None) or (join.label if join else "Other"),
+                label=(topic.label if topic else None) or (join.label if join else _("Other")),
                 keywords=topic.keywords if topic else (),
                 size=topic.size if topic else len(members),
                 statement_ids=members,
@@ -656,6 +666,7 @@ def build_figures(
     findings: Findings,
     texts: Mapping[int, str],
     sources: Mapping[int, StatementSource] | None = None,
+    words: Words = ENGLISH,
 ) -> Figures:
     """The figures of a run from its stored findings and the texts of its statements (with who
     wrote each, where known)."""
@@ -679,14 +690,14 @@ def build_figures(
         n_votes=votes.n_votes,
         n_clustered=votes.n_clustered,
         k=votes.k,
-        groups=() if _no_clear_groups(votes) else _groups(votes, by_id.get),
+        groups=() if _no_clear_groups(votes) else _groups(votes, by_id.get, words),
         consensus_agree=_consensus(votes.consensus_agree, by_id.get),
         consensus_disagree=_consensus(votes.consensus_disagree, by_id.get),
         n_consensus_agree=votes.n_consensus_agree,
         n_consensus_disagree=votes.n_consensus_disagree,
         divisive=_divisive(votes.divisive, by_id.get),
         roles=roles,
-        topics=_topics(topics, 0 if _no_clear_groups(votes) else votes.k, by_id.get),
+        topics=_topics(topics, 0 if _no_clear_groups(votes) else votes.k, by_id.get, words),
         bridging=_bridging(findings, by_id.get),
         statements=rows,
         opinion_map=_opinion_map(votes),

@@ -59,7 +59,8 @@ from deliberate.reporting.figures import (
     Tally,
     group_name,
 )
-from deliberate.wording import counted
+from deliberate.reporting.words import ENGLISH, Words
+from deliberate.wording import number
 
 QUOTE_MAX = 140
 SMALL_CONSULTATION = 50  # fewer people taking part: the summary says the consultation is small
@@ -69,10 +70,6 @@ SMALL_GROUP = 20  # a smaller opinion group: the summary says the groups are sma
 ALMOST_EVERYONE = 90
 ALMOST_EVERY_GROUP = 80
 TOP_SENTENCES = 5  # the top summary's length, in sentences
-SELF_SELECTED = (
-    "The people who took part chose to; they are not a sample of the population, so every share "
-    "is a share of them."
-)
 # Where each rule's finding sits on the page, and which rules make the top summary, in order.
 SECTIONS = {
     "participation": "who",
@@ -91,8 +88,14 @@ SECTIONS = {
     "topic-agreement": "topics",
 }
 TOP_RULES = ("agreement", "division", "rejection", "across_viewpoints", "groups", "roles-differ")
-# Said about groups in the top summary only when the groups themselves are in doubt.
-_GROUPS_IN_DOUBT = ("There are no clear", "There is not enough", "The votes do not split")
+
+
+def self_selected(words: Words = ENGLISH) -> str:
+    _ = words.gettext
+    return _(
+        "The people who took part chose to; they are not a sample of the population, so every "
+        "share is a share of them."
+    )
 
 
 @dataclass(frozen=True)
@@ -111,6 +114,8 @@ class Sentence:
     parts: tuple[Part, ...]
     sure: tuple[str, ...] = ()
     key: str = ""  # tells apart findings of one rule (the group of a group view)
+    # Said about groups in the top summary only when the groups themselves are in doubt.
+    in_doubt: bool = False
 
     @property
     def text(self) -> str:
@@ -143,9 +148,19 @@ def count_sentences(text: str) -> int:
     return len([s for s in re.split(r"(?<=[.!?])\s+", text.strip()) if s])
 
 
-def _sentence(rule: str, *parts: str | Part, sure: Iterable[str] = (), key: str = "") -> Sentence:
+def _sentence(
+    rule: str,
+    *parts: str | Part,
+    sure: Iterable[str] = (),
+    key: str = "",
+    in_doubt: bool = False,
+) -> Sentence:
     return Sentence(
-        rule, tuple(p if isinstance(p, Part) else Part(p) for p in parts if p), tuple(sure), key
+        rule,
+        tuple(p if isinstance(p, Part) else Part(p) for p in parts if p),
+        tuple(sure),
+        key,
+        in_doubt,
     )
 
 
@@ -159,142 +174,274 @@ def quote(row: StatementRow) -> Part:
     return Part(f"“{_shortened(row.text)}”", f"#{row.anchor}", quoted=True)
 
 
-def share(tally: Tally, noun: str = "") -> str:
-    """ "82 of 88 (93%)", or with a noun "82 of 88 people (93%)"."""
-    of = f"{tally.seen:,} {noun}".rstrip()
-    return f"{tally.count:,} of {of} ({tally.percent}%)"
+def share(tally: Tally, noun: str = "", words: Words = ENGLISH) -> str:
+    """ "82 of 88 (93%)", or with the noun "people" "82 of 88 people (93%)"."""
+    _, ngettext = words.gettext, words.ngettext
+    values = {
+        "count": number(tally.count),
+        "seen": number(tally.seen),
+        "percent": tally.percent,
+    }
+    if noun == "people":
+        return (
+            ngettext(
+                "%(count)s of %(seen)s person (%(percent)s%%)",
+                "%(count)s of %(seen)s people (%(percent)s%%)",
+                tally.seen,
+            )
+            % values
+        )
+    if noun == "votes":
+        return (
+            ngettext(
+                "%(count)s of %(seen)s vote (%(percent)s%%)",
+                "%(count)s of %(seen)s votes (%(percent)s%%)",
+                tally.seen,
+            )
+            % values
+        )
+    return _("%(count)s of %(seen)s (%(percent)s%%)") % values
 
 
-def _people(n: int) -> str:
-    return counted(n, "person", "people")
+def people(n: int, words: Words = ENGLISH) -> str:
+    ngettext = words.ngettext
+    return ngettext("%(num)s person", "%(num)s people", n) % {"num": number(n)}
 
 
-def _and(items: list[str]) -> str:
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+def _statements(n: int, words: Words) -> str:
+    ngettext = words.ngettext
+    return ngettext("%(num)s statement", "%(num)s statements", n) % {"num": number(n)}
 
 
-def _tested(q: float, alpha: float, claim: str) -> str:
+def and_list(items: list[str], words: Words = ENGLISH) -> str:
+    """ "A, B and C" in the reader's language."""
+    _ = words.gettext
+    if len(items) == 1:
+        return items[0]
+    return _("%(items)s and %(last)s") % {"items": ", ".join(items[:-1]), "last": items[-1]}
+
+
+def _tested(q: float, alpha: float, claim: str, words: Words) -> str:
     """The test behind a claim, for "How sure are we?"."""
-    return (
-        f"A statistical test supports {claim} at a false-discovery rate of {alpha:.0%} "
-        f"(q {_q(q)}): at most {alpha:.0%} of the claims of this kind on this page are expected "
+    _ = words.gettext
+    return _(
+        "A statistical test supports %(claim)s at a false-discovery rate of %(alpha)s "
+        "(q %(q)s): at most %(alpha)s of the claims of this kind on this page are expected "
         "to be chance findings."
-    )
+    ) % {"claim": claim, "alpha": f"{alpha:.0%}", "q": _q(q)}
 
 
 def _q(q: float) -> str:
     return "< 0.001" if q < 0.001 else f"= {q:.3f}"
 
 
-def group_description(group: GroupFigure, alpha: float) -> str | None:
+def group_description(group: GroupFigure, alpha: float, words: Words = ENGLISH) -> str | None:
     """What the group's members typically agree with, from its strongest significant
     representative statement (agreeing first, else disagreeing): "People who tended to agree
     with “...”". None when no representative statement of the group passed its test."""
+    _ = words.gettext
     found = [r for r in group.distinctive if r.q_value <= alpha]
     top = next((r for r in found if r.direction == AGREE), None) or next(iter(found), None)
     if top is None:
         return None
-    verb = "agree" if top.direction == AGREE else "disagree"
-    words = _shortened(top.statement.text, 100).rstrip(".")
-    return f"People who tended to {verb} with “{words}”"
+    said = _shortened(top.statement.text, 100).rstrip(".")
+    if top.direction == AGREE:
+        return _("People who tended to agree with “%(statement)s”") % {"statement": said}
+    return _("People who tended to disagree with “%(statement)s”") % {"statement": said}
 
 
-def participation(f: Figures) -> Iterable[Sentence]:
+def participation(f: Figures, words: Words = ENGLISH) -> Iterable[Sentence]:
+    _, ngettext = words.gettext, words.ngettext
     who = []
     if f.n_staff:
-        who.append(f"{f.n_staff:,} verified staff")
+        who.append(
+            ngettext("%(num)s verified staff", "%(num)s verified staff", f.n_staff)
+            % {"num": number(f.n_staff)}
+        )
     if f.n_citizens and f.n_staff:
-        who.append(counted(f.n_citizens, "citizen"))
+        who.append(
+            ngettext("%(num)s citizen", "%(num)s citizens", f.n_citizens)
+            % {"num": number(f.n_citizens)}
+        )
+    took_part = ngettext("%(num)s person took part", "%(num)s people took part", f.n_voters) % {
+        "num": number(f.n_voters)
+    }
+    casting = ngettext(", casting %(num)s vote on ", ", casting %(num)s votes on ", f.n_votes) % {
+        "num": number(f.n_votes)
+    }
     yield _sentence(
         "participation",
-        Part(f"{_people(f.n_voters)} took part", "#key-figures"),
-        f" ({_and(who)})" if who else "",
-        f", casting {counted(f.n_votes, 'vote')} on ",
-        Part(counted(f.n_statements, "statement"), "#statements"),
-        ". They chose to take part and are not a sample of the population.",
+        Part(took_part, "#key-figures"),
+        f" ({and_list(who, words)})" if who else "",
+        casting,
+        Part(_statements(f.n_statements, words), "#statements"),
+        _(". They chose to take part and are not a sample of the population."),
         sure=(
-            "Every share in this summary is a share of the people who took part, or of those of "
-            "them who answered a statement.",
+            _(
+                "Every share in this summary is a share of the people who took part, or of "
+                "those of them who answered a statement."
+            ),
         ),
     )
     if 0 < f.n_voters < SMALL_CONSULTATION:
         yield _sentence(
             "small",
-            Part(f"This is a small consultation ({_people(f.n_voters)})", "#key-figures"),
-            ", so its shares are uncertain.",
+            Part(
+                _("This is a small consultation (%(people)s)")
+                % {"people": people(f.n_voters, words)},
+                "#key-figures",
+            ),
+            _(", so its shares are uncertain."),
             sure=(
-                "Shares of fewer than 30 people are shown with their 95% interval: the range the "
-                "share would likely fall in if as many people were asked again.",
+                _(
+                    "Shares of fewer than 30 people are shown with their 95%% interval: the range "
+                    "the share would likely fall in if as many people were asked again."
+                )
+                % {},
             ),
         )
 
 
-def left_out(f: Figures) -> Iterable[Sentence]:
+def left_out(f: Figures, words: Words = ENGLISH) -> Iterable[Sentence]:
+    _, ngettext = words.gettext, words.ngettext
     n = f.exclusions.n_participants
     if not n:
         return
-    reasons = [f"{count:,} {words}" for words, count in f.exclusions.reasons]
+    # The reasons in the words deliberate.findings.exclusions gives them, in the reader's language.
+    known = {
+        "joined in a burst from one address": _("joined in a burst from one address"),
+        "gave exactly the same answers as other participants": _(
+            "gave exactly the same answers as other participants"
+        ),
+        "other reasons": _("other reasons"),
+    }
+    reasons = [
+        f"{number(count)} {known.get(reason, reason)}" for reason, count in f.exclusions.reasons
+    ]
     yield _sentence(
         "left_out",
         Part(
-            f"{n:,} {'participant was' if n == 1 else 'participants were'} left out of this "
-            "analysis",
+            ngettext(
+                "%(num)s participant was left out of this analysis",
+                "%(num)s participants were left out of this analysis",
+                n,
+            )
+            % {"num": number(n)},
             "#left-out",
         ),
-        f": {_and(reasons)}." if reasons else ".",
-        sure=("Their votes are kept but not counted anywhere in this summary.",),
+        f": {and_list(reasons, words)}." if reasons else ".",
+        sure=(_("Their votes are kept but not counted anywhere in this summary."),),
     )
 
 
-def groups(f: Figures) -> Iterable[Sentence]:
+def _voted_enough(f: Figures, words: Words) -> str:
+    ngettext = words.ngettext
+    return ngettext(
+        "%(num)s person who voted enough", "%(num)s people who voted enough", f.n_clustered
+    ) % {"num": number(f.n_clustered)}
+
+
+# What the analysis stored when it could not look for groups (deliberate.analysis.opinion_groups).
+_TOO_FEW = re.compile(
+    r"only (\d+) participant\(s\) have voted enough to be grouped; at least (\d+) are needed "
+    r"for two groups of (\d+)"
+)
+
+
+def _why_not_enough(message: str, words: Words) -> str:
+    """The stored reason there are no groups, in the reader's language where it is a known one."""
+    _, ngettext = words.gettext, words.ngettext
+    if "there are no votes yet" in message:
+        return _("there are no votes yet.")
+    if "every voted statement was moderated out" in message:
+        return _("every statement voted on was moderated out.")
+    found = _TOO_FEW.search(message)
+    if found is None:
+        return message.rstrip(".") + "."
+    n, needed, size = (int(x) for x in found.groups())
+    return ngettext(
+        "only %(num)s participant has voted enough to be grouped; at least %(needed)s are needed "
+        "for two groups of %(size)s.",
+        "only %(num)s participants have voted enough to be grouped; at least %(needed)s are "
+        "needed for two groups of %(size)s.",
+        n,
+    ) % {"num": number(n), "needed": number(needed), "size": number(size)}
+
+
+def groups(f: Figures, words: Words = ENGLISH) -> Iterable[Sentence]:
+    _, ngettext = words.gettext, words.ngettext
     if not f.ok:
         yield _sentence(
             "groups",
-            "There is not enough data yet to find opinion groups: ",
-            Part(f.message.rstrip(".") + ".", "#opinion-groups"),
+            _("There is not enough data yet to find opinion groups: "),
+            Part(_why_not_enough(f.message, words), "#opinion-groups"),
+            in_doubt=True,
         )
         return
     if f.no_clear_groups and f.groups_test is not None:
         test = f.groups_test
-        p = f"p = {test.p_value:.3f}" if test.p_value is not None else "not tested"
+        p = f"p = {test.p_value:.3f}" if test.p_value is not None else _("not tested")
         yield _sentence(
             "groups",
-            "There are no clear opinion groups: people's votes split no better than ",
-            Part("the same votes shuffled at random", "#opinion-groups"),
+            _("There are no clear opinion groups: people's votes split no better than "),
+            Part(_("the same votes shuffled at random"), "#opinion-groups"),
             ".",
             sure=(
-                f"The groups of the {_people(f.n_clustered)} who voted enough were compared with "
-                f"the groups found in the same answers shuffled at random ({p} over "
-                f"{test.permutations} shuffles), so this summary makes no claim about groups.",
+                ngettext(
+                    "The groups of the %(people)s who voted enough were compared with the groups "
+                    "found in the same answers shuffled at random (%(p)s over %(num)s shuffle), "
+                    "so this summary makes no claim about groups.",
+                    "The groups of the %(people)s who voted enough were compared with the groups "
+                    "found in the same answers shuffled at random (%(p)s over %(num)s shuffles), "
+                    "so this summary makes no claim about groups.",
+                    test.permutations,
+                )
+                % {
+                    "people": people(f.n_clustered, words),
+                    "p": p,
+                    "num": number(test.permutations),
+                },
             ),
+            in_doubt=True,
         )
         return
     if f.k <= 1:
         yield _sentence(
             "groups",
-            "The votes do not split people into distinct opinion groups: the ",
-            Part(f"{_people(f.n_clustered)} who voted enough", "#opinion-groups"),
-            " form one group.",
+            _("The votes do not split people into distinct opinion groups: the "),
+            Part(_voted_enough(f, words), "#opinion-groups"),
+            _(" form one group."),
+            in_doubt=True,
         )
         return
-    sizes = [f"{g.name} ({_people(g.size)})" for g in f.groups]
+    sizes = [f"{g.name} ({people(g.size, words)})" for g in f.groups]
     smallest = min(g.size for g in f.groups)
     yield _sentence(
         "groups",
-        "By how they voted, the ",
-        Part(f"{_people(f.n_clustered)} who voted enough", "#opinion-groups"),
-        f" fall into {f.k} opinion groups: {_and(sizes)}.",
+        _("By how they voted, the "),
+        Part(_voted_enough(f, words), "#opinion-groups"),
+        ngettext(
+            " fall into %(num)s opinion group: %(groups)s.",
+            " fall into %(num)s opinion groups: %(groups)s.",
+            f.k,
+        )
+        % {"num": number(f.k), "groups": and_list(sizes, words)},
         (
-            f" The groups are small (the smallest has {_people(smallest)}), so what is said "
-            "about them is uncertain."
+            _(
+                " The groups are small (the smallest has %(people)s), so what is said about them "
+                "is uncertain."
+            )
+            % {"people": people(smallest, words)}
             if smallest < SMALL_GROUP
             else ""
         ),
         sure=(
             f.groups_test.message
             if f.groups_test is not None and f.groups_test.decision == "groups"
-            else "The groups were not compared with groups found in shuffled answers: this "
-            "analysis was made before that test.",
+            else _(
+                "The groups were not compared with groups found in shuffled answers: this "
+                "analysis was made before that test."
+            ),
         ),
     )
 
@@ -309,58 +456,96 @@ def _is_supported_consensus(c: ConsensusFigure, alpha: float) -> bool:
 
 
 def _who_answered(c: ConsensusFigure, f: Figures) -> str:
-    """Whose answer the sentence claims, by the thresholds of the module notes."""
+    """Whose answer the sentence claims, by the thresholds of the module notes: "every-group",
+    "placed", "almost-everyone" or "most"."""
     overall = c.overall
     if 2 * overall.count <= overall.seen:
-        return "Most people in every opinion group" if f.k > 1 else "Most people placed in a group"
+        return "every-group" if f.k > 1 else "placed"
     every_group = all((t.percent or 0) >= ALMOST_EVERY_GROUP for t in c.per_group)
     if (overall.percent or 0) >= ALMOST_EVERYONE and every_group:
-        return "Almost everyone who answered"
-    return "Most people who answered"
+        return "almost-everyone"
+    return "most"
 
 
-def _consensus_sentence(rule: str, c: ConsensusFigure, f: Figures, more: int) -> Sentence:
-    verb = "agreed" if c.direction == AGREE else "disagreed"
+def _consensus_opening(who: str, agreed: bool, words: Words) -> str:
+    _ = words.gettext
+    if agreed:
+        return {
+            "every-group": _("Most people in every opinion group agreed with "),
+            "placed": _("Most people placed in a group agreed with "),
+            "almost-everyone": _("Almost everyone who answered agreed with "),
+            "most": _("Most people who answered agreed with "),
+        }[who]
+    return {
+        "every-group": _("Most people in every opinion group disagreed with "),
+        "placed": _("Most people placed in a group disagreed with "),
+        "almost-everyone": _("Almost everyone who answered disagreed with "),
+        "most": _("Most people who answered disagreed with "),
+    }[who]
+
+
+def _consensus_sentence(
+    rule: str, c: ConsensusFigure, f: Figures, more: int, words: Words
+) -> Sentence:
+    _, ngettext = words.gettext, words.ngettext
+    agreed = c.direction == AGREE
     who = _who_answered(c, f)
-    shown = c.overall if who.endswith("answered") else c.per_group[0]
+    shown = c.overall if who in ("almost-everyone", "most") else c.per_group[0]
     sure = []
     if f.k > 1:
-        per_group = [f"{group_name(i)} {share(t)}" for i, t in enumerate(c.per_group)]
-        sure.append(f"A majority of every opinion group {verb}: {_and(per_group)}.")
-    sure.append(_tested(c.q_value, f.alpha, f"“a majority of every group {verb}”"))
+        per_group = [
+            f"{group_name(i, words)} {share(t, words=words)}" for i, t in enumerate(c.per_group)
+        ]
+        listed = {"groups": and_list(per_group, words)}
+        if agreed:
+            sure.append(_("A majority of every opinion group agreed: %(groups)s.") % listed)
+        else:
+            sure.append(_("A majority of every opinion group disagreed: %(groups)s.") % listed)
+    claim = (
+        _("“a majority of every group agreed”")
+        if agreed
+        else _("“a majority of every group disagreed”")
+    )
+    sure.append(_tested(c.q_value, f.alpha, claim, words))
     if more:
         sure.append(
-            f"{counted(more, 'more statement')} passed the same test: see “What people agree on”."
+            ngettext(
+                "%(num)s more statement passed the same test: see “What people agree on”.",
+                "%(num)s more statements passed the same test: see “What people agree on”.",
+                more,
+            )
+            % {"num": number(more)}
         )
-    sure.append(SELF_SELECTED)
+    sure.append(self_selected(words))
     return _sentence(
         rule,
-        f"{who} {verb} with ",
+        _consensus_opening(who, agreed, words),
         quote(c.statement),
-        f": {share(shown, 'people')}.",
+        f": {share(shown, 'people', words)}.",
         sure=sure,
     )
 
 
-def agreement(f: Figures) -> Iterable[Sentence]:
+def agreement(f: Figures, words: Words = ENGLISH) -> Iterable[Sentence]:
     if not f.ok:
         return
     supported = [c for c in f.consensus_agree if _is_supported_consensus(c, f.alpha)]
     if supported:
-        yield _consensus_sentence("agreement", supported[0], f, len(supported) - 1)
+        yield _consensus_sentence("agreement", supported[0], f, len(supported) - 1, words)
 
 
-def rejection(f: Figures) -> Iterable[Sentence]:
+def rejection(f: Figures, words: Words = ENGLISH) -> Iterable[Sentence]:
     if not f.ok:
         return
     supported = [c for c in f.consensus_disagree if _is_supported_consensus(c, f.alpha)]
     if supported:
-        yield _consensus_sentence("rejection", supported[0], f, len(supported) - 1)
+        yield _consensus_sentence("rejection", supported[0], f, len(supported) - 1, words)
 
 
-def across_viewpoints(f: Figures) -> Iterable[Sentence]:
+def across_viewpoints(f: Figures, words: Words = ENGLISH) -> Iterable[Sentence]:
     """Without opinion groups to speak of, common ground is agreement across viewpoints, and only
     a statement whose whole interval shows more agreement than disagreement is named."""
+    _ = words.gettext
     if f.has_groups or f.bridging is None or not f.bridging.top:
         return
     best = f.bridging.top[0]
@@ -368,19 +553,29 @@ def across_viewpoints(f: Figures) -> Iterable[Sentence]:
         return
     yield _sentence(
         "across_viewpoints",
-        "Whatever their views, people agreed most with ",
+        _("Whatever their views, people agreed most with "),
         quote(best.statement),
-        f": {share(best.statement.agreed, 'people')} who answered agreed.",
+        _(": %(share)s who answered agreed.")
+        % {"share": share(best.statement.agreed, "people", words)},
         sure=(
-            f"Its score of agreement across viewpoints is {best.score:+.2f} on a scale from -1 "
-            f"to +1, with a {f.bridging.interval:.0%} interval from {best.low:+.2f} to "
-            f"{best.high:+.2f}: the whole interval is above zero.",
-            SELF_SELECTED,
+            _(
+                "Its score of agreement across viewpoints is %(score)s on a scale from -1 to +1, "
+                "with a %(interval)s interval from %(low)s to %(high)s: the whole interval is "
+                "above zero."
+            )
+            % {
+                "score": f"{best.score:+.2f}",
+                "interval": f"{f.bridging.interval:.0%}",
+                "low": f"{best.low:+.2f}",
+                "high": f"{best.high:+.2f}",
+            },
+            self_selected(words),
         ),
     )
 
 
-def division(f: Figures) -> Iterable[Sentence]:
+def division(f: Figures, words: Words = ENGLISH) -> Iterable[Sentence]:
+    _ = words.gettext
     if not f.ok or f.k < 2:
         return
     for d in f.divisive:
@@ -391,16 +586,25 @@ def division(f: Figures) -> Iterable[Sentence]:
             continue
         yield _sentence(
             "division",
-            "The opinion groups split most over ",
+            _("The opinion groups split most over "),
             quote(d.statement),
-            f": in {group_name(d.most_agreeing)}, {share(agreeing, 'people')} agreed, but in "
-            f"{group_name(d.most_disagreeing)} {share(disagreeing, 'people')} disagreed.",
-            sure=(_tested(d.q_value, f.alpha, "“the groups answered differently”"), SELF_SELECTED),
+            _(": in %(group)s, %(agreeing)s agreed, but in %(other)s %(disagreeing)s disagreed.")
+            % {
+                "group": group_name(d.most_agreeing, words),
+                "agreeing": share(agreeing, "people", words),
+                "other": group_name(d.most_disagreeing, words),
+                "disagreeing": share(disagreeing, "people", words),
+            },
+            sure=(
+                _tested(d.q_value, f.alpha, _("“the groups answered differently”"), words),
+                self_selected(words),
+            ),
         )
         return
 
 
-def group_views(f: Figures) -> Iterable[Sentence]:
+def group_views(f: Figures, words: Words = ENGLISH) -> Iterable[Sentence]:
+    _ = words.gettext
     if not f.ok or f.k < 2:
         return
     quoted: set[int] = set()
@@ -412,32 +616,53 @@ def group_views(f: Figures) -> Iterable[Sentence]:
         # it has one: two groups split on one statement say little new about the second.
         r = next((r for r in found if r.statement.id not in quoted), found[0])
         quoted.add(r.statement.id)
-        verb = "agree" if r.direction == AGREE else "disagree"
-        did = "agreed" if r.direction == AGREE else "disagreed"
+        values = {"people": people(g.size, words)}
+        shares = {"group": share(r.group, words=words), "rest": share(r.rest, words=words)}
+        if r.direction == AGREE:
+            more_likely = _(" (%(people)s) was more likely to agree with ") % values
+            said = _(": %(group)s agreed, against %(rest)s in the other groups.") % shares
+        else:
+            more_likely = _(" (%(people)s) was more likely to disagree with ") % values
+            said = _(": %(group)s disagreed, against %(rest)s in the other groups.") % shares
         yield _sentence(
             "group-view",
             Part(f"{g.name}", f"#{g.anchor}"),
-            f" ({_people(g.size)}) was more likely to {verb} with ",
+            more_likely,
             quote(r.statement),
-            f": {share(r.group)} {did}, against {share(r.rest)} in the other groups.",
-            sure=(_tested(r.q_value, f.alpha, f"“{g.name} differs here”"), SELF_SELECTED),
+            said,
+            sure=(
+                _tested(
+                    r.q_value, f.alpha, _("“%(group)s differs here”") % {"group": g.name}, words
+                ),
+                self_selected(words),
+            ),
             key=g.anchor,
         )
 
 
-def staff_and_citizens(f: Figures) -> Iterable[Sentence]:
+def staff_and_citizens(f: Figures, words: Words = ENGLISH) -> Iterable[Sentence]:
+    _, ngettext = words.gettext, words.ngettext
     roles = f.roles
     if roles is None:
         return
     if not roles.comparable:
-        n_citizens = counted(roles.n_citizens, "citizen")
-        said = f"{roles.n_staff:,} verified staff and {n_citizens} voted"
+        counts = {"staff": number(roles.n_staff), "num": number(roles.n_citizens)}
         if roles.n_staff and roles.n_citizens:
-            said += ", on no statement in common"
+            said = ngettext(
+                "%(staff)s verified staff and %(num)s citizen voted, on no statement in common",
+                "%(staff)s verified staff and %(num)s citizens voted, on no statement in common",
+                roles.n_citizens,
+            )
+        else:
+            said = ngettext(
+                "%(staff)s verified staff and %(num)s citizen voted",
+                "%(staff)s verified staff and %(num)s citizens voted",
+                roles.n_citizens,
+            )
         yield _sentence(
             "roles",
-            Part("Staff and citizens", "#staff-and-citizens"),
-            f" cannot be compared in this analysis: {said}.",
+            Part(_("Staff and citizens cannot be compared"), "#staff-and-citizens"),
+            _(" in this analysis: %(said)s.") % {"said": said % counts},
         )
         return
     differ = [r for r in roles.differ_most if r.q_value <= f.alpha]
@@ -452,53 +677,71 @@ def staff_and_citizens(f: Figures) -> Iterable[Sentence]:
         r = differ[0]
         yield _sentence(
             "roles-differ",
-            Part("Staff and citizens", "#staff-and-citizens"),
-            " differ most on ",
+            Part(_("Staff and citizens differ most"), "#staff-and-citizens"),
+            _(" on "),
             quote(r.statement),
-            f": {share(r.staff)} staff agreed, against {share(r.citizens)} citizens.",
-            sure=(_tested(r.q_value, f.alpha, "“staff and citizens differ here”"), SELF_SELECTED),
+            _(": %(staff)s staff agreed, against %(citizens)s citizens.")
+            % {"staff": share(r.staff, words=words), "citizens": share(r.citizens, words=words)},
+            sure=(
+                _tested(r.q_value, f.alpha, _("“staff and citizens differ here”"), words),
+                self_selected(words),
+            ),
         )
     else:
         yield _sentence(
             "roles-differ",
-            "Staff and citizens answered alike: on none of the ",
-            Part(counted(roles.n_compared, "statement"), "#staff-and-citizens"),
-            " both voted on do their answers clearly differ.",
+            _("Staff and citizens answered alike: on none of the "),
+            Part(_statements(roles.n_compared, words), "#staff-and-citizens"),
+            _(" both voted on do their answers clearly differ."),
             sure=(
-                "On each statement both answered, a statistical test compared their shares of "
-                f"agreement; none differs at a false-discovery rate of {f.alpha:.0%}.",
+                _(
+                    "On each statement both answered, a statistical test compared their shares of "
+                    "agreement; none differs at a false-discovery rate of %(alpha)s."
+                )
+                % {"alpha": f"{f.alpha:.0%}"},
             ),
         )
     if both:
         r = both[0]
         yield _sentence(
             "roles-agree",
-            "Staff and citizens both agreed with ",
+            _("Staff and citizens both agreed with "),
             quote(r.statement),
-            f": {share(r.staff)} staff and {share(r.citizens)} citizens.",
+            _(": %(staff)s staff and %(citizens)s citizens.")
+            % {"staff": share(r.staff, words=words), "citizens": share(r.citizens, words=words)},
             sure=(
-                _tested(r.both_agree_q, f.alpha, "“a majority of both agreed”"),
-                SELF_SELECTED,
+                _tested(r.both_agree_q, f.alpha, _("“a majority of both agreed”"), words),
+                self_selected(words),
             ),
         )
 
 
-def topics(f: Figures) -> Iterable[Sentence]:
+def topics(f: Figures, words: Words = ENGLISH) -> Iterable[Sentence]:
+    _, ngettext = words.gettext, words.ngettext
     t = f.topics
     if not t.available or not t.named:
         return
     named = t.named
     largest = max(named, key=lambda x: (x.size, -x.id))
     other = next((x for x in t.topics if x.is_other), None)
-    other_text = f", and {other.size:,} fit none of them" if other and other.size else ""
+    fall_into = ngettext(
+        "The %(num)s statement falls into ", "The %(num)s statements fall into ", t.n_statements
+    ) % {"num": number(t.n_statements)}
+    n_topics = ngettext("%(num)s topic", "%(num)s topics", len(named)) % {"num": number(len(named))}
+    other_text = (
+        ngettext(", and %(num)s fits none of them", ", and %(num)s fit none of them", other.size)
+        % {"num": number(other.size)}
+        if other and other.size
+        else ""
+    )
     yield _sentence(
         "topics",
-        f"The {counted(t.n_statements, 'statement')} fall into ",
-        Part(counted(len(named), "topic"), "#topics"),
-        f"{other_text}; the largest is ",
+        fall_into,
+        Part(n_topics, "#topics"),
+        other_text + _("; the largest is "),
         Part(f"“{largest.label}”", f"#{largest.anchor}"),
-        f" ({counted(largest.size, 'statement')}).",
-        sure=("Topics are counts of statements: no statistical test is made on them.",),
+        f" ({_statements(largest.size, words)}).",
+        sure=(_("Topics are counts of statements: no statistical test is made on them."),),
     )
     voted = [x for x in named if x.everyone and x.everyone.seen]
     if len(voted) >= 2:
@@ -507,15 +750,19 @@ def topics(f: Figures) -> Iterable[Sentence]:
         if most.id != least.id:
             yield _sentence(
                 "topic-agreement",
-                "Statements on ",
+                _("Statements on "),
                 Part(f"“{most.label}”", f"#{most.anchor}"),
-                f" drew the most agree votes ({share(most.everyone.agreed)} votes), those on ",
+                _(" drew the most agree votes (%(share)s), those on ")
+                % {"share": share(most.everyone.agreed, "votes", words)},
                 Part(f"“{least.label}”", f"#{least.anchor}"),
-                f" the fewest ({share(least.everyone.agreed)}).",
+                _(" the fewest (%(share)s).")
+                % {"share": share(least.everyone.agreed, words=words)},
                 sure=(
-                    "These are shares of votes, not of people, and no test is made on them: the "
-                    "same people vote on many statements.",
-                    SELF_SELECTED,
+                    _(
+                        "These are shares of votes, not of people, and no test is made on them: "
+                        "the same people vote on many statements."
+                    ),
+                    self_selected(words),
                 ),
             )
 
@@ -534,9 +781,10 @@ RULES = (
 )
 
 
-def summarise(figures: Figures) -> tuple[Sentence, ...]:
-    """Every finding's sentence, rule by rule (see the module notes)."""
-    return tuple(sentence for rule in RULES for sentence in rule(figures))
+def summarise(figures: Figures, words: Words = ENGLISH) -> tuple[Sentence, ...]:
+    """Every finding's sentence, rule by rule (see the module notes), in the reader's language
+    (``words``: the translations a service hands in)."""
+    return tuple(sentence for rule in RULES for sentence in rule(figures, words))
 
 
 def top_summary(findings: tuple[Sentence, ...]) -> tuple[Sentence, ...]:
@@ -549,7 +797,7 @@ def top_summary(findings: tuple[Sentence, ...]) -> tuple[Sentence, ...]:
         for s in findings:
             if s.rule != rule or s in chosen:
                 continue
-            if rule == "groups" and not s.text.startswith(_GROUPS_IN_DOUBT):
+            if rule == "groups" and not s.in_doubt:
                 continue
             if s.n_sentences <= room:
                 chosen.append(s)

@@ -6,6 +6,7 @@ own, with the mission team's ``ConfirmForm``.)"""
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import SelectField
 from wtforms.fields.choices import SelectChoice
@@ -21,7 +22,7 @@ class CompareForm(FlaskForm):
     class Meta:
         csrf = False
 
-    other = SelectField("Compare with", coerce=int)
+    other = SelectField(_l("Compare with"), coerce=int)
 
     def offer(self, rounds: list[tuple[int, str]]) -> CompareForm:
         self.other.choices = [SelectChoice(value, label) for value, label in rounds]

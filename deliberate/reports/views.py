@@ -7,6 +7,8 @@ this path); a run's figures, summary and charts are computed once per process an
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, render_template, request
+from flask_babel import get_translations
+from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
 
@@ -41,11 +43,16 @@ def _visible_run(consultation_id: int, run_id: int) -> tuple[Consultation, Analy
 @bp.app_template_filter("q_value")
 def q_value(q: float) -> str:
     """A q-value as a reader can take it in: three decimals, or "below 0.001"."""
-    return "below 0.001" if q < 0.001 else f"{q:.3f}"
+    return _("below 0.001") if q < 0.001 else f"{q:.3f}"
+
+
+@bp.app_template_global("vote_key")
+def vote_key(chart_id: str) -> Markup:
+    """The key of a vote chart, in the reader's language."""
+    return charts.vote_key(chart_id, get_translations())
 
 
 bp.add_app_template_global(charts.marker_icon, "marker_icon")
-bp.add_app_template_global(charts.vote_key, "vote_key")
 
 
 def _rendered(template: str, **context) -> Markup:
@@ -68,6 +75,7 @@ def _render_report(consultation: Consultation, run: AnalysisRun):
             answers=responses.answers_for_run(run),
         ),
         also=responses.answers_stamp(consultation.id),
+        per_language=True,
     )
     return render_template("reports/report.html", page=page, findings=findings)
 
@@ -108,6 +116,7 @@ def statements(consultation_id: int, run_id: int):
         run,
         lambda: _rendered("reports/_statements_table.html", rows=rows, figures=report.figures),
         size=4,
+        per_language=True,
     )
     return render_template(
         "reports/statements.html",

@@ -13,11 +13,13 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
-from flask import current_app
+from flask import current_app, has_request_context
+from flask_babel import get_locale, get_translations
 from sqlalchemy import func, select
 
 from deliberate.extensions import db
 from deliberate.models import AnalysisRun, Statement
+from deliberate.reporting.words import ENGLISH, Words
 
 CACHE_SIZE = 32  # reports of this many runs stay in memory per process (a few MB at most)
 EXPORT_CACHE_SIZE = 4  # downloads (up to a few MB each for a large consultation)
@@ -59,11 +61,26 @@ def cached_for_run(
     compute: Callable[[], Any],
     size: int = CACHE_SIZE,
     also: tuple[Any, ...] = (),
+    per_language: bool = False,
 ) -> Any:
     """A value computed once from an (immutable) run and kept per process, such as its report
     or the rendered findings of its page; computed again only if moderation changed since, or
-    ``also`` did (what else the value shows, such as the team's responses under each finding)."""
-    return _cache(name, size).get((*_key(run), *also), compute)
+    ``also`` did (what else the value shows, such as the team's responses under each finding).
+    A value in words (``per_language``) is kept once per interface language: a Welsh reader never
+    gets the English page, nor the reverse."""
+    language = (reader_language(),) if per_language else ()
+    return _cache(name, size).get((*_key(run), *language, *also), compute)
+
+
+def reader_language() -> str:
+    """The interface language of this request ("en" outside one: jobs, the command line)."""
+    locale = get_locale() if has_request_context() else None
+    return str(locale) if locale is not None else "en"
+
+
+def reader_words() -> Words:
+    """The translations of this request, for the pure reporting code (English outside one)."""
+    return get_translations() if has_request_context() else ENGLISH
 
 
 def _key(run: AnalysisRun) -> tuple[Any, ...]:

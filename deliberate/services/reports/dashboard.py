@@ -26,6 +26,7 @@ from deliberate.services import analysis_runs
 from deliberate.services.consultations import ConsultationCounts, NotPermitted, counts_for
 from deliberate.services.errors import Refused
 from deliberate.services.reports._rows import count_rows
+from deliberate.services.reports.cache import reader_words
 from deliberate.services.reports.rounds import rounds_of
 from deliberate.services.reports.runs import finished_run, finished_runs, is_team, published_run
 
@@ -96,10 +97,11 @@ def request_run_now(
     user: User, consultation: Consultation, now: datetime | None = None
 ) -> RunRequest:
     """Queue an analysis at once (not debounced); the page then follows it until it lands."""
+    _ = reader_words().gettext
     if not is_team(user, consultation):
-        raise NotPermitted("Only the mission team can run this consultation's analysis")
+        raise NotPermitted(_("Only the mission team can run this consultation's analysis"))
     if not analysis_runs.is_stale(consultation.id):
-        raise Refused("The analysis is up to date: nothing has changed since the last run")
+        raise Refused(_("The analysis is up to date: nothing has changed since the last run"))
     from deliberate import jobs
     from deliberate.jobs.tasks import analyse_consultation
 

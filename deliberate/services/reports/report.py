@@ -24,8 +24,16 @@ from deliberate.models import (
 from deliberate.reporting import charts
 from deliberate.reporting import summary as summary_rules
 from deliberate.reporting.figures import Figures, StatementSource, build_figures, group_name
-from deliberate.reporting.summary import Sentence, group_description, summarise, top_summary
-from deliberate.services.reports.cache import cached_for_run
+from deliberate.reporting.summary import (
+    Sentence,
+    and_list,
+    group_description,
+    summarise,
+    top_summary,
+)
+from deliberate.reporting.words import ENGLISH, Words
+from deliberate.services.reports.cache import cached_for_run, reader_words
+from deliberate.wording import number
 
 DIVISIVE_CHARTED = 3
 REMOVED_TEXT = "[Removed by the moderators]"
@@ -95,33 +103,53 @@ def _public_statements(run: AnalysisRun) -> dict[int, tuple[str, StatementSource
     return shown
 
 
-def moderation_sentences(found: ModerationFindings | None) -> tuple[str, ...]:
+def moderation_sentences(
+    found: ModerationFindings | None, words: Words = ENGLISH
+) -> tuple[str, ...]:
     """What the moderators took out, as the report says it: counts by reason, nobody named."""
+    _, ngettext = words.gettext, words.ngettext
     if found is None:
         return ()
     sentences = []
     if not found.n_removed:
-        sentences.append("No statements were removed by the moderators.")
+        sentences.append(_("No statements were removed by the moderators."))
     else:
         parts = []
         for value, n in found.by_reason:
             try:
                 parts.append(RemovalReason(value).counted(n))
             except ValueError:  # a reason this version does not know
-                parts.append(f"{n:,} for a reason not listed")
+                parts.append(
+                    ngettext("%(num)s for a reason not listed", "%(num)s for reasons not listed", n)
+                    % {"num": number(n)}
+                )
         if found.n_without_reason:
-            parts.append(f"{found.n_without_reason:,} with no reason recorded")
-        listed = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
-        removed = (
-            "1 statement was removed"
-            if found.n_removed == 1
-            else f"{found.n_removed:,} statements were removed"
-        )
-        sentences.append(f"{removed} by the moderators: {listed}.")
-    if found.n_edited:
-        edited = "1 statement was" if found.n_edited == 1 else f"{found.n_edited:,} statements were"
+            parts.append(
+                ngettext(
+                    "%(num)s with no reason recorded",
+                    "%(num)s with no reason recorded",
+                    found.n_without_reason,
+                )
+                % {"num": number(found.n_without_reason)}
+            )
         sentences.append(
-            f"{edited} edited by the moderators to take out words that broke the policy."
+            ngettext(
+                "%(num)s statement was removed by the moderators: %(reasons)s.",
+                "%(num)s statements were removed by the moderators: %(reasons)s.",
+                found.n_removed,
+            )
+            % {"num": number(found.n_removed), "reasons": and_list(parts, words)}
+        )
+    if found.n_edited:
+        sentences.append(
+            ngettext(
+                "%(num)s statement was edited by the moderators to take out words that broke "
+                "the policy.",
+                "%(num)s statements were edited by the moderators to take out words that broke "
+                "the policy.",
+                found.n_edited,
+            )
+            % {"num": number(found.n_edited)}
         )
     return tuple(sentences)
 
@@ -147,7 +175,9 @@ def findings_of(run: AnalysisRun) -> Findings:
 
 
 def report_for(run: AnalysisRun) -> Report:
-    built: Report = cached_for_run("reports", run, lambda: _build_report(run))
+    built: Report = cached_for_run(
+        "reports", run, lambda: _build_report(run, reader_words()), per_language=True
+    )
     return built
 
 
@@ -155,25 +185,28 @@ def figures_for(run: AnalysisRun) -> Figures:
     return report_for(run).figures
 
 
-def _build_report(run: AnalysisRun) -> Report:
+def _build_report(run: AnalysisRun, words: Words = ENGLISH) -> Report:
+    """The report in the reader's language (``words``: the request's translations)."""
+    _ = words.gettext
     statements = _public_statements(run)
     findings = findings_of(run)
     figures = build_figures(
         findings,
-        {sid: text for sid, (text, _) in statements.items()},
-        {sid: source for sid, (_, source) in statements.items() if source is not None},
+        {sid: text for sid, (text, _source) in statements.items()},
+        {sid: source for sid, (_text, source) in statements.items() if source is not None},
+        words,
     )
     map_svg, map_text = Markup(""), ""
     if figures.opinion_map is not None and figures.opinion_map.points and figures.groups:
-        map_text = charts.describe_map(figures.opinion_map, figures.groups)
+        map_text = charts.describe_map(figures.opinion_map, figures.groups, words)
         map_svg = charts.opinion_map_svg(
-            figures.opinion_map, figures.groups, "Opinion map of everyone who voted", map_text
+            figures.opinion_map, figures.groups, _("Opinion map of everyone who voted"), map_text
         )
-    divisive_svg, divisive_text = _divisive_chart(figures)
-    topics_svg, topics_text = _topics_chart(figures)
-    roles_svg, roles_text = _roles_chart(figures)
-    summary = summarise(figures)
-    described = {g.id: group_description(g, figures.alpha) for g in figures.groups}
+    divisive_svg, divisive_text = _divisive_chart(figures, words)
+    topics_svg, topics_text = _topics_chart(figures, words)
+    roles_svg, roles_text = _roles_chart(figures, words)
+    summary = summarise(figures, words)
+    described = {g.id: group_description(g, figures.alpha, words) for g in figures.groups}
     return Report(
         run_id=run.id,
         figures=figures,
@@ -190,66 +223,88 @@ def _build_report(run: AnalysisRun) -> Report:
         topics_description=topics_text,
         roles_svg=roles_svg,
         roles_description=roles_text,
-        moderation=moderation_sentences(findings.moderation),
+        moderation=moderation_sentences(findings.moderation, words),
     )
 
 
-def _divisive_chart(f: Figures) -> tuple[Markup, str]:
+def _divisive_chart(f: Figures, words: Words) -> tuple[Markup, str]:
+    _ = words.gettext
     charted = [d for d in f.divisive if d.q_value <= f.alpha][:DIVISIVE_CHARTED]
     if not charted:
         return Markup(""), ""
-    bars, sections, words = [], [], []
+    bars, sections, said = [], [], []
     for d in charted:
         s = d.statement
         sections.append((s.text, len(s.groups)))
         for gid, g in enumerate(s.groups):
             bars.append(
-                charts.Bar(group_name(gid), g.agree, g.disagree, g.seen - g.agree - g.disagree)
+                charts.Bar(
+                    group_name(gid, words), g.agree, g.disagree, g.seen - g.agree - g.disagree
+                )
             )
-        words.append(
-            f"On “{s.text}”, {group_name(d.most_agreeing)} agreed most "
-            f"({d.agreeing.percent}%) and {group_name(d.most_disagreeing)} disagreed most "
-            f"({d.disagreeing.percent}%)."
+        said.append(
+            _(
+                "On “%(statement)s”, %(group)s agreed most (%(agreeing)s%%) and %(other)s "
+                "disagreed most (%(disagreeing)s%%)."
+            )
+            % {
+                "statement": s.text,
+                "group": group_name(d.most_agreeing, words),
+                "agreeing": d.agreeing.percent,
+                "other": group_name(d.most_disagreeing, words),
+                "disagreeing": d.disagreeing.percent,
+            }
         )
-    text = "How each opinion group voted on the statements that divide them most. " + " ".join(
-        words
+    text = " ".join(
+        [_("How each opinion group voted on the statements that divide them most."), *said]
     )
     svg = charts.vote_bars_svg(
-        "divisive-chart", bars, "How each group voted where they divide most", text, sections
+        "divisive-chart", bars, _("How each group voted where they divide most"), text, sections
     )
     return svg, text
 
 
-def _topics_chart(f: Figures) -> tuple[Markup, str]:
+def _topics_chart(f: Figures, words: Words) -> tuple[Markup, str]:
+    _, ngettext = words.gettext, words.ngettext
     voted = [t for t in f.topics.topics if t.everyone and t.everyone.seen]
     if not f.topics.available or not voted:
         return Markup(""), ""
     bars = [
         charts.Bar(t.label, t.everyone.agree, t.everyone.disagree, t.everyone.passed) for t in voted
     ]
-    words = [
-        f"“{t.label}”: {t.everyone.agreed.percent}% agree and {t.everyone.disagreed.percent}% "
-        f"disagree of {t.everyone.seen:,} votes."
+    said = [
+        ngettext(
+            "“%(topic)s”: %(agree)s%% agree and %(disagree)s%% disagree of %(num)s vote.",
+            "“%(topic)s”: %(agree)s%% agree and %(disagree)s%% disagree of %(num)s votes.",
+            t.everyone.seen,
+        )
+        % {
+            "topic": t.label,
+            "agree": t.everyone.agreed.percent,
+            "disagree": t.everyone.disagreed.percent,
+            "num": number(t.everyone.seen),
+        }
         for t in voted
     ]
-    text = "How everyone voted on the statements of each topic. " + " ".join(words)
-    return charts.vote_bars_svg("topics-chart", bars, "Votes by topic", text), text
+    text = " ".join([_("How everyone voted on the statements of each topic."), *said])
+    return charts.vote_bars_svg("topics-chart", bars, _("Votes by topic"), text), text
 
 
-def _roles_chart(f: Figures) -> tuple[Markup, str]:
+def _roles_chart(f: Figures, words: Words) -> tuple[Markup, str]:
+    _ = words.gettext
     roles = f.roles
     if roles is None or not roles.comparable:
         return Markup(""), ""
     shown = [r for r in roles.differ_most if r.q_value <= f.alpha][:DIVISIVE_CHARTED]
     if not shown:
         return Markup(""), ""
-    bars, sections, words = [], [], []
+    bars, sections, said = [], [], []
     for r in shown:
         s = r.statement
         sections.append((s.text, 2))
         for label, agreed, disagreed in (
-            ("Staff", r.staff, r.staff_disagree),
-            ("Citizens", r.citizens, r.citizens_disagree),
+            (_("Staff"), r.staff, r.staff_disagree),
+            (_("Citizens"), r.citizens, r.citizens_disagree),
         ):
             bars.append(
                 charts.Bar(
@@ -259,12 +314,12 @@ def _roles_chart(f: Figures) -> tuple[Markup, str]:
                     agreed.seen - agreed.count - disagreed.count,
                 )
             )
-        words.append(
-            f"On “{s.text}”, {r.staff.percent}% of staff agreed and {r.citizens.percent}% of "
-            "citizens."
+        said.append(
+            _("On “%(statement)s”, %(staff)s%% of staff agreed and %(citizens)s%% of citizens.")
+            % {"statement": s.text, "staff": r.staff.percent, "citizens": r.citizens.percent}
         )
-    text = "How staff and citizens voted where they differ most. " + " ".join(words)
+    text = " ".join([_("How staff and citizens voted where they differ most."), *said])
     svg = charts.vote_bars_svg(
-        "roles-chart", bars, "Staff and citizens where they differ most", text, sections
+        "roles-chart", bars, _("Staff and citizens where they differ most"), text, sections
     )
     return svg, text

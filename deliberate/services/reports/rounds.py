@@ -25,6 +25,7 @@ from deliberate.reporting import charts
 from deliberate.reporting.changes import CarriedStatement, changes_between
 from deliberate.reporting.figures import Figures
 from deliberate.services.consultations import ConsultationCounts, counts_for, rounds_of
+from deliberate.services.reports.cache import reader_words
 from deliberate.services.reports.report import figures_for
 from deliberate.services.reports.runs import published_run
 
@@ -191,15 +192,16 @@ def mission_trajectory(mission: Mission) -> list[Trajectory]:
 
 
 def _trajectory_chart(points: list[RoundPoint]) -> tuple[Markup, str]:
+    _ = reader_words().gettext
     published = [p for p in points if p.figures is not None]
     if len(points) < 2 or len(published) < 2:
         return Markup(""), ""
-    columns = [(f"Round {p.consultation.round_number}", p.figures.n_voters) for p in published]
-    text = (
-        "People taking part in each round: "
-        + "; ".join(f"{label}: {value:,}" for label, value in columns)
-        + "."
-    )
+    columns = [
+        (_("Round %(round)s") % {"round": p.consultation.round_number}, p.figures.n_voters)
+        for p in published
+    ]
+    counts = "; ".join(f"{label}: {value:,}" for label, value in columns)
+    text = _("People taking part in each round: %(counts)s.") % {"counts": counts}
     return charts.column_svg(
-        f"trajectory-{points[0].consultation.id}", columns, "People taking part by round", text
+        f"trajectory-{points[0].consultation.id}", columns, _("People taking part by round"), text
     ), text

@@ -26,6 +26,7 @@ from deliberate.models import (
 from deliberate.services import audit, following
 from deliberate.services.consultations import NotPermitted, may_run
 from deliberate.services.errors import Refused
+from deliberate.services.reports.cache import reader_words
 
 
 def _runs(consultation_id: int) -> Select[tuple[AnalysisRun]]:
@@ -113,12 +114,13 @@ def publish_run(
     Publishing an earlier run again makes it the public one again; publishing the run already
     shown changes nothing (a double click is harmless). A run published for the first time is
     emailed to the consultation's followers (deliberate.services.following)."""
+    _ = reader_words().gettext
     if not is_team(user, consultation):
-        raise NotPermitted("Only the mission team can publish this consultation's summary")
+        raise NotPermitted(_("Only the mission team can publish this consultation's summary"))
     if run.consultation_id != consultation.id or run.status is not RunStatus.DONE:
-        raise Refused("Only a finished analysis of this consultation can be published")
+        raise Refused(_("Only a finished analysis of this consultation can be published"))
     if consultation.state is ConsultationState.DRAFT:
-        raise Refused("Open the consultation before publishing a summary of it")
+        raise Refused(_("Open the consultation before publishing a summary of it"))
     current = published_run(consultation.id)
     if current is not None and current.id == run.id:
         return run
