@@ -90,8 +90,9 @@ SECTIONS = {
     "topics": "topics",
     "topic-agreement": "topics",
 }
-TOP_RULES = ("agreement", "division", "rejection", "across_viewpoints", "groups", "roles-differ")
-# Said about groups in the top summary only when the groups themselves are in doubt.
+TOP_RULES = ("agreement", "division", "groups", "rejection", "across_viewpoints", "roles-differ")
+# Said about groups in the top summary only when the groups themselves are in doubt; then it comes
+# before the rest, as it says how to read every other finding.
 _GROUPS_IN_DOUBT = ("There are no clear", "There is not enough", "The votes do not split")
 
 
