@@ -688,7 +688,8 @@ def test_consultation_not_yet_open_says_when_it_opens(client, make_consultation)
 
 def test_mission_page_links_each_consultation_title(client, transport):
     page = html_of(client.get("/missions/nhs"))
-    assert f'href="/consultations/{transport.id}">How should local transport change?</a>' in page
+    link = f'href="/consultations/{transport.id}" dir="auto">How should local transport change?</a>'
+    assert link in page
 
 
 # -- about you ------------------------------------------------------------------------------------

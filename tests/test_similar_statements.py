@@ -107,7 +107,7 @@ def test_a_paraphrase_is_flagged_with_links_and_its_author_may_still_post_it(app
     response = comment(client, policing, PARAPHRASE)
     assert response.status_code == 303
     held_url = response.headers["Location"]
-    assert re.search(rf"/consultations/{policing.id}/comments/held/[\w-]{(40,)}$", held_url)
+    assert re.search(rf"/consultations/{policing.id}/comments/held/[\w-]{{40,}}$", held_url)
     run_background_jobs(app)
 
     page = client.get(held_url)

@@ -87,7 +87,8 @@ SECTIONS = {
     "topics": "topics",
     "topic-agreement": "topics",
 }
-TOP_RULES = ("agreement", "division", "rejection", "across_viewpoints", "groups", "roles-differ")
+# Groups come before the rest when they are in doubt: that says how to read every other finding.
+TOP_RULES = ("agreement", "division", "groups", "rejection", "across_viewpoints", "roles-differ")
 
 
 def self_selected(words: Words = ENGLISH) -> str:

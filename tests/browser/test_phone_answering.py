@@ -71,5 +71,5 @@ def test_ten_answers_in_a_row_on_a_phone_need_no_scrolling(
     assert axe_audit(page) == []
     # The title stays at the top and the context is one tap away.
     expect(page.locator("h1")).to_have_text(consultation.title)
-    page.get_by_text("About this consultation").click()
+    page.get_by_text("About this consultation", exact=True).click()
     expect(page.locator("#context em")).to_have_text("their")

@@ -37,7 +37,7 @@ def test_an_anonymous_person_sees_where_they_stand_on_a_phone(
     page.get_by_role("link", name="Answer more statements").click()
     for _ in range(8):
         page.get_by_role("button", name="Agree", exact=True).click()
-        expect(page.locator(".govuk-notification-banner")).to_contain_text("Your answer was saved")
+        expect(page.locator("#answer-saved")).to_contain_text("Your answer was saved")
     page.goto(stand_url)
     expect(page.locator("#stand-state")).to_have_attribute("data-state", "placed")
     screenshot(page, "placed-before-the-next-summary")
