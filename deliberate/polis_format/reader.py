@@ -77,7 +77,9 @@ def read_export(folder: Path | str) -> PolisExport:
     )
 
 
-def _translations(table, line: int, cells, at: int | None) -> tuple[tuple[str, str], ...]:
+def _translations(
+    table: CsvTable, line: int, cells: list[str], at: int | None
+) -> tuple[tuple[str, str], ...]:
     """The ``translations`` extra column: a JSON object of language -> text, or empty."""
     if at is None or not cells[at].strip():
         return ()
