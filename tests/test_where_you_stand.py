@@ -15,7 +15,14 @@ from sqlalchemy import select, update
 
 from deliberate.extensions import db
 from deliberate.findings import read_findings
-from deliberate.models import AnalysisRun, Consultation, Participant, ParticipantRole, Vote
+from deliberate.models import (
+    AnalysisRun,
+    Consultation,
+    Participant,
+    ParticipantRole,
+    Vote,
+    VoteEvent,
+)
 from deliberate.reporting.figures import group_name
 from deliberate.reporting.placement import Verdict, nearest_groups, place, project
 from deliberate.services import reports
@@ -198,6 +205,11 @@ def two_camps(missions, *, staff_in_a: int = 0) -> tuple[Consultation, list]:
     # Cast well before the analysis starts (add_votes stamps them now).
     db.session.execute(
         update(Vote).where(Vote.consultation_id == consultation.id).values(cast_at_ms=1_000)
+    )
+    db.session.execute(  # the history says the same, as the Polis export checks
+        update(VoteEvent)
+        .where(VoteEvent.consultation_id == consultation.id)
+        .values(cast_at_ms=1_000)
     )
     db.session.commit()
     return consultation, statements
