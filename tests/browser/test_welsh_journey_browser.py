@@ -48,7 +48,7 @@ def test_the_whole_journey_in_welsh(
     page.goto(live_server + "/")
     assert page.evaluate("document.documentElement.lang") == "en"
     page.get_by_role("link", name="Cymraeg").click()
-    expect(page.locator("h1")).to_have_text("Helpwch i lunio’r cenadaethau")
+    expect(page.locator("h1")).to_have_text("Helpwch i lunio’r cenadaethau")  # noqa: RUF001 - Welsh
     _in_welsh(page, axe_audit, {})
     screenshot(page, "home")
 
@@ -76,7 +76,7 @@ def test_the_whole_journey_in_welsh(
     page.get_by_label("Eich enw").fill("Rhiannon Ŵyn")
     page.get_by_label("Cyfeiriad e-bost").fill("rhiannon@example.org")
     page.get_by_label("Creu cyfrinair").fill("mountain river slate")
-    page.get_by_label("Cadarnhau’r cyfrinair").fill("mountain river slate")
+    page.get_by_label("Cadarnhau’r cyfrinair").fill("mountain river slate")  # noqa: RUF001 - Welsh
     page.get_by_role("button", name="Creu cyfrif").click()
     expect(page.locator("h1")).to_have_text("Gwiriwch eich e-bost")
     _in_welsh(page, axe_audit, {})
