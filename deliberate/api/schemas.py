@@ -174,6 +174,13 @@ class StatementSchema(ma.Schema):
     id = fields.Integer(required=True, metadata={"description": "Vote on it with this id"})
     consultation_id = fields.Integer(required=True)
     text = fields.String(required=True)
+    language = _text('The language it was written in (BCP 47: "en", "cy"...)', required=True)
+    translations = fields.Dict(
+        keys=fields.String(),
+        values=fields.String(),
+        required=True,
+        metadata={"description": "The mission team's translations of it: language -> text"},
+    )
     origin = fields.Enum(
         StatementOrigin,
         by_value=True,
@@ -285,6 +292,13 @@ class RunStatementSchema(ma.Schema):
         required=True, **NULL, metadata={"description": "comment-id in the open-data download"}
     )
     text = _text('As the public reads it ("[Removed by the moderators]"...)', required=True)
+    language = _text('The language it was written in (BCP 47: "en", "cy"...)', required=True)
+    translations = fields.Dict(
+        keys=fields.String(),
+        values=fields.String(),
+        required=True,
+        metadata={"description": "The team's translations: language -> text (none if withheld)"},
+    )
     moderated = fields.Integer(
         required=True, metadata={"description": "1 shown, 0 awaiting moderation, -1 removed"}
     )
