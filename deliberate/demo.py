@@ -454,6 +454,19 @@ def load_demo_rounds(team: User) -> Iterator[str]:
     yield f"demo consultation in two rounds: {first.id} (closed) and {second.id} (open)"
 
 
+def _demo_consultation(
+    mission_slug: str, key: str, title: str, context: str, **settings
+) -> Consultation:
+    """A draft demo consultation on the mission, known by its ``source_key``."""
+    mission = next(m for m in ensure_missions() if m.slug == mission_slug)
+    consultation = Consultation(
+        mission=mission, title=title, context=context, source_key=key, **settings
+    )
+    db.session.add(consultation)
+    db.session.flush()
+    return consultation
+
+
 def _demo_seed(consultation: Consultation, text: str, language: str = "en") -> Statement:
     statement = Statement(
         consultation=consultation,
@@ -611,18 +624,15 @@ def load_demo_bilingual(team: User) -> Iterator[str]:
 
     if db.session.scalar(select(Consultation.id).where(Consultation.source_key == BILINGUAL_KEY)):
         return
-    opportunity = next(m for m in ensure_missions() if m.slug == "opportunity")
     now = utcnow()
-    consultation = Consultation(
-        mission=opportunity,
-        title=BILINGUAL_TITLE,
-        context=BILINGUAL_CONTEXT,
+    consultation = _demo_consultation(
+        "opportunity",
+        BILINGUAL_KEY,
+        BILINGUAL_TITLE,
+        BILINGUAL_CONTEXT,
         moderation_mode=ModerationMode.POST,
         allow_anonymous=True,
-        source_key=BILINGUAL_KEY,
     )
-    db.session.add(consultation)
-    db.session.flush()
     languages.set_languages(team, consultation, "en", ["cy"])
     languages.translate_consultation(
         team, consultation, "cy", BILINGUAL_TITLE_CY, BILINGUAL_CONTEXT_CY
@@ -668,16 +678,10 @@ NO_GROUPS_PEOPLE = 240
 def load_demo_without_groups() -> Iterator[str]:
     if db.session.scalar(select(Consultation.id).where(Consultation.source_key == NO_GROUPS_KEY)):
         return
-    streets = next(m for m in ensure_missions() if m.slug == "safer-streets")
     now = utcnow()
-    consultation = Consultation(
-        mission=streets,
-        title=NO_GROUPS_TITLE,
-        context=NO_GROUPS_CONTEXT,
-        source_key=NO_GROUPS_KEY,
+    consultation = _demo_consultation(
+        "safer-streets", NO_GROUPS_KEY, NO_GROUPS_TITLE, NO_GROUPS_CONTEXT
     )
-    db.session.add(consultation)
-    db.session.flush()
     for text, _ in NO_GROUPS_STATEMENTS:
         _demo_seed(consultation, text)
     consultation.open(now - timedelta(days=10))
