@@ -1,6 +1,7 @@
 """Demo data for ``make run``: the five missions, an open consultation on each with seed
 statements, real Polis conversations (CC BY 4.0) imported under the missions they speak to, a
-question asked in two rounds, and the published summary of every analysis that found groups.
+question asked in two rounds, a consultation in English and Welsh, and the published summary of
+every analysis that found groups.
 
 Idempotent: every demo consultation carries a ``source_key``, so loading twice changes nothing.
 """
@@ -330,6 +331,7 @@ def load_demo_data() -> Iterator[str]:
     yield from load_demo_indicators(people["team@example.org"])
     yield from load_demo_rounds(people["team@example.org"])
     yield from load_demo_without_groups()
+    yield from load_demo_bilingual(people["team@example.org"])
     yield from import_real_conversations()
     yield from analyse_demo_consultations()
     yield from publish_demo_summaries(people["team@example.org"])
@@ -452,17 +454,31 @@ def load_demo_rounds(team: User) -> Iterator[str]:
     yield f"demo consultation in two rounds: {first.id} (closed) and {second.id} (open)"
 
 
-def _demo_seed(consultation: Consultation, text: str) -> None:
-    db.session.add(
-        Statement(
-            consultation=consultation,
-            text=text,
-            normalised_text=normalise_statement(text),
-            origin=StatementOrigin.SEED,
-            moderation=ModerationStatus.ACCEPTED,
-        )
+def _demo_consultation(
+    mission_slug: str, key: str, title: str, context: str, **settings
+) -> Consultation:
+    """A draft demo consultation on the mission, known by its ``source_key``."""
+    mission = next(m for m in ensure_missions() if m.slug == mission_slug)
+    consultation = Consultation(
+        mission=mission, title=title, context=context, source_key=key, **settings
     )
+    db.session.add(consultation)
     db.session.flush()
+    return consultation
+
+
+def _demo_seed(consultation: Consultation, text: str, language: str = "en") -> Statement:
+    statement = Statement(
+        consultation=consultation,
+        text=text,
+        normalised_text=normalise_statement(text),
+        origin=StatementOrigin.SEED,
+        moderation=ModerationStatus.ACCEPTED,
+        language=language,
+    )
+    db.session.add(statement)
+    db.session.flush()
+    return statement
 
 
 def _participant(consultation: Consultation, role: ParticipantRole, start, token: str):
@@ -495,19 +511,25 @@ def _contrasted(chance: float) -> float:
     return min(0.95, max(0.05, 0.5 + CAMP_CONTRAST * (chance - 0.5)))
 
 
-def _synthetic_votes(consultation: Consultation, round_index: int, people: int, start) -> None:
-    """Seeded votes: a quarter of people are staff; two in three are in camp "home first"."""
-    rng = random.Random(f"{ROUNDS_KEY}:{round_index}")  # noqa: S311 - demo data, not secrets
-    chances = {
-        normalise_statement(text): rounds[round_index] for text, *rounds in ROUNDS_STATEMENTS
-    }
+def _synthetic_votes(
+    consultation: Consultation,
+    round_index: int,
+    people: int,
+    start,
+    table=ROUNDS_STATEMENTS,
+    key: str = ROUNDS_KEY,
+) -> None:
+    """Seeded votes: a quarter of people are staff; two in three are in the first camp
+    ("home first" in the rounds' table). ``table``: (text, chances of round 1, of round 2...)."""
+    rng = random.Random(f"{key}:{round_index}")  # noqa: S311 - demo data, not secrets
+    chances = {normalise_statement(text): rounds[round_index] for text, *rounds in table}
     statements = db.session.scalars(
         select(Statement).where(Statement.consultation_id == consultation.id).order_by(Statement.id)
     ).all()
     base_ms = int(start.replace(tzinfo=UTC).timestamp() * 1000)
     for n in range(people):
         role = ParticipantRole.STAFF if n % 4 == 0 else ParticipantRole.CITIZEN
-        participant = _participant(consultation, role, start, f"{ROUNDS_KEY}:{round_index}:{n}")
+        participant = _participant(consultation, role, start, f"{key}:{round_index}:{n}")
         camp = 0 if rng.random() < 2 / 3 else 1
         for statement in statements:
             chance = chances.get(statement.normalised_text)
@@ -518,6 +540,113 @@ def _synthetic_votes(consultation: Consultation, round_index: int, people: int, 
             choice = 1 if draw < agree else 0 if draw < agree + 0.08 else -1
             _cast(participant, statement, choice, base_ms + 60_000 * n)
     db.session.flush()
+
+
+# A consultation in English and Welsh (issue 16): English is its main language, Welsh its other
+# one; half its seed statements were written in English and half in Welsh, each with the mission
+# team's translation into the other language. Votes are synthetic, as in the rounds: two camps,
+# "more Welsh in school" and "parents' choice first". Per statement: its words, the language they
+# are in, the team's translation, and the chance each camp agrees.
+BILINGUAL_KEY = "demo-bilingual:opportunity"
+BILINGUAL_TITLE = "How can schools in Wales help every child learn in Welsh and English?"
+BILINGUAL_CONTEXT = (
+    "Parents, pupils and school staff: tell us what would help children grow confident in both "
+    "languages. (Demo: the answers are synthetic.)"
+)
+BILINGUAL_TITLE_CY = (
+    "Sut gall ysgolion yng Nghymru helpu pob plentyn i ddysgu yn Gymraeg ac yn Saesneg?"
+)
+BILINGUAL_CONTEXT_CY = (
+    "Rhieni, disgyblion a staff ysgolion: dywedwch wrthym beth fyddai'n helpu plant i fagu "
+    "hyder yn y ddwy iaith. (Demo: nid atebion go iawn yw'r atebion.)"
+)
+BILINGUAL_STATEMENTS = (
+    (
+        "Every child in Wales should leave school able to speak Welsh confidently.",
+        "en",
+        "Dylai pob plentyn yng Nghymru adael yr ysgol yn gallu siarad Cymraeg yn hyderus.",
+        (0.85, 0.35),
+    ),
+    (
+        "Parents who do not speak Welsh need more help to support their children's homework.",
+        "en",
+        "Mae angen mwy o help ar rieni nad ydynt yn siarad Cymraeg i gefnogi gwaith cartref eu "
+        "plant.",
+        (0.85, 0.80),
+    ),
+    (
+        "Welsh-medium schools should be within easy reach of every family.",
+        "en",
+        "Dylai ysgolion cyfrwng Cymraeg fod o fewn cyrraedd hawdd i bob teulu.",
+        (0.85, 0.40),
+    ),
+    (
+        "Free school transport matters more than the language a school teaches in.",
+        "en",
+        "Mae cludiant am ddim i'r ysgol yn bwysicach nag iaith addysgu'r ysgol.",
+        (0.30, 0.75),
+    ),
+    (
+        "Mae angen mwy o athrawon sy'n gallu dysgu gwyddoniaeth a mathemateg drwy gyfrwng y "
+        "Gymraeg.",
+        "cy",
+        "We need more teachers who can teach science and maths through the medium of Welsh.",
+        (0.85, 0.50),
+    ),
+    (
+        "Dylai clybiau ar ôl ysgol a chlybiau chwaraeon roi cyfle i blant ddefnyddio'r Gymraeg y "
+        "tu allan i'r dosbarth.",
+        "cy",
+        "After-school and sports clubs should give children a chance to use Welsh outside the "
+        "classroom.",
+        (0.90, 0.60),
+    ),
+    (
+        "Dylai rhieni allu dewis addysg cyfrwng Saesneg heb deimlo dan bwysau.",
+        "cy",
+        "Parents should be able to choose English-medium education without feeling under pressure.",
+        (0.30, 0.90),
+    ),
+    (
+        "Mae cyrsiau trochi hwyr yn helpu plant sy'n symud i Gymru i ddal i fyny.",
+        "cy",
+        "Late immersion courses help children who move to Wales to catch up.",
+        (0.80, 0.70),
+    ),
+)
+BILINGUAL_PEOPLE = 72
+
+
+def load_demo_bilingual(team: User) -> Iterator[str]:
+    """The consultation in English and Welsh, open, with its translations and votes; analysed
+    and published later with the rest of the demo."""
+    from deliberate.services import languages
+
+    if db.session.scalar(select(Consultation.id).where(Consultation.source_key == BILINGUAL_KEY)):
+        return
+    now = utcnow()
+    consultation = _demo_consultation(
+        "opportunity",
+        BILINGUAL_KEY,
+        BILINGUAL_TITLE,
+        BILINGUAL_CONTEXT,
+        moderation_mode=ModerationMode.POST,
+        allow_anonymous=True,
+    )
+    languages.set_languages(team, consultation, "en", ["cy"])
+    languages.translate_consultation(
+        team, consultation, "cy", BILINGUAL_TITLE_CY, BILINGUAL_CONTEXT_CY
+    )
+    for text, language, translation, _ in BILINGUAL_STATEMENTS:
+        statement = _demo_seed(consultation, text, language)
+        other = "cy" if language == "en" else "en"
+        languages.translate_statement(team, statement, other, translation)
+    consultation.open(now - timedelta(days=14))
+    table = [(text, chances) for text, _, _, chances in BILINGUAL_STATEMENTS]
+    _synthetic_votes(
+        consultation, 0, BILINGUAL_PEOPLE, now - timedelta(days=13), table, BILINGUAL_KEY
+    )
+    yield f"demo consultation in English and Welsh: {consultation.id}"
 
 
 # A consultation with no opinion groups in it at all: every person answers every statement
@@ -549,16 +678,10 @@ NO_GROUPS_PEOPLE = 240
 def load_demo_without_groups() -> Iterator[str]:
     if db.session.scalar(select(Consultation.id).where(Consultation.source_key == NO_GROUPS_KEY)):
         return
-    streets = next(m for m in ensure_missions() if m.slug == "safer-streets")
     now = utcnow()
-    consultation = Consultation(
-        mission=streets,
-        title=NO_GROUPS_TITLE,
-        context=NO_GROUPS_CONTEXT,
-        source_key=NO_GROUPS_KEY,
+    consultation = _demo_consultation(
+        "safer-streets", NO_GROUPS_KEY, NO_GROUPS_TITLE, NO_GROUPS_CONTEXT
     )
-    db.session.add(consultation)
-    db.session.flush()
     for text, _ in NO_GROUPS_STATEMENTS:
         _demo_seed(consultation, text)
     consultation.open(now - timedelta(days=10))

@@ -13,6 +13,7 @@ import json
 import re
 import zipfile
 
+import jsonschema
 import numpy as np
 import pytest
 from sqlalchemy import select
@@ -38,7 +39,7 @@ from deliberate.models import (
     utcnow,
 )
 from deliberate.security import DATABASE_INT_MAX
-from deliberate.services import api_tokens, embeddings, reports
+from deliberate.services import api_tokens, embeddings, languages, reports
 from deliberate.services.statements import moderate_statement, write_statement
 from tests.conftest import make_test_app
 from tests.helpers import count, csrf_token_from, html_of, sign_in, submit_form, text_of
@@ -184,6 +185,44 @@ def test_a_real_published_conversation_reads_without_sign_in_with_ids_that_match
     assert [own[c["statement_id"]] for c in download["consensus"]["agree"]["quoted"]] == [
         c["statement_id"] for c in run["consensus"]["agree"]["quoted"]
     ]
+
+
+def test_each_statement_carries_its_language_and_the_teams_translations(client, brexit, team):
+    cid, run_id = brexit
+    consultation = db.session.get(Consultation, cid)
+    languages.set_languages(team, consultation, "en", ["cy"])
+    first, second = db.session.scalars(
+        select(Statement)
+        .where(Statement.consultation_id == cid, Statement.moderation == ModerationStatus.ACCEPTED)
+        .order_by(Statement.id)
+        .limit(2)
+    ).all()
+    languages.translate_statement(team, first, "cy", "Pleidleisiais i Adael.")
+    db.session.commit()
+
+    one = client.get(f"{API}/consultations/{cid}/statements/{first.id}").get_json()
+    assert (one["text"], one["language"]) == ("I voted to Leave.", "en")
+    assert one["translations"] == {"cy": "Pleidleisiais i Adael."}
+    listed = client.get(f"{API}/consultations/{cid}/statements?limit=2").get_json()["items"]
+    assert listed[0] == one
+    assert (listed[1]["language"], listed[1]["translations"]) == ("en", {})
+
+    # The published run says the same, in the API and in the open-data run.json (still valid).
+    rows = {
+        s["id"]: s
+        for s in client.get(f"{API}/consultations/{cid}/runs/{run_id}").get_json()["statements"]
+    }
+    assert rows[first.id]["language"] == "en"
+    assert rows[first.id]["translations"] == {"cy": "Pleidleisiais i Adael."}
+    assert rows[second.id]["translations"] == {}
+    archive = zipfile.ZipFile(io.BytesIO(client.get(f"/consultations/{cid}/open-data.zip").data))
+    download = {s["id"]: s for s in json.loads(archive.read("run.json"))["statements"]}
+    exported = download[rows[first.id]["export_id"]]
+    assert exported["language"] == "en"
+    assert exported["translations"] == {"cy": "Pleidleisiais i Adael."}
+    jsonschema.validate(
+        json.loads(archive.read("run.json")), json.loads(archive.read("run-v1.schema.json"))
+    )
 
 
 def test_a_published_run_has_an_etag_and_answers_304_while_it_is_unchanged(client, brexit, team):

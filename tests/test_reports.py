@@ -856,9 +856,14 @@ def test_demo_publishes_the_real_conversations_and_a_question_in_two_rounds(app,
     for consultation in [*rounds, *imported]:
         assert reports.published_run(consultation.id) is not None, consultation.title
     no_groups = select(Consultation.id).where(Consultation.source_key.like("demo-no-groups:%"))
-    assert db.session.scalar(
-        select(func.count(AnalysisRun.id)).where(AnalysisRun.published_at.is_not(None))
-    ) == len(rounds) + len(imported) + len(db.session.scalars(no_groups).all())
+    bilingual = select(Consultation.id).where(Consultation.source_key.like("demo-bilingual:%"))
+    assert reports.published_run(db.session.scalar(bilingual)) is not None
+    assert (
+        db.session.scalar(
+            select(func.count(AnalysisRun.id)).where(AnalysisRun.published_at.is_not(None))
+        )
+        == len(rounds) + len(imported) + len(db.session.scalars(no_groups).all()) + 1
+    )
 
     second = text_of(html_of(client.get(f"/consultations/{rounds[1].id}/report")))
     assert "Since round 1" in second and "verified staff" in second

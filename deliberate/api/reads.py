@@ -120,6 +120,8 @@ def statement_dict(statement: Statement, export_ids: dict[int, int]) -> dict[str
         "id": statement.id,
         "consultation_id": statement.consultation_id,
         "text": statement.text,
+        "language": statement.language,
+        "translations": {t.language: t.text for t in statement.translations},
         "origin": statement.origin,
         "edited": statement.redacted_at is not None,
         "created_at": statement.created_at,

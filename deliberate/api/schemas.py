@@ -25,6 +25,19 @@ def _text(description: str, **kwargs: Any) -> fields.String:
     return fields.String(metadata={"description": description}, **kwargs)
 
 
+def _language() -> fields.String:
+    return _text('The language it was written in (BCP 47: "en", "cy"...)', required=True)
+
+
+def _translations(description: str) -> fields.Dict:
+    return fields.Dict(
+        keys=fields.String(),
+        values=fields.String(),
+        required=True,
+        metadata={"description": description},
+    )
+
+
 class Text(fields.String):
     """A string that can be stored: no unpaired surrogates (JSON can spell them, UTF-8 cannot)."""
 
@@ -174,6 +187,8 @@ class StatementSchema(ma.Schema):
     id = fields.Integer(required=True, metadata={"description": "Vote on it with this id"})
     consultation_id = fields.Integer(required=True)
     text = fields.String(required=True)
+    language = _language()
+    translations = _translations("The mission team's translations of it: language -> text")
     origin = fields.Enum(
         StatementOrigin,
         by_value=True,
@@ -285,6 +300,8 @@ class RunStatementSchema(ma.Schema):
         required=True, **NULL, metadata={"description": "comment-id in the open-data download"}
     )
     text = _text('As the public reads it ("[Removed by the moderators]"...)', required=True)
+    language = _language()
+    translations = _translations("The team's translations: language -> text (none if withheld)")
     moderated = fields.Integer(
         required=True, metadata={"description": "1 shown, 0 awaiting moderation, -1 removed"}
     )

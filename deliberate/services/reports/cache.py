@@ -18,7 +18,7 @@ from flask_babel import get_locale, get_translations
 from sqlalchemy import func, select
 
 from deliberate.extensions import db
-from deliberate.models import AnalysisRun, Statement
+from deliberate.models import AnalysisRun, Statement, StatementTranslation
 from deliberate.reporting.words import ENGLISH, Words
 
 CACHE_SIZE = 32  # reports of this many runs stay in memory per process (a few MB at most)
@@ -85,10 +85,23 @@ def reader_words() -> Words:
 
 def _key(run: AnalysisRun) -> tuple[Any, ...]:
     """The run (the id alone could name another run in another database served by this process,
-    as in tests), and the last moderation decision and edit on its consultation."""
+    as in tests), and the last moderation decision, edit and translation on its consultation."""
     last_decision, last_edit = db.session.execute(
         select(func.max(Statement.moderated_at), func.max(Statement.redacted_at)).where(
             Statement.consultation_id == run.consultation_id
         )
     ).one()
-    return (run.id, run.consultation_id, run.started_at, run.finished_at, last_decision, last_edit)
+    last_translation = db.session.scalar(
+        select(func.max(StatementTranslation.created_at))
+        .join(Statement, Statement.id == StatementTranslation.statement_id)
+        .where(Statement.consultation_id == run.consultation_id)
+    )
+    return (
+        run.id,
+        run.consultation_id,
+        run.started_at,
+        run.finished_at,
+        last_decision,
+        last_edit,
+        last_translation,
+    )

@@ -23,12 +23,19 @@ from sqlalchemy import select
 
 from deliberate.extensions import db
 from deliberate.findings import Findings, ModerationFindings
-from deliberate.models import AnalysisRun, Consultation, ConsultationState, RemovalReason
+from deliberate.models import (
+    AnalysisRun,
+    Consultation,
+    ConsultationState,
+    RemovalReason,
+    Statement,
+)
 from deliberate.polis_format import PolisExport
 from deliberate.polis_format.cells import TextRows, safe_cell
 from deliberate.reporting.figures import Figures, StatementRow, group_name
+from deliberate.services.languages import translations_of
 from deliberate.services.polis_exchange import POLIS_LICENCE_NAME, POLIS_LICENCE_URL
-from deliberate.services.reports.report import REMOVED_TEXT
+from deliberate.services.reports.report import AWAITING_TEXT, REMOVED_TEXT
 from deliberate.services.reports.runs import published_run
 
 README = "README.txt"
@@ -120,16 +127,28 @@ def run_document(
 ) -> dict[str, Any]:
     """The run as open data: what the report page shows, with statement ids as in the CSVs
     (``comment_ids``: own id -> comment-id; ``moderated``: comment-id -> comments.csv's
-    moderated), each statement's text as the public reads it, and the method with its
+    moderated), each statement's text as the public reads it, the language it was written in and
+    the team's translations (none while its words are withheld), and the method with its
     parameters. Described by ``run-v1.schema.json``."""
+    written_in = dict(
+        db.session.execute(
+            select(Statement.id, Statement.language).where(
+                Statement.consultation_id == consultation.id
+            )
+        ).all()
+    )
+    translated = translations_of(consultation)
 
     def sid(own: int) -> int:
         return comment_ids[own]
 
     def statement(row: StatementRow) -> dict[str, Any]:
+        withheld = row.text in (REMOVED_TEXT, AWAITING_TEXT)
         return {
             "id": sid(row.id),
             "text": row.text,
+            "language": written_in.get(row.id, consultation.language),
+            "translations": {} if withheld else translated.get(row.id, {}),
             "moderated": moderated.get(sid(row.id), 0),
             "analysed": row.active,
             "agrees": row.agree,
