@@ -249,3 +249,20 @@ def test_comments_csv_carries_language_and_translations_round_trip(tmp_path):
     header = path.read_text(encoding="utf-8").splitlines()[0].split(",")
     assert header[-3:] == ["language", "translations", "comment-body"]
     assert _read_comments(path) == tuple(comments)
+
+
+def test_a_moderators_edit_drops_the_translations_that_may_hold_the_words_taken_out(bilingual):
+    from deliberate.services.statements import redact_statement
+
+    _consultation, team, seed, _welsh = bilingual
+    languages.translate_statement(
+        team, seed, "cy", "Mae Dr Jones ym meddygfa'r Stryd Fawr yn hwyr."
+    )
+    db.session.commit()
+    redact_statement(seed, "GP appointments are too hard to get [name removed].")
+    db.session.commit()
+    left = db.session.scalars(
+        select(StatementTranslation).where(StatementTranslation.statement_id == seed.id)
+    ).all()
+    assert left == []
+    assert db.session.get(type(seed), seed.id).text.endswith("[name removed].")

@@ -15,6 +15,7 @@ from deliberate.models import (
     Statement,
     StatementEmbedding,
     StatementOrigin,
+    StatementTranslation,
     normalise_statement,
     utcnow,
 )
@@ -130,12 +131,16 @@ def redact_statement(statement: Statement, text: str) -> Statement:
     """Put the moderators' words in place of the statement's: the old words are kept nowhere.
 
     Its vectors (computed from the old words) go too, so similarity checks and topics read the new
-    words once the statement is embedded again; its votes stay."""
+    words once the statement is embedded again; so do its translations, which may hold the words
+    taken out (the team translates the new words again). Its votes stay."""
     statement.text = text
     statement.normalised_text = normalise_statement(text)
     statement.redacted_at = utcnow()
     db.session.execute(
         delete(StatementEmbedding).where(StatementEmbedding.statement_id == statement.id)
+    )
+    db.session.execute(
+        delete(StatementTranslation).where(StatementTranslation.statement_id == statement.id)
     )
     _count_change(statement.consultation)
     db.session.flush()
