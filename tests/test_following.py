@@ -344,3 +344,51 @@ def test_the_privacy_page_states_how_long_addresses_are_kept(app, client):
     assert "Deleted as soon as you unsubscribe" in page
     assert "deleted 45 days after the last round of the consultation closes" in page
     assert "3 days after we sent the confirmation link" in page
+
+
+def test_each_follower_is_emailed_in_the_language_they_followed_in(app, outbox, first_round, team):
+    welsh = {"Accept-Language": "cy"}
+    cai = app.test_client()
+    asked = submit_form(
+        cai, f"/consultations/{first_round.id}/follow", {"email": "cai@example.org"}, headers=welsh
+    )
+    assert asked.status_code == 302
+    (confirmation,) = emails(app, outbox, "cai@example.org")
+    assert confirmation["Subject"].startswith("Cadarnhewch eich bod eisiau e-byst am:")
+    link = link_in(confirmation, "/follow/confirm/")
+    assert submit_form(cai, link, {}, headers=welsh).status_code == 200
+    follow_and_confirm(app, outbox, first_round, "lee@example.org")  # an English browser
+    assert (
+        db.session.scalar(select(Follower.language).where(Follower.email == "cai@example.org"))
+        == "cy"
+    )
+
+    publish_a_run(app, first_round, team)  # the team's request is in English
+    with app.test_request_context(headers=welsh):  # and this team member reads Welsh
+        sent = following.response_recorded(
+            first_round.id, "http://deliberate.test/somewhere", response_title="What we will do"
+        )
+        db.session.commit()
+    assert sent == 2
+
+    def news(address: str) -> list[tuple[str, str]]:
+        return [
+            (m["Subject"], " ".join(m.get_content().split()))
+            for m in emails(app, outbox, address)[1:]  # after the confirmation
+        ]
+
+    (summary, response) = news("cai@example.org")
+    assert summary[0] == "Mae crynodeb wedi’i gyhoeddi: Getting care when you need it"  # noqa: RUF001
+    assert summary[1].startswith("Helo,")
+    assert "ymgynghoriad “Getting care when you need it” (cylch 1)" in summary[1]
+    assert "I atal yr e-byst hyn" in summary[1]
+    assert "Hello" not in summary[1] and "has been published" not in summary[1]
+    assert response[0] == "Mae tîm y genhadaeth wedi ymateb: Getting care when you need it"
+    assert "Darllenwch yr ymateb:" in response[1] and "What we will do" in response[1]
+    assert "Hello" not in response[1]
+
+    (summary, response) = news("lee@example.org")
+    assert summary[0] == "A summary has been published: Getting care when you need it"
+    assert summary[1].startswith("Hello,") and "Helo" not in summary[1]
+    assert response[0] == "The mission team has responded: Getting care when you need it"
+    assert "Read the response:" in response[1] and "Darllenwch" not in response[1]

@@ -38,6 +38,9 @@ class Follower(db.Model):
     unsubscribe_salt: Mapped[str] = mapped_column(String(64))
     unsubscribe_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The interface language (deliberate.i18n.LANGUAGES) of the request that asked to follow:
+    # every email to the address is written in it. Rows from before it was kept: English.
+    language: Mapped[str] = mapped_column(String(8), default="en", server_default="en")
 
     consultation: Mapped[Consultation] = relationship()  # noqa: F821
 

@@ -19,9 +19,11 @@ when a summary is published, when the mission team responds and when the next ro
 
 Emails are queued with ``deliberate.mail.queue_email``, so they leave after the commit, from a
 background job. Their links are built here with ``url_for`` (a request, or ``SERVER_NAME``).
-The emails a person asks for (confirming, "you already follow") are in the language of their
-request; the news sent to every follower is in English, since a follower's language is not
-stored (the language of the team member whose action sends it says nothing about theirs).
+Every email to a follower is in ``Follower.language``: the interface language of the request
+that asked to follow (asking again before confirming takes the new request's language), never
+the language of the team member whose action sends the news. The "you already follow" email
+answers a request, so it is in that request's language; the stored language is not changed by
+it (anyone may type an address, and a confirmed follower's choice stays theirs).
 """
 
 from __future__ import annotations
@@ -41,8 +43,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import delete, select
 
 from deliberate.extensions import db, keyed_hash, token_hash
-from deliberate.i18n import DEFAULT_LANGUAGE
-from deliberate.mail import PlainValue, queue_email
+from deliberate.mail import PlainValue, email_language, queue_email
 from deliberate.models import Consultation, ConsultationState, Follower, utcnow
 from deliberate.services.accounts import normalise_email
 from deliberate.services.consultations import rounds_of
@@ -126,12 +127,13 @@ def _send(
     language: str | None = None,
     **context: PlainValue,
 ) -> None:
+    """Email ``follower`` in its language, unless ``language`` says otherwise."""
     link = _unsubscribe_link(follower)
     queue_email(
         follower.email,
         subject,
         template,
-        language=language,
+        language=language or follower.language,
         headers=_one_click_headers(link),
         unsubscribe_link=link,
         **context,
@@ -163,6 +165,7 @@ def ask_to_follow(consultation: Consultation, email: str, now: datetime | None =
             rows[0],
             _l("You already follow: %(title)s", title=consultation.title),
             "email/follow_already.txt",
+            email_language(),  # answers this request: see the module's docstring
             consultation_link=url_for(
                 "consultations.show", consultation_id=consultation.id, _external=True
             ),
@@ -180,6 +183,7 @@ def ask_to_follow(consultation: Consultation, email: str, now: datetime | None =
             created_at=now,
         )
         db.session.add(follower)
+    follower.language = email_language()  # the request's: every email to it is written in it
     token = secrets.token_urlsafe(32)
     follower.confirm_token_hash = token_hash(token)  # an earlier link stops working
     follower.confirm_sent_at = now
@@ -285,7 +289,6 @@ def notify_followers(consultation_id: int, event: FollowEvent, **context: PlainV
             follower,
             _subject(event, consultation.title),
             f"email/follow_{event.value}.txt",
-            DEFAULT_LANGUAGE,
             **{**base, **context},
         )
     return len(followers)
