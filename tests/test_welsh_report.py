@@ -208,3 +208,31 @@ def test_the_welsh_report_of_two_camps_keeps_no_stored_english(app, client, miss
     run = publish_analysis(consultation, team)
     welsh = _welsh_report_keeps_no_stored_english(client, run)
     assert "grŵp barn ymhlith" in welsh
+
+
+def test_stored_reasons_and_language_warnings_are_rebuilt_in_welsh(welsh):
+    from types import SimpleNamespace
+
+    from deliberate.findings.topics import TopicLanguages
+    from deliberate.reporting import messages
+
+    why = "k=3 separates better in 97% of bootstraps"
+    assert messages.rejected_reason(why) == why
+    assert messages.rejected_reason(why, welsh) == (
+        "mae k=3 yn gwahanu\u2019n well mewn 97% o\u2019r samplau bootstrap"
+    )
+    assert messages.rejected_reason("an older reason", welsh) == "an older reason"
+    stored = (
+        "Some statements are in Welsh, which the embedding model mini does not cover: their "
+        "topics may be grouped by language rather than by what they say. Set "
+        "DELIBERATE_EMBEDDING_MODEL to a model that covers every language of the consultation "
+        "(see the README)."
+    )
+    topics = SimpleNamespace(
+        languages=TopicLanguages({"en": 3, "cy": 2}, ("en",), ("cy",), stored), model_name="mini"
+    )
+    assert messages.language_message(topics) == stored  # type: ignore[arg-type]
+    said = messages.language_message(topics, welsh)  # type: ignore[arg-type]
+    assert said is not None and "(Cymraeg)" in said and "model mewnblannu mini" in said
+    other = SimpleNamespace(languages=topics.languages, model_name="another")
+    assert messages.language_message(other, welsh) == stored  # type: ignore[arg-type]

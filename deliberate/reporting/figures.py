@@ -26,6 +26,7 @@ from deliberate.findings import (
 )
 from deliberate.reporting.messages import (
     groups_test_message,
+    language_message,
     rejected_reason,
     topics_message,
     votes_message,
@@ -633,7 +634,7 @@ def _topics(stored: TopicFindings | None, k: int, row_of: RowOf, words: Words) -
         parameters=stored.parameters,
         n_statements=len(ids),
         languages=dict(stored.languages.present) if stored.languages else {},
-        language_message=stored.languages.message if stored.languages else None,
+        language_message=language_message(stored, words),
     )
 
 

@@ -261,3 +261,32 @@ def topics_message(stored: TopicFindings, words: Words = ENGLISH) -> str:
         ) % {"topics": found, "num": n, "other": other, "wordless": wordless}
 
     return _checked(stored.message, compose, words)
+
+
+def language_message(stored: TopicFindings, words: Words = ENGLISH) -> str | None:
+    """What to do when the embedding model may not cover every language of the statements."""
+    languages = stored.languages
+    if languages is None or languages.message is None:
+        return None
+
+    def compose(w: Words) -> str | None:
+        _ = w.gettext
+        names = {"en": _("English"), "cy": _("Welsh")}
+        if languages.not_covered:
+            return _(
+                "Some statements are in %(languages)s, which the embedding model %(model)s does "
+                "not cover: their topics may be grouped by language rather than by what they "
+                "say. Set DELIBERATE_EMBEDDING_MODEL to a model that covers every language of "
+                "the consultation (see the README)."
+            ) % {
+                "languages": ", ".join(names.get(c, c) for c in languages.not_covered),
+                "model": stored.model_name,
+            }
+        if languages.model_covers is None and languages.several:
+            return _(
+                "The statements are in several languages and it is not known which languages "
+                "the embedding model %(model)s covers: check that it is a multilingual model."
+            ) % {"model": stored.model_name}
+        return None
+
+    return _checked(languages.message, compose, words)
