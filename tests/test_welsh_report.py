@@ -162,3 +162,77 @@ def test_a_small_report_counts_its_people_in_the_right_welsh_form(
     english = text_of(html_of(client.get(f"/consultations/{consultation.id}/report")))
     assert f"{n} people took part" in english
     assert f"This is a small consultation ({n} people)" in english
+
+
+def _stored_sentences(run) -> list[str]:
+    """Every sentence of the English messages the analysis stored with the run."""
+    from deliberate.findings import read_findings
+
+    found = read_findings(run.results)
+    texts = [found.votes.message, *found.votes.rejected_k.values()]
+    if found.votes.groups_test is not None:
+        texts.append(found.votes.groups_test.message)
+    if found.topics is not None:
+        texts.append(found.topics.message)
+    return [s for t in texts for s in re.split(r"(?<=[.:;])\s+", t) if len(s) > 12]
+
+
+def _welsh_report_keeps_no_stored_english(client, run) -> str:
+    page = text_of(html_of(client.get(f"/consultations/{run.consultation_id}/report")))
+    welsh = text_of(
+        html_of(client.get(f"/consultations/{run.consultation_id}/report", headers=WELSH))
+    )
+    sentences = _stored_sentences(run)
+    assert sentences and any(s in page for s in sentences)  # the English report shows them
+    for sentence in sentences:
+        assert sentence not in welsh, sentence
+    return welsh
+
+
+def test_the_welsh_report_writes_the_analysis_sentences_in_welsh(
+    app, client, brexit_analysed, missions, team
+):
+    run = brexit_analysed
+    team_client = app.test_client()
+    sign_in(team_client, team.email)
+    assert publish(team_client, run.consultation_id, run.id).status_code == 302
+    welsh = _welsh_report_keeps_no_stored_english(client, run)
+    assert "Mae\u2019r grwpiau barn y tu hwnt i siawns: gwahaniad" in welsh
+    assert re.search(r"gwahanodd \d+ o \d+ cymysgiad o\u2019r atebion cystal; p = 0\.\d{3}", welsh)
+
+
+def test_the_welsh_report_of_two_camps_keeps_no_stored_english(app, client, missions, team):
+    from tests.test_where_you_stand import publish_analysis, two_camps
+
+    consultation, _ = two_camps(missions)
+    run = publish_analysis(consultation, team)
+    welsh = _welsh_report_keeps_no_stored_english(client, run)
+    assert "grŵp barn ymhlith" in welsh
+
+
+def test_stored_reasons_and_language_warnings_are_rebuilt_in_welsh(welsh):
+    from types import SimpleNamespace
+
+    from deliberate.findings.topics import TopicLanguages
+    from deliberate.reporting import messages
+
+    why = "k=3 separates better in 97% of bootstraps"
+    assert messages.rejected_reason(why) == why
+    assert messages.rejected_reason(why, welsh) == (
+        "mae k=3 yn gwahanu\u2019n well mewn 97% o\u2019r samplau bootstrap"
+    )
+    assert messages.rejected_reason("an older reason", welsh) == "an older reason"
+    stored = (
+        "Some statements are in Welsh, which the embedding model mini does not cover: their "
+        "topics may be grouped by language rather than by what they say. Set "
+        "DELIBERATE_EMBEDDING_MODEL to a model that covers every language of the consultation "
+        "(see the README)."
+    )
+    topics = SimpleNamespace(
+        languages=TopicLanguages({"en": 3, "cy": 2}, ("en",), ("cy",), stored), model_name="mini"
+    )
+    assert messages.language_message(topics) == stored  # type: ignore[arg-type]
+    said = messages.language_message(topics, welsh)  # type: ignore[arg-type]
+    assert said is not None and "(Cymraeg)" in said and "model mewnblannu mini" in said
+    other = SimpleNamespace(languages=topics.languages, model_name="another")
+    assert messages.language_message(other, welsh) == stored  # type: ignore[arg-type]

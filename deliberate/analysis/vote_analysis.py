@@ -343,7 +343,8 @@ def _analyse(votes: VoteMatrix, params: AnalysisParameters) -> VoteAnalysis:
         threshold = min(params.groups.min_votes, votes.n_statements)
         message += (
             f" {n_few} {'person' if n_few == 1 else 'people'} with fewer than {threshold} answers "
-            "are placed on the map provisionally and left out of the statistics."
+            f"{'is' if n_few == 1 else 'are'} placed on the map provisionally and left out of the "
+            "statistics."
         )
     n_tests = {"representative": n_rep, "consensus": n_cons, "divisive": n_div}
     if roles is not None:

@@ -152,6 +152,10 @@ class GroupsTest:
     alpha: float
     null_q95: float  # the separation reached by 5% of the shuffles
     message: str  # the sentence the analysis wrote, with its figures
+    # The shuffles that separated as well, and the best separation of any shuffle (None: a run
+    # stored without them; its stored message is then shown as it is).
+    as_separated: int | None = None
+    null_max: float | None = None
 
     @property
     def no_clear_groups(self) -> bool:
@@ -359,6 +363,7 @@ def _groups_test(data: Any) -> GroupsTest | None:
     t = obj(data, "votes.groups_test")
     quantiles = obj(t.get("null_quantiles"), "votes.groups_test.null_quantiles")
     p = t.get("p_value")
+    as_separated, null_max = t.get("as_separated"), quantiles.get("1.0")
     return GroupsTest(
         decision=text(t.get("decision")) or NOT_TESTED,
         statistic=real(t.get("statistic")),
@@ -370,6 +375,8 @@ def _groups_test(data: Any) -> GroupsTest | None:
         alpha=real(t.get("alpha"), 0.05),
         null_q95=real(quantiles.get("0.95")),
         message=text(t.get("message")),
+        as_separated=None if as_separated is None else integer(as_separated),
+        null_max=None if null_max is None else real(null_max),
     )
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from deliberate.findings import (
@@ -23,6 +23,14 @@ from deliberate.findings import (
     TopicFindings,
     TopicTally,
     VoteFindings,
+)
+from deliberate.reporting.messages import (
+    groups_test_message,
+    language_message,
+    rejected_reason,
+    topics_message,
+    votes_message,
+    why_not_enough,
 )
 from deliberate.reporting.uncertainty import wilson
 from deliberate.reporting.words import ENGLISH, Words
@@ -386,6 +394,8 @@ class Figures:
     # Participants the team left out of this analysis, and why (none for older runs).
     exclusions: ExclusionFindings
     index: Mapping[int, StatementRow] = field(default_factory=dict, repr=False, compare=False)
+    # Why there are no groups (not ``ok``), in the reader's words: the end of ``message``.
+    why_no_groups: str = ""
 
     @property
     def ok(self) -> bool:
@@ -580,7 +590,7 @@ def _topics(stored: TopicFindings | None, k: int, row_of: RowOf, words: Words) -
         return Topics(False, _("Topics are not available for this run."))
     if not stored.ok:
         unavailable = _("Topics are not available for this run.")
-        return Topics(False, f"{unavailable} {stored.message}".strip())
+        return Topics(False, f"{unavailable} {topics_message(stored, words)}".strip())
     joined = {j.topic_id: j for j in stored.by_topic}
     described = {t.id: t for t in stored.topics}
     ids = stored.statement_ids
@@ -616,7 +626,7 @@ def _topics(stored: TopicFindings | None, k: int, row_of: RowOf, words: Words) -
     figures.sort(key=lambda t: (t.is_other, -t.size, t.id))
     return Topics(
         available=True,
-        message=stored.message,
+        message=topics_message(stored, words),
         topics=tuple(figures),
         language=stored.language,
         model_name=stored.model_name,
@@ -624,7 +634,7 @@ def _topics(stored: TopicFindings | None, k: int, row_of: RowOf, words: Words) -
         parameters=stored.parameters,
         n_statements=len(ids),
         languages=dict(stored.languages.present) if stored.languages else {},
-        language_message=stored.languages.message if stored.languages else None,
+        language_message=language_message(stored, words),
     )
 
 
@@ -679,7 +689,7 @@ def build_figures(
     n_voters = roles.n_staff + roles.n_citizens if roles else votes.n_participants
     return Figures(
         status=votes.status,
-        message=votes.message,
+        message=votes_message(votes, words),
         alpha=votes.alpha,
         n_participants=votes.n_participants,
         n_voters=n_voters,
@@ -702,12 +712,17 @@ def build_figures(
         statements=rows,
         opinion_map=_opinion_map(votes),
         silhouettes=votes.silhouettes,
-        rejected_k=votes.rejected_k,
+        rejected_k={k: rejected_reason(why, words) for k, why in votes.rejected_k.items()},
         n_tests=votes.n_tests,
         method_version=votes.method_version,
-        groups_test=votes.groups_test,
+        groups_test=(
+            None
+            if votes.groups_test is None
+            else replace(votes.groups_test, message=groups_test_message(votes.groups_test, words))
+        ),
         claims_method=votes.claims_method,
         n_too_few_votes=votes.n_too_few_votes,
         exclusions=findings.exclusions,
         index=by_id,
+        why_no_groups="" if votes.ok else why_not_enough(votes.message, words),
     )

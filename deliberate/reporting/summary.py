@@ -59,6 +59,7 @@ from deliberate.reporting.figures import (
     Tally,
     group_name,
 )
+from deliberate.reporting.messages import why_not_enough
 from deliberate.reporting.words import ENGLISH, Words
 from deliberate.wording import number
 
@@ -342,40 +343,13 @@ def _voted_enough(f: Figures, words: Words) -> str:
     ) % {"num": number(f.n_clustered)}
 
 
-# What the analysis stored when it could not look for groups (deliberate.analysis.opinion_groups).
-_TOO_FEW = re.compile(
-    r"only (\d+) participant\(s\) have voted enough to be grouped; at least (\d+) are needed "
-    r"for two groups of (\d+)"
-)
-
-
-def _why_not_enough(message: str, words: Words) -> str:
-    """The stored reason there are no groups, in the reader's language where it is a known one."""
-    _, ngettext = words.gettext, words.ngettext
-    if "there are no votes yet" in message:
-        return _("there are no votes yet.")
-    if "every voted statement was moderated out" in message:
-        return _("every statement voted on was moderated out.")
-    found = _TOO_FEW.search(message)
-    if found is None:
-        return message.rstrip(".") + "."
-    n, needed, size = (int(x) for x in found.groups())
-    return ngettext(
-        "only %(num)s participant has voted enough to be grouped; at least %(needed)s are needed "
-        "for two groups of %(size)s.",
-        "only %(num)s participants have voted enough to be grouped; at least %(needed)s are "
-        "needed for two groups of %(size)s.",
-        n,
-    ) % {"num": number(n), "needed": number(needed), "size": number(size)}
-
-
 def groups(f: Figures, words: Words = ENGLISH) -> Iterable[Sentence]:
     _, ngettext = words.gettext, words.ngettext
     if not f.ok:
         yield _sentence(
             "groups",
             _("There is not enough data yet to find opinion groups: "),
-            Part(_why_not_enough(f.message, words), "#opinion-groups"),
+            Part(f.why_no_groups or why_not_enough(f.message, words), "#opinion-groups"),
             in_doubt=True,
         )
         return
