@@ -153,8 +153,13 @@ def test_the_staff_verification_email_is_sent_by_a_background_job(redis_app, cre
     queue = redis_app.extensions["deliberate_jobs"].queue
     [job] = queue.get_jobs()
     assert job.func_name == "deliberate.jobs.tasks.send_email"
-    to, subject, template, context = job.args
-    assert (to, template) == ("sam@nhs.net", "email/staff_verification.txt")
+    to, subject, template, context, headers, language = job.args
+    assert (to, template, headers, language) == (
+        "sam@nhs.net",
+        "email/staff_verification.txt",
+        None,
+        "en",
+    )
     assert {type(v) for v in context.values()} <= {str, int}
 
     worker = Worker([queue], connection=queue.connection, name=uuid.uuid4().hex[:8], app=redis_app)

@@ -51,6 +51,8 @@ def pages(app, client, values: dict) -> dict[str, str]:
     for rule in _app_rules(app):
         if "GET" not in rule.methods or not set(rule.arguments) <= set(values):
             continue
+        if rule.endpoint == "language.switch":  # it would turn every later page into Welsh
+            continue
         url = rule.build({name: values[name] for name in rule.arguments}, append_unknown=False)[1]
         response = client.get(url)
         if response.status_code == 200 and response.mimetype == "text/html":

@@ -69,8 +69,9 @@ class Consultation(db.Model):
 
     mission: Mapped[Mission] = relationship(back_populates="consultations")  # noqa: F821
     previous_round: Mapped[Consultation | None] = relationship(remote_side=[id])
+    # Loaded when a page shows them, never on the vote path (it reads no words).
     translations: Mapped[list[ConsultationTranslation]] = relationship(  # noqa: F821
-        lazy="selectin", cascade="all, delete-orphan", passive_deletes=True
+        cascade="all, delete-orphan", passive_deletes=True
     )
 
     def __init__(self, **fields):

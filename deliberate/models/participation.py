@@ -177,8 +177,9 @@ class Statement(db.Model):
 
     consultation: Mapped[Consultation] = relationship()  # noqa: F821
     author: Mapped[Participant | None] = relationship(foreign_keys=[author_id])
+    # Loaded when a page shows them (lists load them together: selectinload), never on the vote
+    # path, which reads no words.
     translations: Mapped[list[StatementTranslation]] = relationship(  # noqa: F821
-        lazy="selectin",
         cascade="all, delete-orphan",
         passive_deletes=True,
         order_by="StatementTranslation.language",

@@ -138,6 +138,8 @@ class Shown:
 
 
 def shown_statement(statement: Statement, reader_language: str) -> Shown:
+    if reader_language == statement.language:  # read as written: no translation to look up
+        return Shown(statement.text, statement.language, statement.text, statement.language)
     for translation in statement.translations:
         if translation.language == reader_language and reader_language != statement.language:
             return Shown(translation.text, reader_language, statement.text, statement.language)
@@ -152,6 +154,11 @@ class ShownConsultation:
 
 def shown_consultation(consultation: Consultation, reader_language: str) -> ShownConsultation:
     main = consultation.language
+    if reader_language == main:  # read as written: no translation to look up
+        return ShownConsultation(
+            Shown(consultation.title, main, consultation.title, main),
+            Shown(consultation.context, main, consultation.context, main),
+        )
     for translation in consultation.translations:
         if translation.language == reader_language and reader_language != main:
             return ShownConsultation(

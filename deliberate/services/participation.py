@@ -48,7 +48,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import Executable, exists, false, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, selectinload
 
 from deliberate import unit_of_work
 from deliberate.analysis.priority import StatementTally, choose_next_statement, draw_statement
@@ -569,6 +569,7 @@ def answers(consultation: Consultation, participant: Participant | None) -> list
             Statement.hidden_by_reports_at.is_(None),
         )
         .order_by(Vote.id)
+        .options(selectinload(Statement.translations))
     )
     return [Answer(statement, VoteChoice(choice)) for statement, choice in rows]
 
@@ -584,6 +585,7 @@ def own_statements(consultation: Consultation, participant: Participant | None) 
                 Statement.author_id == participant.id,
             )
             .order_by(Statement.id)
+            .options(selectinload(Statement.translations))
         )
     )
 
