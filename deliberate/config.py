@@ -382,6 +382,9 @@ def settings_from_environment(instance_path: Path, env: dict[str, str] | None = 
         "MAIL_PASSWORD": env.get("MAIL_PASSWORD") or None,
         "MAIL_USE_TLS": _bool(env.get("MAIL_USE_TLS"), True),
         "MAIL_FROM": env.get("MAIL_FROM", "Deliberate <no-reply@deliberate.invalid>"),
+        # Where people reach the site: the base of links in emails written outside a request
+        # (a command, a background job).
+        "PUBLIC_URL": env.get("DELIBERATE_PUBLIC_URL", "http://127.0.0.1:5000"),
         "MAIL_OUTBOX": env.get("DELIBERATE_MAIL_OUTBOX") or str(instance_path / "outbox"),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

@@ -15,7 +15,7 @@ import smtplib
 from email.message import EmailMessage
 from pathlib import Path
 
-from flask import current_app, has_request_context
+from flask import current_app, has_request_context, url_for
 from flask_babel import force_locale
 from flask_babel.speaklater import LazyString
 
@@ -35,6 +35,16 @@ def email_language(language: str | None = None) -> str:
     if language in LANGUAGES:
         return language
     return current_language() if has_request_context() else DEFAULT_LANGUAGE
+
+
+def link(endpoint: str, **values: PlainValue) -> str:
+    """An absolute link for an email. Within a request it is built from the request; elsewhere (a
+    command such as `flask deliberate load-demo`, a background job) from ``PUBLIC_URL``
+    (``DELIBERATE_PUBLIC_URL``), the address people reach the site at."""
+    if has_request_context() or current_app.config.get("SERVER_NAME"):
+        return url_for(endpoint, _external=True, **values)
+    with current_app.test_request_context(base_url=current_app.config["PUBLIC_URL"]):
+        return url_for(endpoint, _external=True, **values)
 
 
 def queue_email(

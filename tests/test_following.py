@@ -392,3 +392,26 @@ def test_each_follower_is_emailed_in_the_language_they_followed_in(app, outbox, 
     assert summary[1].startswith("Hello,") and "Helo" not in summary[1]
     assert response[0] == "The mission team has responded: Getting care when you need it"
     assert "Read the response:" in response[1] and "Darllenwch" not in response[1]
+
+
+def test_a_command_opening_the_next_round_writes_links_from_the_public_address(
+    app, outbox, first_round, team
+):
+    """`flask deliberate load-demo` opens rounds outside any request (and without SERVER_NAME):
+    the invitation's links come from DELIBERATE_PUBLIC_URL."""
+    follow_and_confirm(app, outbox, first_round, "asha@example.org")
+    consultation_service.close_consultation(team, first_round)
+    second = consultation_service.start_next_round(team, first_round)
+    db.session.commit()
+    app.config.update(SERVER_NAME=None, PUBLIC_URL="https://deliberate.example.gov.uk")
+    with app.app_context():
+        consultation_service.open_consultation(team, db.session.get(Consultation, second.id))
+        db.session.commit()
+    (invitation,) = [
+        m for m in emails(app, outbox, "asha@example.org") if "new round" in m["Subject"]
+    ]
+    assert re.search(
+        rf"https://deliberate\.example\.gov\.uk/consultations/{second.id}/invitation/\S+",
+        invitation.get_content(),
+    )
+    assert invitation["List-Unsubscribe"].startswith("<https://deliberate.example.gov.uk/follow/")

@@ -18,7 +18,7 @@ when a summary is published, when the mission team responds and when the next ro
   retention purge).
 
 Emails are queued with ``deliberate.mail.queue_email``, so they leave after the commit, from a
-background job. Their links are built here with ``url_for`` (a request, or ``SERVER_NAME``).
+background job. Their links are built by ``mail.link``: from the request, else from PUBLIC_URL.
 Every email to a follower is in ``Follower.language``: the interface language of the request
 that asked to follow (asking again before confirming takes the new request's language), never
 the language of the team member whose action sends the news. The "you already follow" email
@@ -35,13 +35,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from flask import current_app, url_for
+from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import delete, select
 
+from deliberate import mail
 from deliberate.extensions import db, keyed_hash, token_hash
 from deliberate.mail import PlainValue, email_language, queue_email
 from deliberate.models import Consultation, ConsultationState, Follower, utcnow
@@ -89,7 +90,7 @@ def unsubscribe_token(follower: Follower) -> str:
 
 
 def _unsubscribe_link(follower: Follower) -> str:
-    return url_for("following.unsubscribe", token=unsubscribe_token(follower), _external=True)
+    return mail.link("following.unsubscribe", token=unsubscribe_token(follower))
 
 
 def _one_click_headers(link: str) -> dict[str, str]:
@@ -112,11 +113,10 @@ def is_invitation(marker: str, consultation_id: int) -> bool:
 
 
 def invitation_link(consultation: Consultation) -> str:
-    return url_for(
+    return mail.link(
         "following.invitation",
         consultation_id=consultation.id,
         marker=invitation_marker(consultation.id),
-        _external=True,
     )
 
 
@@ -166,9 +166,7 @@ def ask_to_follow(consultation: Consultation, email: str, now: datetime | None =
             _l("You already follow: %(title)s", title=consultation.title),
             "email/follow_already.txt",
             email_language(),  # answers this request: see the module's docstring
-            consultation_link=url_for(
-                "consultations.show", consultation_id=consultation.id, _external=True
-            ),
+            consultation_link=mail.link("consultations.show", consultation_id=consultation.id),
             **context,
         )
         return
@@ -192,7 +190,7 @@ def ask_to_follow(consultation: Consultation, email: str, now: datetime | None =
         follower,
         _l("Confirm you want emails about: %(title)s", title=consultation.title),
         "email/follow_confirm.txt",
-        confirm_link=url_for("following.confirm", token=token, _external=True),
+        confirm_link=mail.link("following.confirm", token=token),
         days=int(current_app.config["FOLLOWER_CONFIRM_DAYS"]),
         **context,
     )
@@ -280,9 +278,7 @@ def notify_followers(consultation_id: int, event: FollowEvent, **context: PlainV
     base: dict[str, Any] = {
         "title": consultation.title,
         "round": consultation.round_number,
-        "consultation_link": url_for(
-            "consultations.show", consultation_id=consultation.id, _external=True
-        ),
+        "consultation_link": mail.link("consultations.show", consultation_id=consultation.id),
     }
     for follower in followers:
         _send(
@@ -298,7 +294,7 @@ def summary_published(consultation: Consultation) -> int:
     return notify_followers(
         consultation.id,
         FollowEvent.SUMMARY_PUBLISHED,
-        link=url_for("reports.report", consultation_id=consultation.id, _external=True),
+        link=mail.link("reports.report", consultation_id=consultation.id),
     )
 
 

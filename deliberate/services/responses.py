@@ -16,12 +16,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from flask import url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from deliberate import mail
 from deliberate.extensions import db
 from deliberate.models import (
     AnalysisRun,
@@ -448,11 +448,8 @@ def announce(actor: User, response: MissionResponse, update: ResponseUpdate) -> 
     )
     following.response_recorded(
         response.consultation_id,
-        url_for(
-            "responses.response",
-            consultation_id=response.consultation_id,
-            response_id=response.id,
-            _external=True,
+        mail.link(
+            "responses.response", consultation_id=response.consultation_id, response_id=response.id
         ),
         response_title=f"{response.title} ({response.status.label.lower()})",
     )
